@@ -1,0 +1,33 @@
+"""minigrad: a small autograd engine to learn deep learning from.
+
+    import minigrad as mg
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    x.grad            # tensor([2., 4., 6.])
+"""
+
+from .tensor import Tensor  # noqa: I001  (Tensor first: the ops import it)
+from . import dtypes
+from .autograd import (
+    Function,
+    enable_grad,
+    grad,
+    gradcheck,
+    gradgradcheck,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from .creation import (
+    arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
+    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+)
+from .dtypes import (
+    bool_, double, float16, float32, float64, get_default_dtype, half, int8, int16, int32,
+    int64, long, set_default_dtype, uint8,
+)
+from .functional import *  # noqa: F403
+from .random import Generator, manual_seed
+
+__version__ = "0.1.0"

@@ -1,0 +1,114 @@
+"""Function: one differentiable operation, and the graph node it leaves behind.
+
+An op is a subclass with two static methods side by side::
+
+    class Exp(Function):
+        '''d/dx exp(x) = exp(x)'''
+        @staticmethod
+        def forward(ctx, x):            # numpy arrays in, numpy array out
+            return np.exp(x)
+        @staticmethod
+        def backward(ctx, grad):        # Tensors in, Tensors out
+            return grad * ctx.output
+
+``forward`` computes the value with numpy. ``backward`` gets the gradient of the loss
+with respect to the output and returns one gradient per input (or None). It is written
+with Tensor operations, so when the engine runs it with grad mode on
+(``create_graph=True``) the backward pass is itself recorded and can be differentiated
+again: that is how higher-order gradients come for free.
+
+``apply`` runs ``forward`` and, when any input requires grad and grad mode is on, keeps
+the Function instance as the output's ``grad_fn``: the instance *is* the graph node and
+the ``ctx``. It remembers its inputs in order (``a + a`` lists ``a`` twice), a creation
+sequence number, what ``forward`` saved, and the output's value.
+
+Gradients come back with the *output's* (broadcast) shape; summing them back to each
+input's shape happens once, in the engine (see ``engine.unbroadcast``), not in each op.
+"""
+
+from __future__ import annotations
+
+import itertools
+import weakref
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import anomaly
+from .grad_mode import STATE
+
+_sequence = itertools.count()
+
+
+class Function:
+    """Base class of every differentiable op; instances are graph nodes (``grad_fn``)."""
+
+    inputs: tuple[Tensor, ...]
+    needs_input_grad: tuple[bool, ...]
+    once_differentiable: bool = False
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any, **params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor | None | tuple[Tensor | None, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
+        """Run ``forward`` on the inputs' arrays and record a graph node if needed."""
+        ctx = cls.__new__(cls)
+        ctx.saved = ()
+        record = STATE.grad_enabled and any(t.requires_grad for t in inputs)
+        ctx.needs_input_grad = tuple(t.requires_grad for t in inputs) if record else ()
+        data = cls.forward(ctx, *[t.data for t in inputs], **params)
+        out = Tensor._make(data)
+        if record:
+            ctx.inputs = inputs
+            ctx.seq = next(_sequence)
+            ctx.out_data = data
+            ctx.out_ref = weakref.ref(out)
+            ctx.freed = False
+            out.requires_grad = True
+            out.grad_fn = ctx
+        if anomaly.STATE.enabled:
+            anomaly.check_forward(ctx, inputs, out, record)
+        return out
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays (or Tensors) that ``backward`` will need; read them as ``saved_tensors``."""
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        if getattr(self, "freed", False):
+            raise RuntimeError(_FREED_MESSAGE.format(name=self.name))
+        return self.saved
+
+    @property
+    def output(self) -> Tensor:
+        """The Tensor this node produced (a constant copy of its value if it was dropped)."""
+        out = self.out_ref()
+        return out if out is not None else Tensor._make(self.out_data)
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def next_functions(self) -> tuple[tuple[Function | None, int], ...]:
+        """PyTorch-style view of the graph: the grad_fn of each input (None for leaves)."""
+        return tuple((t.grad_fn, 0) for t in self.inputs)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+
+_FREED_MESSAGE = (
+    "{name}: trying to backward through the graph a second time (or to read saved values "
+    "after they were freed). Saved intermediate values are freed after .backward() to save "
+    "memory; pass retain_graph=True to the first backward() if you need to go through the "
+    "graph again."
+)

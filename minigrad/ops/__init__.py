@@ -1,0 +1,5 @@
+"""Differentiable primitives, one Function per op, grouped by family.
+
+Read any file here to see the chain rule at work: each class has its forward (numpy)
+and its backward (Tensor ops) side by side, with the derivative in the docstring.
+"""

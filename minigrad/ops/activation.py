@@ -1,0 +1,168 @@
+"""Activation functions and softmax: the nonlinearities between layers.
+
+Where the derivative is cheapest in terms of the output (tanh, sigmoid, softmax) the
+backward reads ``ctx.output``; the forms used for large inputs are the stable ones
+(sigmoid never computes exp of a large positive number, softplus uses log1p).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .elementwise import Erf, Where
+
+
+def _zero(grad: Tensor) -> Tensor:
+    return Tensor._make(np.zeros((), dtype=grad.dtype))
+
+
+class Tanh(Function):
+    """d/dx tanh(x) = 1 - tanh(x)^2"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        y = ctx.output
+        return grad * (1.0 - y * y)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0: no overflow either side."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+class Sigmoid(Function):
+    """d/dx sigmoid(x) = sigmoid(x) * (1 - sigmoid(x))"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
+        return stable_sigmoid(x)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        y = ctx.output
+        return grad * y * (1.0 - y)
+
+
+class Relu(Function):
+    """d/dx relu(x) = 1 where x > 0, else 0   (0 at x = 0, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, 0, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return Where.apply(grad, _zero(grad), cond=ctx.out_data > 0)
+
+
+class LeakyRelu(Function):
+    """d/dx leaky_relu(x) = 1 where x > 0, else negative_slope"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, negative_slope: float) -> np.ndarray:
+        ctx.negative_slope = negative_slope
+        return np.where(x > 0, x, x * np.asarray(negative_slope, x.dtype))
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return Where.apply(grad, grad * ctx.negative_slope, cond=ctx.inputs[0].data > 0)
+
+
+class Elu(Function):
+    """d/dx elu(x) = 1 where x > 0, else alpha * exp(x) = elu(x) + alpha"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, alpha: float) -> np.ndarray:
+        ctx.alpha = alpha
+        return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return Where.apply(grad, grad * (ctx.output + ctx.alpha), cond=ctx.inputs[0].data > 0)
+
+
+class Gelu(Function):
+    """gelu(x) = x * Phi(x);  d/dx = Phi(x) + x * phi(x)   (Phi, phi: normal cdf and pdf).
+
+    ``approximate='tanh'`` uses 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
+    """
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, approximate: str) -> np.ndarray:
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)
+            return (0.5 * x * (1.0 + np.tanh(inner))).astype(x.dtype, copy=False)
+        from scipy.special import erf
+
+        return (0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        if ctx.approximate == "tanh":
+            k = math.sqrt(2 / math.pi)
+            t = Tanh.apply((x + x * x * x * 0.044715) * k)
+            dt = (1.0 - t * t) * (1.0 + x * x * (3 * 0.044715)) * k
+            return grad * ((1.0 + t) * 0.5 + x * dt * 0.5)
+        cdf = (Erf.apply(x * (1 / math.sqrt(2.0))) + 1.0) * 0.5
+        pdf = (x * x * -0.5).exp() * (1 / math.sqrt(2 * math.pi))
+        return grad * (cdf + x * pdf)
+
+
+class Softplus(Function):
+    """softplus(x) = log(1 + exp(beta x)) / beta;  d/dx = sigmoid(beta x).
+
+    Linear (x itself, gradient 1) where beta x > threshold, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+        ctx.beta, ctx.threshold = beta, threshold
+        z = x * np.asarray(beta, x.dtype)
+        soft = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / np.asarray(beta, x.dtype)
+        return np.where(z > threshold, x, soft).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        z = x * ctx.beta
+        return Where.apply(grad, grad * Sigmoid.apply(z), cond=z.data > ctx.threshold)
+
+
+class Softmax(Function):
+    """y = exp(x - max) / sum(exp(x - max));  dx = y * (g - sum(g * y))"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: int) -> np.ndarray:
+        ctx.dim = dim
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        return e / e.sum(axis=dim, keepdims=True)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        y = ctx.output
+        return y * (grad - (grad * y).sum(ctx.dim, keepdim=True))
+
+
+class LogSoftmax(Function):
+    """y = x - logsumexp(x);  dx = g - softmax(x) * sum(g)   (never log of a softmax)"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: int) -> np.ndarray:
+        ctx.dim = dim
+        shifted = x - x.max(axis=dim, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return grad - ctx.output.exp() * grad.sum(ctx.dim, keepdim=True)

@@ -1,0 +1,149 @@
+"""Ops with no useful derivative: comparisons, argmax, sign, logic, one_hot.
+
+Their results are constants for autograd (``requires_grad=False``): a comparison is
+piecewise constant, so its derivative is zero almost everywhere and undefined at the
+jumps. ``sign`` and ``floor``-like ops are the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .elementwise import operands
+from .reduce import dim as _dim
+
+
+def _const(data: Any) -> Tensor:
+    return Tensor._make(np.asarray(data))
+
+
+def _cmp(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
+    a, b = operands(a, b)
+    try:
+        return _const(ufunc(a.data, b.data))
+    except ValueError:
+        raise ValueError(
+            f"{ufunc.__name__}: shapes {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
+
+
+def eq(a: Any, b: Any) -> Tensor:
+    return _cmp(np.equal, a, b)
+
+
+def ne(a: Any, b: Any) -> Tensor:
+    return _cmp(np.not_equal, a, b)
+
+
+def lt(a: Any, b: Any) -> Tensor:
+    return _cmp(np.less, a, b)
+
+
+def le(a: Any, b: Any) -> Tensor:
+    return _cmp(np.less_equal, a, b)
+
+
+def gt(a: Any, b: Any) -> Tensor:
+    return _cmp(np.greater, a, b)
+
+
+def ge(a: Any, b: Any) -> Tensor:
+    return _cmp(np.greater_equal, a, b)
+
+
+def logical_and(a: Any, b: Any) -> Tensor:
+    return _cmp(np.logical_and, a, b)
+
+
+def logical_or(a: Any, b: Any) -> Tensor:
+    return _cmp(np.logical_or, a, b)
+
+
+def logical_not(a: Tensor) -> Tensor:
+    return _const(np.logical_not(a.data) if a.dtype == bool else np.invert(a.data))
+
+
+def floor_divide(a: Any, b: Any) -> Tensor:
+    return _cmp(np.floor_divide, a, b)
+
+
+def remainder(a: Any, b: Any) -> Tensor:
+    return _cmp(np.remainder, a, b)
+
+
+def _arg(fn: Any, x: Tensor, d: int | None, keepdim: bool) -> Tensor:
+    if x.data.size == 0:
+        raise RuntimeError(f"{fn.__name__}(): cannot take the arg of an empty tensor {x.shape}")
+    if d is None:
+        out = fn(x.data.reshape(-1))
+        return _const(np.array(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
+    d = _dim(x, d)
+    return _const(fn(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+
+
+def argmax(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
+    """Index of the largest value (the first one among ties)."""
+    return _arg(np.argmax, x, d, keepdim)
+
+
+def argmin(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(np.argmin, x, d, keepdim)
+
+
+def sign(x: Tensor) -> Tensor:
+    return _const(np.sign(x.data))
+
+
+def floor(x: Tensor) -> Tensor:
+    return _const(np.floor(x.data))
+
+
+def ceil(x: Tensor) -> Tensor:
+    return _const(np.ceil(x.data))
+
+
+def round(x: Tensor) -> Tensor:
+    return _const(np.round(x.data))
+
+
+def all(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
+    axis = None if d is None else _dim(x, d)
+    return _const(np.all(x.data, axis=axis, keepdims=keepdim))
+
+
+def any(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
+    axis = None if d is None else _dim(x, d)
+    return _const(np.any(x.data, axis=axis, keepdims=keepdim))
+
+
+def isnan(x: Tensor) -> Tensor:
+    return _const(np.isnan(x.data))
+
+
+def isinf(x: Tensor) -> Tensor:
+    return _const(np.isinf(x.data))
+
+
+def isfinite(x: Tensor) -> Tensor:
+    return _const(np.isfinite(x.data))
+
+
+def one_hot(x: Tensor, num_classes: int = -1) -> Tensor:
+    """Class indices (any shape) -> int64 tensor with a trailing one-hot dimension."""
+    idx = x.data
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"one_hot is only applicable to index tensors, got dtype {idx.dtype}")
+    if idx.size and idx.min() < 0:
+        raise RuntimeError(f"one_hot: class values must be non-negative, got {idx.min()}")
+    top = int(idx.max()) + 1 if idx.size else 0
+    if num_classes == -1:
+        num_classes = top
+    elif top > num_classes:
+        raise RuntimeError(f"one_hot: class value {top - 1} too large for {num_classes} classes")
+    out = np.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    np.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
+    return _const(out)
+

@@ -1,0 +1,248 @@
+"""Reductions: many elements in, fewer out.
+
+The backward of a reduction spreads the (smaller) output gradient back over the
+input: ``sum`` copies it to every element, ``mean`` copies and divides by the count,
+``amax`` sends it to the elements that were the maximum (split evenly among ties).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .elementwise import Where
+
+MaxResult = namedtuple("MaxResult", ["values", "indices"])
+
+
+def dim(t: Tensor, d: int) -> int:
+    """Normalise one dimension index (negative counts from the end), with a clear error."""
+    n = max(t.ndim, 1)
+    if not -n <= d < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d}) "
+            f"for a tensor of shape {t.shape}"
+        )
+    return d % n
+
+
+def dims(t: Tensor, d: Any) -> tuple[int, ...] | None:
+    """Normalise ``dim`` arguments: None (all), an int, or a sequence of ints."""
+    if d is None:
+        return None
+    if isinstance(d, int):
+        return (dim(t, d),)
+    return tuple(sorted(dim(t, int(x)) for x in d))
+
+
+def _axes(t_ndim: int, d: tuple[int, ...] | None) -> tuple[int, ...]:
+    return tuple(range(t_ndim)) if d is None else d
+
+
+def _keep_shape(shape: tuple[int, ...], d: tuple[int, ...] | None) -> tuple[int, ...]:
+    axes = _axes(len(shape), d)
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _spread(grad: Tensor, shape: tuple[int, ...], d: tuple[int, ...] | None, keepdim: bool) -> Tensor:
+    """Bring a reduced gradient back to the input's shape by broadcasting it."""
+    if not keepdim:
+        grad = grad.reshape(_keep_shape(shape, d))
+    return grad.expand(shape)
+
+
+class Sum(Function):
+    """d/dx_i sum(x) = 1: the gradient is copied to every summed element"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return np.sum(x, axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return _spread(grad, ctx.inputs[0].shape, ctx.dim, ctx.keepdim)
+
+
+class Mean(Function):
+    """d/dx_i mean(x) = 1 / n"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        ctx.dim, ctx.keepdim = dim, keepdim
+        ctx.count = int(np.prod([x.shape[i] for i in _axes(x.ndim, dim)]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.mean(x, axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        scale = 1.0 / ctx.count if ctx.count else float("nan")
+        return _spread(grad * scale, ctx.inputs[0].shape, ctx.dim, ctx.keepdim)
+
+
+def mean(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+    if x.dtype.kind != "f":
+        raise RuntimeError(
+            f"mean(): could not infer output dtype. Input dtype must be floating point, got "
+            f"{x.dtype}; call .float() first."
+        )
+    return Mean.apply(x, dim=dims(x, d), keepdim=keepdim)
+
+
+def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+    """sum((x - mean)^2) / (n - correction): written with primitives, so its gradient
+    2 (x - mean) / (n - correction) comes from the chain rule."""
+    axes = dims(x, d)
+    n = int(np.prod([x.shape[i] for i in _axes(x.ndim, axes)]))
+    centered = x - x.mean(axes, keepdim=True)
+    total = (centered * centered).sum(axes, keepdim=keepdim)
+    denom = max(n - correction, 0)
+    return total / float(denom) if denom else total * float("nan")
+
+
+class Amax(Function):
+    """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        if x.size == 0:
+            raise RuntimeError(
+                f"amax(): cannot reduce an empty tensor of shape {x.shape} (no identity)"
+            )
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return np.amax(x, axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        x = ctx.inputs[0].data
+        out = ctx.out_data if ctx.keepdim else ctx.out_data.reshape(_keep_shape(x.shape, ctx.dim))
+        hit = (x == out).astype(grad.dtype)
+        hit /= hit.sum(axis=ctx.dim, keepdims=True)
+        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
+
+
+def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
+    """``max()`` over everything gives the value; ``max(dim)`` gives (values, indices),
+    and the gradient goes to the element at ``indices`` (as in PyTorch)."""
+    if d is None:
+        return Amax.apply(x, dim=None, keepdim=False)
+    from .comparison import argmax
+    from .indexing import gather
+
+    indices = argmax(x, d, keepdim=True)
+    values = gather(x, d, indices)
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return MaxResult(values, indices)
+
+
+def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
+    if d is None:
+        return -Amax.apply(-x, dim=None, keepdim=False)
+    from .comparison import argmin
+    from .indexing import gather
+
+    indices = argmin(x, d, keepdim=True)
+    values = gather(x, d, indices)
+    if not keepdim:
+        values, indices = values.squeeze(d), indices.squeeze(d)
+    return MaxResult(values, indices)
+
+
+def stable_logsumexp(x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """m + log(sum(exp(x - m))) with m = max(x); a shift of 0 where m is infinite."""
+    m = np.amax(x, axis=axis, keepdims=True) if x.size else np.zeros((), x.dtype)
+    m = np.where(np.isfinite(m), m, 0)
+    with np.errstate(divide="ignore"):
+        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+class LogSumExp(Function):
+    """d/dx_i log(sum(exp(x))) = exp(x_i - logsumexp(x)) = softmax(x)_i"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return stable_logsumexp(x, dim, keepdim)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        out = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
+        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * (x - out).exp()
+
+
+class Prod(Function):
+    """d/dx_i prod(x) = product of all the other elements (= prod / x_i when x_i != 0)"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        if dim is not None and len(dim) > 1:
+            raise ValueError("prod: reduce over one dimension or all of them")
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return np.prod(x, axis=dim, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
+        if (x.data != 0).all():
+            return g * _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim) / x
+        axis = 0 if ctx.dim is None else ctx.dim[0]
+        flat = x.data.reshape(-1) if ctx.dim is None else x.data
+        ones = np.ones_like(np.take(flat, [0], axis=axis))
+        left = np.cumprod(np.concatenate([ones, flat], axis=axis), axis=axis)
+        left = np.delete(left, -1, axis=axis)
+        rev = np.flip(flat, axis=axis)
+        right = np.cumprod(np.concatenate([ones, rev], axis=axis), axis=axis)
+        right = np.flip(np.delete(right, -1, axis=axis), axis=axis)
+        others = (left * right).reshape(x.shape)
+        return g * Tensor._make(others)
+
+
+class Cumsum(Function):
+    """d/dx_i sum_{j<=k} x_j: the gradient is a reversed cumulative sum of the output's"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: int) -> np.ndarray:
+        ctx.dim = dim
+        return np.cumsum(x, axis=dim)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+
+
+class Norm2(Function):
+    """d/dx ||x||_2 = x / ||x||_2   (0 where the norm is 0, as in PyTorch)"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+        ctx.dim, ctx.keepdim = dim, keepdim
+        return np.sqrt(np.sum(x * x, axis=dim, keepdims=keepdim))
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        out = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
+        zero = Tensor._make(np.zeros((), grad.dtype))
+        safe = Where.apply(out, Tensor._make(np.ones((), grad.dtype)), cond=out.data != 0)
+        g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
+        return Where.apply(g * x / safe, zero, cond=out.data != 0)
+
+
+def norm(x: Tensor, p: float = 2, d: Any = None, keepdim: bool = False) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements by default); p may be inf."""
+    axes = dims(x, d)
+    if p == 2:
+        return Norm2.apply(x, dim=axes, keepdim=keepdim)
+    if p == float("inf"):
+        return x.abs().amax(axes, keepdim=keepdim)
+    if p == 1:
+        return x.abs().sum(axes, keepdim=keepdim)
+    return (x.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)

@@ -1,0 +1,270 @@
+"""Shape and movement ops: the same numbers, rearranged.
+
+Their backward moves the gradient back the same way: reshape it back, permute it by
+the inverse permutation, sum it over what ``expand`` copied (done by the engine's
+unbroadcast), slice it for ``cat``, pad and split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..tensor import Tensor
+from .reduce import dim as _dim
+
+
+def _shape_arg(shape: Any) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], Sequence | np.ndarray):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+class Reshape(Function):
+    """Same elements, new shape; the gradient is reshaped back"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        try:
+            return x.reshape(shape)
+        except ValueError:
+            raise RuntimeError(
+                f"reshape: shape {shape} is invalid for input of shape {x.shape} "
+                f"({x.size} elements); the sizes must multiply to {x.size} (one may be -1)."
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return grad.reshape(ctx.inputs[0].shape)
+
+
+def reshape(x: Tensor, shape: Any) -> Tensor:
+    shape = _shape_arg(shape)
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = _dim(x, start_dim), _dim(x, end_dim)
+    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def unflatten(x: Tensor, d: int, sizes: Sequence[int]) -> Tensor:
+    d = _dim(x, d)
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+
+
+class Permute(Function):
+    """Reorder the axes; the gradient goes back through the inverse permutation"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+        ctx.dims = dims
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return Permute.apply(grad, dims=tuple(np.argsort(ctx.dims)))
+
+
+def permute(x: Tensor, dims: Any) -> Tensor:
+    dims = tuple(_dim(x, d) for d in _shape_arg(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(
+            f"permute: dims {dims} must be a permutation of 0..{x.ndim - 1} for shape {x.shape}"
+        )
+    return Permute.apply(x, dims=dims)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    if x.ndim < 2:
+        return x
+    dims = list(range(x.ndim))
+    a, b = _dim(x, dim0), _dim(x, dim1)
+    dims[a], dims[b] = dims[b], dims[a]
+    return Permute.apply(x, dims=tuple(dims))
+
+
+class Expand(Function):
+    """Broadcast to a bigger shape; the engine sums the gradient back (unbroadcast)"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        try:
+            return np.broadcast_to(x, shape)
+        except ValueError:
+            raise RuntimeError(
+                f"expand: the shape {x.shape} cannot be expanded to {shape}; only dimensions "
+                f"of size 1 can grow, and new dimensions go in front."
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return grad
+
+
+def expand(x: Tensor, shape: Any) -> Tensor:
+    shape = _shape_arg(shape)
+    lead = len(shape) - x.ndim
+    shape = tuple(
+        x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape)
+    )
+    if shape == x.shape:
+        return x
+    return Expand.apply(x, shape=shape)
+
+
+def squeeze(x: Tensor, d: Any = None) -> Tensor:
+    if d is None:
+        return reshape(x, tuple(n for n in x.shape if n != 1))
+    ds = {_dim(x, d)} if isinstance(d, int) else {_dim(x, i) for i in d}
+    return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in ds and n == 1)))
+
+
+def unsqueeze(x: Tensor, d: int) -> Tensor:
+    n = x.ndim + 1
+    if not -n <= d < n:
+        raise IndexError(f"unsqueeze: dim {d} out of range for a tensor of shape {x.shape}")
+    d %= n
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+class Cat(Function):
+    """Join along ``dim``; each input's gradient is its slice of the output gradient"""
+
+    @staticmethod
+    def forward(ctx: Function, *xs: np.ndarray, dim: int) -> np.ndarray:
+        ctx.dim = dim
+        try:
+            return np.concatenate(xs, axis=dim)
+        except ValueError:
+            shapes = ", ".join(str(x.shape) for x in xs)
+            raise RuntimeError(
+                f"cat: tensors must have the same shape except in dimension {dim}; got {shapes}"
+            ) from None
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, ...]:
+        bounds = np.cumsum([0] + [t.shape[ctx.dim] for t in ctx.inputs])
+        lead = (slice(None),) * ctx.dim
+        return tuple(grad[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat: expected a non-empty list of tensors")
+    if any(t.ndim == 0 for t in tensors):
+        raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
+    dtype = np.result_type(*[t.dtype for t in tensors])
+    tensors = [t.to(dtype) for t in tensors]
+    return Cat.apply(*tensors, dim=_dim(tensors[0], dim))
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack: expected a non-empty list of tensors")
+    shapes = {t.shape for t in tensors}
+    if len(shapes) > 1:
+        raise RuntimeError(f"stack: all tensors must have the same shape, got {sorted(shapes)}")
+    n = tensors[0].ndim + 1
+    if not -n <= dim < n:
+        raise IndexError(f"stack: dim {dim} out of range for {n}-d result")
+    return cat([unsqueeze(t, dim % n) for t in tensors], dim % n)
+
+
+def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, ...]:
+    d = _dim(x, d)
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise ValueError(f"split: split_size must be positive, got {step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise ValueError(f"split: sections {sizes} must sum to the size {n} of dim {d}")
+    lead = (slice(None),) * d
+    out, start = [], 0
+    for s in sizes:
+        out.append(x[lead + (slice(start, start + s),)])
+        start += s
+    return tuple(out)
+
+
+def chunk(x: Tensor, chunks: int, d: int = 0) -> tuple[Tensor, ...]:
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = x.shape[_dim(x, d)]
+    return split(x, max(-(-n // chunks), 1), d)
+
+
+class Flip(Function):
+    """Reverse the order along ``dims``; the gradient is flipped back"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dims: tuple[int, ...]) -> np.ndarray:
+        ctx.dims = dims
+        return np.flip(x, axis=dims)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return Flip.apply(grad, dims=ctx.dims)
+
+
+def flip(x: Tensor, dims: Any) -> Tensor:
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    return Flip.apply(x, dims=tuple(_dim(x, d) for d in dims))
+
+
+def repeat(x: Tensor, sizes: Any) -> Tensor:
+    """Tile ``x``; written as reshape -> expand -> reshape, so the gradient sums the tiles."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x.ndim:
+        raise RuntimeError(
+            f"repeat: number of repeat dims ({len(sizes)}) can not be smaller than the number "
+            f"of tensor dims ({x.ndim})"
+        )
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    inter = tuple(v for n in shape for v in (1, n))
+    big = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
+    return reshape(x, inter).expand(big).reshape(tuple(r * n for r, n in zip(sizes, shape)))
+
+
+class Pad(Function):
+    """Constant padding; the gradient is the un-padded slice of the output gradient"""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, widths: tuple[tuple[int, int], ...],
+                value: float) -> np.ndarray:
+        ctx.widths = widths
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        index = tuple(slice(a, n - b) for (a, b), n in zip(ctx.widths, grad.shape))
+        return grad[index]
+
+
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's ``F.pad``: ``pad`` lists (left, right) pairs starting from the last dim."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: only mode='constant' is implemented, got {mode!r}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(
+            f"pad: expected an even number of sizes, at most 2 per dim of {x.shape}, got {pad}"
+        )
+    if any(p < 0 for p in pad):
+        raise ValueError(f"pad: negative padding {tuple(pad)} is not supported; slice instead")
+    widths = [(0, 0)] * x.ndim
+    for i in range(len(pad) // 2):
+        widths[x.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    return Pad.apply(x, widths=tuple(widths), value=value)
