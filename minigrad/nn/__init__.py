@@ -1,0 +1,5 @@
+"""Neural-network building blocks: Module, Parameter, layers and losses."""
+
+from . import functional
+from .module import Module
+from .parameter import Parameter

@@ -1,0 +1,1 @@
+"""The loss-function library: each file is one family of losses, functions and Modules."""
