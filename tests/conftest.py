@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "minigrad", deadline=None, max_examples=int(os.environ.get("HYPOTHESIS_EXAMPLES", "25")),
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.function_scoped_fixture],
     derandomize=True,
 )
 settings.load_profile("minigrad")

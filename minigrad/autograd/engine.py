@@ -197,7 +197,7 @@ def backward(
     from ..tensor import Tensor
 
     tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None or isinstance(grad_tensors, Tensor):
+    if not isinstance(grad_tensors, list | tuple):
         grad_tensors = [grad_tensors] * len(tensors)
     if inputs is None:
         run_backward(tensors, grad_tensors, retain_graph, create_graph)
@@ -226,7 +226,7 @@ def grad(
 
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+    if not isinstance(grad_outputs, list | tuple):
         grad_outputs = [grad_outputs] * len(outputs)
     for i, t in enumerate(inputs):
         if not t.requires_grad:

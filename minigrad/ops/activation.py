@@ -145,6 +145,8 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = dim
+        if x.size == 0:
+            return x.copy()
         e = np.exp(x - x.max(axis=dim, keepdims=True))
         return e / e.sum(axis=dim, keepdims=True)
 
@@ -160,6 +162,8 @@ class LogSoftmax(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = dim
+        if x.size == 0:
+            return x.copy()
         shifted = x - x.max(axis=dim, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
 

@@ -76,7 +76,7 @@ class Mean(Function):
         ctx.dim, ctx.keepdim = dim, keepdim
         ctx.count = int(np.prod([x.shape[i] for i in _axes(x.ndim, dim)]))
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.mean(x, axis=dim, keepdims=keepdim)
+            return np.sum(x, axis=dim, keepdims=keepdim) / np.asarray(ctx.count, x.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:

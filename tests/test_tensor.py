@@ -1,0 +1,119 @@
+"""Tensor creation, dtypes, conversion and the non-differentiable ops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def test_default_dtypes_follow_pytorch():
+    assert mg.tensor([1.0, 2.0]).dtype == mg.float32
+    assert mg.tensor([1, 2]).dtype == mg.int64
+    assert mg.tensor([True]).dtype == mg.bool_
+    assert mg.tensor(np.zeros(2)).dtype == mg.float64
+    assert mg.zeros(2, 3).dtype == mg.float32 and mg.zeros(2, 3).shape == (2, 3)
+    assert mg.arange(5).dtype == mg.int64 and mg.arange(0, 1, 0.25).dtype == mg.float32
+
+
+def test_creation_functions():
+    assert mg.ones(2).tolist() == [1.0, 1.0]
+    assert mg.full((2,), 7).tolist() == [7, 7]
+    assert mg.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert mg.linspace(0, 1, 3).tolist() == [0.0, 0.5, 1.0]
+    x = mg.randn(3, 4)
+    assert mg.zeros_like(x).shape == (3, 4) and mg.ones_like(x).dtype == mg.float32
+    assert mg.full_like(x, 2.0).tolist()[0][0] == 2.0
+    assert mg.rand_like(x).shape == (3, 4) and mg.randn_like(x).shape == (3, 4)
+    r = mg.randint(0, 5, (1000,))
+    assert r.dtype == mg.int64 and 0 <= r.data.min() and r.data.max() < 5
+    assert sorted(mg.randperm(5).tolist()) == [0, 1, 2, 3, 4]
+    assert mg.zeros(2, requires_grad=True).requires_grad
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        mg.zeros(-1)
+
+
+def test_manual_seed_reproduces_random_numbers():
+    mg.manual_seed(123)
+    a = mg.randn(5).tolist()
+    mg.manual_seed(123)
+    assert mg.randn(5).tolist() == a
+    g = mg.Generator().manual_seed(7)
+    b = mg.rand(3, generator=g).tolist()
+    assert mg.rand(3, generator=mg.Generator(7)).tolist() == b
+
+
+def test_from_numpy_shares_memory_and_tensor_copies():
+    arr = np.zeros(3)
+    shared, copied = mg.from_numpy(arr), mg.tensor(arr)
+    arr[0] = 5
+    assert shared.tolist()[0] == 5 and copied.tolist()[0] == 0
+
+
+def test_conversions_and_repr():
+    t = mg.tensor([[1.5, 2.0]])
+    assert t.shape == (1, 2) and t.ndim == 2 and t.size() == (1, 2) and t.size(1) == 2
+    assert t.numel() == 2 and t.T.shape == (2, 1) and len(t) == 1
+    assert np.asarray(t).tolist() == [[1.5, 2.0]]
+    assert mg.tensor(3.5).item() == 3.5 and float(mg.tensor([2.0])) == 2.0
+    x = mg.tensor([1.0], requires_grad=True)
+    assert "requires_grad=True" in repr(x)
+    assert "grad_fn=<MulBackward>" in repr(x * 2)
+    assert "dtype=float64" in repr(mg.zeros(1, dtype=mg.float64))
+    with pytest.raises(RuntimeError, match="detach"):
+        x.numpy()
+    with pytest.raises(RuntimeError, match="2 elements cannot be converted"):
+        mg.ones(2).item()
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(mg.ones(2))
+
+
+def test_comparisons_and_logic_are_constants():
+    x = mg.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    for r in (x > 0, x < 0, x >= 1, x <= 1, x == 3, x != 3, (x > 0) & (x < 2), ~(x > 0)):
+        assert r.dtype == mg.bool_ and not r.requires_grad
+    assert (x > 0).tolist() == [True, False, True]
+    assert x.argmax().item() == 2 and x.argmin().item() == 1
+    assert mg.tensor([[1, 5], [7, 2]]).argmax(1).tolist() == [1, 0]
+    assert x.sign().tolist() == [1.0, -1.0, 1.0] and not x.sign().requires_grad
+    assert (x > 0).any().item() and not (x > 0).all().item()
+    assert mg.isnan(mg.tensor([float("nan"), 1.0])).tolist() == [True, False]
+    assert mg.one_hot(mg.tensor([0, 2]), 3).tolist() == [[1, 0, 0], [0, 0, 1]]
+    with pytest.raises(RuntimeError, match="index tensors"):
+        mg.one_hot(mg.tensor([0.5]))
+
+
+def test_max_with_dim_returns_values_and_indices():
+    x = mg.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]], requires_grad=True)
+    values, indices = x.max(1)
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    values.sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]  # to the returned index
+
+
+def test_errors_name_the_problem():
+    x = mg.ones(2, 3)
+    with pytest.raises(RuntimeError, match=r"shape \(4,\) is invalid for input of shape \(2, 3\)"):
+        x.reshape(4)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.sum(5)
+    with pytest.raises(RuntimeError, match="cat: tensors must have the same shape"):
+        mg.cat([x, mg.ones(3, 3)], 1)
+    with pytest.raises(RuntimeError, match="permutation"):
+        x.permute(0, 0)
+    with pytest.raises(IndexError, match="out of range"):
+        x.gather(1, mg.tensor([[3, 0, 0], [0, 0, 0]]))
+    with pytest.raises(RuntimeError, match="cannot be expanded"):
+        x.expand(3, 3)
+
+
+def test_setitem_and_inplace_outside_the_graph():
+    x = mg.zeros(3)
+    x[1] = 5.0
+    x += 1
+    x *= mg.tensor([1.0, 2.0, 3.0])
+    assert x.tolist() == [1.0, 12.0, 3.0]
+    w = mg.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="no_grad"):
+        w[0] = 1.0
