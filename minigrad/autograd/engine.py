@@ -75,6 +75,8 @@ def topological_order(roots: Iterable[Function]) -> list[Function]:
 
 def _fit(grad: Tensor, inp: Tensor, node: Function, i: int) -> Tensor:
     """Bring an input gradient to the input's shape and dtype, or explain why it can't."""
+    if grad.data.shape == inp.data.shape and grad.data.dtype is inp.data.dtype:
+        return grad
     if grad.shape != inp.shape:
         try:
             grad = unbroadcast(grad, inp.shape)
@@ -156,7 +158,8 @@ def run_backward(
                 raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
             out = node.out_ref()
             if out is not None:
-                grad = out._run_hooks(grad)
+                if out._hooks:
+                    grad = out._run_hooks(grad)
                 if out._retains_grad and capture is None:
                     out._accumulate(grad, create_graph)
             if id(node) in capture_nodes:

@@ -61,8 +61,9 @@ class Function:
         """Run ``forward`` on the inputs' arrays and record a graph node if needed."""
         ctx = cls.__new__(cls)
         ctx.saved = ()
-        record = STATE.grad_enabled and any(t.requires_grad for t in inputs)
-        ctx.needs_input_grad = tuple(t.requires_grad for t in inputs) if record else ()
+        needs = tuple([t.requires_grad for t in inputs]) if STATE.grad_enabled else ()
+        record = True in needs
+        ctx.needs_input_grad = needs
         data = cls.forward(ctx, *[t.data for t in inputs], **params)
         out = Tensor._make(data)
         if record:

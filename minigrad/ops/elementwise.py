@@ -37,6 +37,8 @@ def operands(a: Any, b: Any, true_div: bool = False) -> tuple[Tensor, Tensor]:
         a = _scalar(a, b)
     elif not isinstance(b, Tensor):
         b = _scalar(b, a)
+    elif a.data.dtype is b.data.dtype and not true_div:
+        return a, b
     if a.dtype != b.dtype:
         ka, kb = a.dtype.kind, b.dtype.kind
         if ka == "f" and kb != "f":
