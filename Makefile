@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps train test lint bench clean
+.PHONY: setup system-deps train test lint bench lessons clean
 
 setup: system-deps $(STAMP)
 
@@ -33,6 +33,10 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+lessons: setup
+	$(BIN)/jupytext --to ipynb --update-metadata '{"jupytext": null}' lessons/[0-9][0-9]_*.py
+	$(BIN)/python -m nbconvert --clear-output --inplace lessons/*.ipynb 2>/dev/null || true
 
 bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
