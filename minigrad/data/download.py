@@ -49,10 +49,15 @@ def _fetch(url: str, dest: Path, algorithm: str, expected: str, timeout: float) 
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
         h = hashlib.new(algorithm)
+        received = 0
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+            length = resp.headers.get("Content-Length")
             for chunk in iter(lambda: resp.read(1 << 16), b""):
                 h.update(chunk)
                 out.write(chunk)
+                received += len(chunk)
+        if length is not None and received != int(length):
+            raise http.client.IncompleteRead(b"", int(length) - received)
         if h.hexdigest() != expected.lower():
             raise ChecksumError(f"{algorithm} checksum mismatch: expected {expected}, got {h.hexdigest()}")
         os.replace(tmp, dest)
