@@ -1,8 +1,9 @@
 """Training plots with matplotlib: loss curves, gradient health, confusion matrix, digits.
 
 Each function returns the matplotlib ``Figure``; pass ``path=`` to also save it (written
-atomically). matplotlib is imported only when a plot is made, with the Agg backend when no
-display is available, so ``import minigrad`` stays light.
+atomically). matplotlib is imported only when a plot is made, so ``import minigrad`` stays
+light, and figures are built with ``matplotlib.figure.Figure`` rather than pyplot: no GUI
+backend or display is needed (headless servers, CI), and notebooks still show them.
 """
 
 from __future__ import annotations
@@ -16,16 +17,6 @@ from typing import Any
 import numpy as np
 
 from .render import atomic_write
-
-
-def _plt() -> Any:
-    import matplotlib
-
-    if not os.environ.get("DISPLAY") and "inline" not in matplotlib.get_backend().lower():
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> tuple[Any, Any]:
