@@ -216,3 +216,34 @@ def test_missing_dot_gives_one_clear_message(monkeypatch, tmp_path):
     assert g.save(tmp_path / "g.dot").read_text() == g.source
     assert viz.to_text(scalar_expression()).count("\n") == 7
     assert not (tmp_path / "g.png").exists()
+
+
+def test_record_modules_innermost_module_wins():
+    from test_viz_cases import Lin
+
+    class Block(mg.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = Lin(3, 3, seed=3)
+
+        def forward(self, x: mg.Tensor) -> mg.Tensor:
+            return self.inner(x).tanh()
+
+    class Net(mg.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.block = Block()
+
+        def forward(self, x: mg.Tensor) -> mg.Tensor:
+            return self.block(x).sum()
+
+    net = Net()
+    with viz.record_modules(net):
+        out = net(mg.ones(2, 3))
+    assert not net.block._forward_hooks and not net.block.inner._forward_pre_hooks
+    src = viz.draw(out, model=net).source
+    assert 'label="block.inner (Lin)"' in src and 'label="block (Block)"' in src
+    block = src.split('label="block (Block)"')[1].split("}")[0]
+    assert "Tanh" in block and "MatMul" not in block
+    collapsed = viz.draw(out, model=net, collapse_modules=True).source
+    assert collapsed.count("box3d") == 1 and "Tanh" not in collapsed and "Sum" in collapsed

@@ -98,6 +98,7 @@ class _Writer:
             edge_grads(model, grads) if opts.view == "gradient" else {})
         self.hidden: dict[int, int] = {}
         self.groups: list[str] = []
+        self.op_group: dict[int, int] = {}
         self.lines: list[str] = []
 
     # ------------------------------------------------------------------ labels
@@ -233,7 +234,6 @@ class _Writer:
 
     def write(self) -> str:
         o, m = self.o, self.m
-        self.op_group: dict[int, int] = {}
         if o.collapse_modules:
             self.collapse()
         out = self.lines
@@ -324,7 +324,6 @@ def to_dot(model: GraphModel, opts: Options, grads: dict[int, np.ndarray | None]
 def count_nodes(model: GraphModel, opts: Options) -> int:
     """How many boxes and ellipses the picture would have (for the ``max_nodes`` guard)."""
     w = _Writer(model, opts, {}, shares={})
-    w.op_group = {}
     if opts.collapse_modules:
         w.collapse()
     return len(model.tensors) - len(w.hidden) + len(model.ops) - len(w.op_group) + len(w.groups)
