@@ -65,7 +65,7 @@ class Module:
             )
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)
             params[name] = value
         elif name in params:
             if value is not None:
@@ -73,7 +73,7 @@ class Module:
                                 f"(minigrad.nn.Parameter or None expected)")
             params[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep=modules)
             modules[name] = value
         elif name in modules:
             if value is not None:
@@ -87,9 +87,11 @@ class Module:
             buffers[name] = value
         object.__setattr__(self, name, value)
 
-    def _forget(self, name: str) -> None:
+    def _forget(self, name: str, keep: OrderedDict | None = None) -> None:
+        """Drop ``name`` from every registry but ``keep`` (re-assigning keeps its place)."""
         for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+            if registry is not keep:
+                registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def __delattr__(self, name: str) -> None:

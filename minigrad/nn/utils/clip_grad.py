@@ -75,8 +75,9 @@ def clip_grads_with_norm_(parameters: Tensors, max_norm: float, total_norm: Tens
         return
     coef = float(max_norm) / (float(total_norm) + 1e-6)
     coef = min(coef, 1.0) if not math.isnan(coef) else coef
-    for g in grads:
-        np.multiply(g, coef, out=g, casting="unsafe")
+    with np.errstate(invalid="ignore"):  # inf * 0 -> nan is the intended signal
+        for g in grads:
+            np.multiply(g, coef, out=g, casting="unsafe")
 
 
 def clip_grad_norm_(parameters: Tensors, max_norm: float, norm_type: float = 2.0,
