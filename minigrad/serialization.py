@@ -51,7 +51,7 @@ def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str) -> Any:
             raise TypeError(f"minigrad.save: cannot save the {arr.dtype} array at {where}; only "
                             f"numeric and bool arrays are supported")
         name = f"a{len(arrays)}"
-        arrays[name] = np.ascontiguousarray(arr)
+        arrays[name] = arr
         return {"tensor" if isinstance(obj, Tensor) else "ndarray": name}
     if isinstance(obj, dict):
         items = []
@@ -137,6 +137,7 @@ def load(path: str | os.PathLike) -> Any:
             return _decode(meta["tree"], arrays)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError) as e:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError,
+            AttributeError) as e:
         raise CheckpointError(f"minigrad.load: {path!r} is truncated, corrupted or not a "
                               f"minigrad checkpoint ({type(e).__name__}: {e})") from e
