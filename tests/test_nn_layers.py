@@ -214,6 +214,10 @@ def test_linear_default_init_bounds_and_spread() -> None:
 
 
 def test_layer_shapes_and_reprs() -> None:
+    assert nn.Linear(2, 2, dtype=mg.float64).weight.dtype == np.float64
+    assert nn.BatchNorm1d(2, dtype="float64").running_var.dtype == np.float64
+    with pytest.raises(ValueError, match="Embedding: minigrad runs on the CPU only; got device='cuda'"):
+        nn.Embedding(2, 2, device="cuda")
     assert nn.Flatten()(mg.ones(2, 1, 28, 28)).shape == (2, 784)
     assert repr(nn.LayerNorm(4)) == "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"
     assert repr(nn.Embedding(10, 3, padding_idx=0)) == "Embedding(10, 3, padding_idx=0)"
@@ -236,8 +240,10 @@ def test_sequential_indexing_len_append() -> None:
     seq[1] = nn.Tanh()
     assert isinstance(seq[1], nn.Tanh)
     del seq[1]
-    assert list(seq) == [a, c] and [n for n, _ in seq.named_children()] == ["0", "2"]
-    with pytest.raises(IndexError, match="index 5 is out of range for 2"):
+    assert list(seq) == [a, c] and [n for n, _ in seq.named_children()] == ["0", "1"]  # as torch
+    seq.append(b)
+    assert list(seq) == [a, c, b]
+    with pytest.raises(IndexError, match="index 5 is out of range for 3"):
         seq[5]
     named = nn.Sequential(OrderedDict(fc=nn.Linear(2, 2), act=nn.ReLU()))
     assert [n for n, _ in named.named_parameters()] == ["fc.weight", "fc.bias"]

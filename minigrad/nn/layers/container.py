@@ -20,6 +20,14 @@ def _index(container: Module, idx: int) -> int:
     return idx % n
 
 
+def _renumber(container: Module, modules: list[Module]) -> None:
+    """Re-register ``modules`` as children "0", "1", ... (after a deletion or insertion)."""
+    for key in list(container._modules):
+        delattr(container, key)
+    for i, module in enumerate(modules):
+        container.add_module(str(i), module)
+
+
 class Sequential(Module):
     """Run modules one after another: ``Sequential(Linear(784, 128), ReLU(), Linear(128, 10))``.
 
@@ -56,9 +64,9 @@ class Sequential(Module):
         setattr(self, key, module)
 
     def __delitem__(self, idx: int | slice) -> None:
-        keys = list(self._modules)
-        for key in (keys[idx] if isinstance(idx, slice) else [keys[_index(self, idx)]]):
-            delattr(self, key)
+        modules = list(self._modules.values())
+        del modules[idx if isinstance(idx, slice) else _index(self, idx)]
+        _renumber(self, modules)
 
     def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
@@ -87,12 +95,10 @@ class ModuleList(Module):
     def __setitem__(self, idx: int, module: Module) -> None:
         setattr(self, str(_index(self, idx)), module)
 
-    def __delitem__(self, idx: int) -> None:
+    def __delitem__(self, idx: int | slice) -> None:
         modules = list(self._modules.values())
-        del modules[_index(self, idx)]
-        for key in list(self._modules):
-            delattr(self, key)
-        self.extend(modules)
+        del modules[idx if isinstance(idx, slice) else _index(self, idx)]
+        _renumber(self, modules)
 
     def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
@@ -106,9 +112,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         modules = list(self._modules.values())
         modules.insert(index, module)
-        for key in list(self._modules):
-            delattr(self, key)
-        self.extend(modules)
+        _renumber(self, modules)
 
 
 class ModuleDict(Module):

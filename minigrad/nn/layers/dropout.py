@@ -9,7 +9,8 @@ from ..module import Module
 
 class Dropout(Module):
     """In training, zero each element with probability p and scale the survivors by
-    1/(1-p); in eval mode (``model.eval()``), the identity."""
+    1/(1-p); in eval mode (``model.eval()``), the identity. ``inplace`` is accepted for
+    PyTorch compatibility, but the result is always a new tensor (safe for autograd)."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
         super().__init__()

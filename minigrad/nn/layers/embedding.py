@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ._factory import param_dtype
 
 
 class Embedding(Module):
@@ -20,7 +20,7 @@ class Embedding(Module):
     """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 dtype: object = None) -> None:
+                 *, device: object = None, dtype: object = None) -> None:
         super().__init__()
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
@@ -30,7 +30,7 @@ class Embedding(Module):
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim
         self.padding_idx = padding_idx
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        dtype = param_dtype(type(self).__name__, device, dtype)
         self.weight = Parameter(np.empty((num_embeddings, embedding_dim), dtype=dtype))
         self.reset_parameters()
 

@@ -6,12 +6,12 @@ import math
 
 import numpy as np
 
-from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
+from ._factory import param_dtype
 
 
 class Linear(Module):
@@ -22,11 +22,11 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
-                 dtype: object = None) -> None:
+                 device: object = None, dtype: object = None) -> None:
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        dtype = param_dtype(type(self).__name__, device, dtype)
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:
             self.bias = Parameter(np.empty(out_features, dtype=dtype))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...dtypes import get_default_dtype
 from ...tensor import Tensor
 from .. import functional as F
 from ..module import Module
 from ..parameter import Parameter
+from ._factory import param_dtype
 
 
 class BatchNorm1d(Module):
@@ -23,14 +23,15 @@ class BatchNorm1d(Module):
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype: object = None) -> None:
+                 affine: bool = True, track_running_stats: bool = True, device: object = None,
+                 dtype: object = None) -> None:
         super().__init__()
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        dtype = param_dtype(type(self).__name__, device, dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dtype))
             self.bias = Parameter(np.zeros(num_features, dtype=dtype))
@@ -75,13 +76,14 @@ class LayerNorm(Module):
     y = (x - mean) / sqrt(var + eps) * weight + bias; the same in training and eval."""
 
     def __init__(self, normalized_shape: int | tuple[int, ...] | list[int], eps: float = 1e-5,
-                 elementwise_affine: bool = True, bias: bool = True, dtype: object = None) -> None:
+                 elementwise_affine: bool = True, bias: bool = True, device: object = None,
+                 dtype: object = None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = np.dtype(dtype) if dtype is not None else get_default_dtype()
+        dtype = param_dtype(type(self).__name__, device, dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(shape, dtype=dtype))
             if bias:
