@@ -223,3 +223,18 @@ def test_parameter_basics() -> None:
     p = nn.Parameter(mg.tensor([1.0, 2.0]))
     assert p.requires_grad and p.is_leaf and repr(p).startswith("Parameter containing:")
     assert not nn.Parameter(mg.zeros(1), requires_grad=False).requires_grad
+
+
+def test_reassigning_keeps_order_and_train_override_is_called() -> None:
+    lin = nn.Linear(2, 2)
+    lin.weight = nn.Parameter(mg.zeros(2, 2))
+    assert list(lin.state_dict()) == ["weight", "bias"]
+    assert not lin.state_dict()["weight"].any()
+
+    class Frozen(nn.Linear):
+        def train(self, mode: bool = True) -> nn.Module:
+            return super().train(False)
+
+    net = nn.Sequential(Frozen(2, 2), nn.Dropout())
+    net.train()
+    assert net.training and not net[0].training and net[1].training
