@@ -29,5 +29,6 @@ from .dtypes import (
 )
 from .functional import *  # noqa: F403
 from .random import Generator, manual_seed
+from .serialization import load, save
 
 __version__ = "0.1.0"

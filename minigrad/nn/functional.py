@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..autograd.function import Function
 from ..functional import (
     elu,
     gelu,
@@ -15,6 +18,7 @@ from ..functional import (
     softplus,
     tanh,
 )
+from ..ops.indexing import IndexAdd
 from ..random import Generator, rng
 from ..tensor import Tensor
 
@@ -40,7 +44,115 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     return input * mask
 
 
+def _normalize(x: Tensor, mean: Tensor, var: Tensor, eps: float) -> Tensor:
+    return (x - mean) / (var + eps).sqrt()
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch normalisation over every dimension but the channel dimension 1.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias. In training the statistics are the
+    batch's (biased variance) and the running ones move towards them:
+    running = (1 - momentum) * running + momentum * batch_stat, where the running variance
+    takes the *unbiased* batch variance (n / (n - 1) times the biased one), as in PyTorch.
+    Otherwise the running statistics are used, so one sample's output does not depend on
+    the rest of its batch.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected an input of shape (N, C) or (N, C, L), got "
+                         f"{input.shape}")
+    channels = input.shape[1]
+    axes = (0, *range(2, input.ndim))
+    shape = (1, channels) + (1,) * (input.ndim - 2)
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (channels,):
+            raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({channels},) "
+                             f"for an input with {channels} channels {input.shape}")
+    if training:
+        n = input.data.size // channels
+        if n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                             f"got input size {input.shape}")
+        mean = input.mean(axes, keepdim=True)
+        var = input.var(axes, keepdim=True, correction=0)
+        if running_mean is not None:
+            running_mean.data *= 1 - momentum
+            running_mean.data += momentum * mean.data.reshape(channels)
+        if running_var is not None:
+            running_var.data *= 1 - momentum
+            running_var.data += momentum * var.data.reshape(channels) * (n / (n - 1))
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when "
+                             "training=False")
+        mean = Tensor._make(running_mean.data.reshape(shape))
+        var = Tensor._make(running_var.data.reshape(shape))
+    out = _normalize(input, mean, var, eps)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(input: Tensor, normalized_shape: int | tuple[int, ...] | list[int],
+               weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalise each sample over its last ``len(normalized_shape)`` dimensions:
+    y = (x - mean) / sqrt(var + eps) * weight + bias, with the biased variance. Unlike
+    batch_norm it needs no batch and behaves the same in training and evaluation."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if input.shape[input.ndim - len(shape):] != shape:
+        raise ValueError(f"layer_norm: normalized_shape {shape} does not match the last "
+                         f"dimensions of the input {input.shape}")
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    mean = input.mean(axes, keepdim=True)
+    var = input.var(axes, keepdim=True, correction=0)
+    out = _normalize(input, mean, var, eps)
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+class EmbeddingLookup(Function):
+    """y = weight[indices];  dweight = zeros with row i += every grad row looked up from i,
+    except rows looked up at ``padding_idx`` (they get no gradient)."""
+
+    @staticmethod
+    def forward(ctx: Function, weight: np.ndarray, indices: np.ndarray,
+                padding_idx: int | None) -> np.ndarray:
+        ctx.indices, ctx.padding_idx = indices, padding_idx
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        if ctx.padding_idx is not None:
+            keep = (ctx.indices != ctx.padding_idx)[..., None].astype(grad.dtype)
+            grad = grad * Tensor._make(keep)
+        return IndexAdd.apply(grad, shape=ctx.inputs[0].shape, index=ctx.indices)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Look up rows of ``weight`` (num_embeddings, dim) by the integer ``input``."""
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    num = weight.shape[0]
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}; use .long()")
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        raise IndexError(f"embedding: index out of range: values in [{idx.min()}, {idx.max()}] "
+                         f"for a table of {num} rows")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    return EmbeddingLookup.apply(weight, indices=idx, padding_idx=padding_idx)
+
+
 __all__ = [
+    "batch_norm", "embedding", "layer_norm",
     "dropout", "elu", "gelu", "leaky_relu", "linear", "log_softmax", "one_hot", "pad", "relu",
     "sigmoid", "softmax", "softplus", "tanh",
 ]
