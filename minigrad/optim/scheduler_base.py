@@ -56,11 +56,14 @@ class LRScheduler:
         self._update_lr(None)
 
     def _update_lr(self, epoch: int | None) -> None:
+        """Advance one epoch (chainable ``get_lr``), or jump to ``epoch`` (closed form if any)."""
         if epoch is None:
             self.last_epoch += 1
+            values = self.get_lr()
         else:
             self.last_epoch = epoch
-        values = self.get_lr()
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
