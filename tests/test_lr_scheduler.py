@@ -290,3 +290,15 @@ def test_schedulers_emit_no_warnings():
         for _ in range(6):
             s.step()  # even without optimizer.step(): minigrad does not warn
     assert s.get_last_lr()[0] == pytest.approx(0.1 * (1 + math.cos(math.pi * 6 / 5)) / 2)
+
+
+def test_multistep_state_dict_is_plain_and_restores():
+    s = sched.MultiStepLR(_sgd(), milestones=[2, 4, 4], gamma=0.5)
+    state = s.state_dict()
+    assert type(state["milestones"]) is dict and state["milestones"] == {2: 1, 4: 2}
+    opt = _sgd()
+    s2 = sched.MultiStepLR(opt, milestones=[9], gamma=0.5)
+    s2.load_state_dict(state)
+    for _ in range(4):
+        s2.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.1 * 0.5 ** 3)

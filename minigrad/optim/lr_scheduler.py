@@ -82,6 +82,16 @@ class MultiStepLR(LRScheduler):
             return lrs
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in lrs]
 
+    def state_dict(self) -> dict[str, Any]:
+        """Milestones are saved as a plain dict (epoch -> count)."""
+        state = super().state_dict()
+        state["milestones"] = dict(self.milestones)
+        return state
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        self.milestones = Counter({int(k): int(v) for k, v in self.milestones.items()})
+
     def _get_closed_form_lr(self) -> list[float]:
         passed = sum(count for m, count in self.milestones.items() if m <= self.last_epoch)
         return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
