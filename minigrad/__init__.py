@@ -32,3 +32,14 @@ from .random import Generator, manual_seed
 from .serialization import load, save
 
 __version__ = "0.1.0"
+
+_SUBMODULES = ("data", "debug", "kernels", "metrics", "nn", "optim", "viz")
+
+
+def __getattr__(name: str):
+    """Import subpackages on first use (``mg.optim``), keeping ``import minigrad`` fast."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
