@@ -81,7 +81,7 @@ def categorical_hinge_loss(input: Tensor, target: Any, keras_compat: bool = Fals
         onehot = np.eye(c, dtype=bool)[y]
     pos = where(onehot, input, 0.0).sum(1)
     others = where(onehot, 0.0, input) if keras_compat else where(onehot, -np.inf, input)
-    neg = reduce_max(others, 1).values
+    neg = reduce_max(others, 1).values if input.shape[0] else others.sum(1)
     return reduce((neg - pos + 1.0).relu(), reduction)
 
 
