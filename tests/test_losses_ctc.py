@@ -150,3 +150,14 @@ def test_against_torch_through_log_softmax(torch, rng, reduction, zero_infinity)
     out.backward(mg.tensor(g))
     expected.backward(torch.tensor(g))
     np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_non_contiguous_log_probs_give_identical_results(rng):
+    logits, targets, in_len, tgt_len = batch(rng)
+    lp = log_softmax_np(logits)
+    view = np.ascontiguousarray(lp.transpose(1, 0, 2)).transpose(1, 0, 2)
+    assert not view.flags.c_contiguous
+    a, b = mg.tensor(lp, requires_grad=True), mg.tensor(view, requires_grad=True)
+    F.ctc_loss(a, targets, in_len, tgt_len).backward()
+    F.ctc_loss(b, targets, in_len, tgt_len).backward()
+    np.testing.assert_array_equal(a.grad.data, b.grad.data)

@@ -397,3 +397,15 @@ def test_against_torch_values_and_gradients(torch, rng, reduction):
         out.backward(mg.tensor(g))
         expected.backward(torch.tensor(g))
         np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_non_contiguous_inputs_give_identical_results(rng):
+    x = rng.standard_normal((4, 5))
+    view = np.asfortranarray(x)
+    y = np.array([0, 4, 2, 1])
+    targets = np.array([[1, 0, -1, 0, 0]] * 4)
+    for fn in (lambda v: F.multi_margin_loss(v, y, 2), lambda v: F.multilabel_margin_loss(v, targets)):
+        a, b = mg.tensor(x, requires_grad=True), mg.tensor(view, requires_grad=True)
+        fn(a).backward()
+        fn(b).backward()
+        np.testing.assert_array_equal(a.grad.data, b.grad.data)

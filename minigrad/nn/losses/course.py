@@ -84,7 +84,11 @@ def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
 
 
 def wasserstein_generator_loss(fake_scores: Tensor) -> Tensor:
-    """WGAN generator loss: -mean(D(fake)); gradient -1/N on each fake score."""
+    """WGAN generator loss: -mean(D(fake)); gradient -1/N on each fake score.
+
+    Use it with :func:`wasserstein_critic_loss`: the generator raises the critic's score of
+    its samples, moving them towards the real data under the Wasserstein-1 distance.
+    """
     return -fake_scores.mean()
 
 
@@ -93,7 +97,9 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     """WGAN-GP: weight * mean((|grad_x D(x_hat)|_2 - 1)^2), x_hat = e real + (1 - e) fake.
 
     e ~ U[0, 1] per sample; the norm runs over all non-batch dims. The penalty is built with
-    create_graph=True, so its gradient w.r.t. the critic's parameters is a second derivative.
+    create_graph=True, so its gradient w.r.t. the critic's parameters is a second derivative
+    (for a linear critic D(x) = x.w it is 2 weight (|w| - 1) w/|w|). Add it to the critic loss
+    to keep D close to 1-Lipschitz, instead of clipping weights (Gulrajani et al. 2017).
     """
     if real.shape != fake.shape or real.ndim < 1:
         raise ValueError(f"gradient_penalty: real {real.shape} and fake {fake.shape} must be "
@@ -119,7 +125,12 @@ def bpr_loss(pos_scores: Tensor, neg_scores: Tensor, reduction: str = "mean") ->
 
 
 def multi_task_loss(losses: Sequence[Tensor], weights: Sequence[float]) -> Tensor:
-    """Fixed-weight multi-task objective: L = sum_k w_k L_k (gradients scale linearly)."""
+    """Fixed-weight multi-task objective: L = sum_k w_k L_k.
+
+    Gradient: dL/dL_k = w_k, so each task's gradient is scaled by its weight. Use it to train
+    one network with several heads (e.g. classification + box regression) when you know how
+    much each task should count; see MultiTaskLoss(learn_uncertainty=True) to learn them.
+    """
     if len(losses) != len(weights) or not losses:
         raise ValueError(f"multi_task_loss: need one weight per loss, got {len(losses)} losses and "
                          f"{len(weights)} weights")
