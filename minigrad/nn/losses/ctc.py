@@ -100,8 +100,8 @@ def ctc_forward_backward(lp: np.ndarray, ext: np.ndarray, ext_len: np.ndarray,
     with np.errstate(invalid="ignore", over="ignore"):
         occupancy = np.exp(alpha[:t_max] + beta + nll[None, :, None] - lpe)
     occupancy = np.where(np.isneginf(alpha[:t_max] + beta), 0.0, occupancy)
-    tt, nn, _ = np.indices(lpe.shape, sparse=True)
-    np.add.at(grad, (tt, nn, ext[None, :, :]), -occupancy)
+    times, samples, _ = np.indices(lpe.shape, sparse=True)
+    np.add.at(grad, (times, samples, ext[None, :, :]), -occupancy)
     impossible = np.isinf(nll)[None, :] & (np.arange(t_max)[:, None] < in_len[None, :])
     grad[impossible] = np.nan                              # d(inf)/d lp is undefined, as in PyTorch
     return nll, grad
