@@ -24,3 +24,12 @@ from .layers import (
 )
 from .module import Module
 from .parameter import Parameter
+
+# isort: split
+from .losses.course import BPRLoss, ClassBalancedLoss, MultiTaskLoss, WassersteinLoss
+from .losses.ctc import CTCLoss
+from .losses.embedding import CosineEmbeddingLoss, TripletMarginLoss, TripletMarginWithDistanceLoss
+from .losses.focal import FocalLoss, SigmoidFocalLoss
+from .losses.hinge import CategoricalHingeLoss, HingeLoss, SquaredHingeLoss
+from .losses.margin import HingeEmbeddingLoss, MarginRankingLoss, MultiLabelMarginLoss, MultiMarginLoss
+from .losses.overlap import DiceLoss, TverskyLoss

@@ -21,6 +21,31 @@ from ..functional import (
 from ..ops.indexing import IndexAdd
 from ..random import Generator, rng
 from ..tensor import Tensor
+from .losses.course import (
+    bpr_loss,
+    class_balanced_loss,
+    class_balanced_weights,
+    gradient_penalty,
+    multi_task_loss,
+    wasserstein_critic_loss,
+    wasserstein_generator_loss,
+)
+from .losses.ctc import ctc_loss
+from .losses.embedding import (
+    cosine_embedding_loss,
+    pairwise_distance,
+    triplet_margin_loss,
+    triplet_margin_with_distance_loss,
+)
+from .losses.focal import focal_loss, sigmoid_focal_loss
+from .losses.hinge import categorical_hinge_loss, hinge_loss, squared_hinge_loss
+from .losses.margin import (
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+)
+from .losses.overlap import dice_loss, tversky_loss
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -155,4 +180,12 @@ __all__ = [
     "batch_norm", "embedding", "layer_norm",
     "dropout", "elu", "gelu", "leaky_relu", "linear", "log_softmax", "one_hot", "pad", "relu",
     "sigmoid", "softmax", "softplus", "tanh",
+]
+__all__ += [
+    "bpr_loss", "categorical_hinge_loss", "class_balanced_loss", "class_balanced_weights",
+    "cosine_embedding_loss", "ctc_loss", "dice_loss", "focal_loss", "gradient_penalty",
+    "hinge_embedding_loss", "hinge_loss", "margin_ranking_loss", "multi_margin_loss",
+    "multi_task_loss", "multilabel_margin_loss", "pairwise_distance", "sigmoid_focal_loss",
+    "squared_hinge_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
+    "tversky_loss", "wasserstein_critic_loss", "wasserstein_generator_loss",
 ]
