@@ -11,8 +11,10 @@ that they do not depend on the loss's scale:
 - ``oscillation``: std of the detrended loss (loss - rolling mean) / |rolling mean|, and
   ``sign_changes``: the fraction of consecutive differences that change sign (white noise
   gives about 2/3, a steady descent 0);
-- ``spike_count``: steps whose relative residual exceeds both ``SPIKE_K`` robust standard
-  deviations (1.4826 * MAD) and ``SPIKE_MIN`` (20% above the rolling median);
+- ``spike_count``: steps where the loss went up from the step before and its relative
+  residual exceeds both ``SPIKE_K`` (6) robust standard deviations (1.4826 * MAD) and
+  ``SPIKE_MIN`` (50% above the rolling median; minibatch noise late in training easily
+  reaches 20-30%);
 - ``late_improvement``: how much the smoothed loss still fell in the second half,
   relative to its level at the midpoint: (mid - tail) / |mid|;
 - with ``val_loss``: ``val_rise`` (last over best validation loss, relative), the train
@@ -44,7 +46,7 @@ DIVERGE_FACTOR = 2.0
 GRAD_EXPLODE_FACTOR = 1e3
 VAL_RISE = 0.05
 SPIKE_K = 6.0
-SPIKE_MIN = 0.2
+SPIKE_MIN = 0.5
 MIN_SPIKES = 2
 OSCILLATION = 0.15
 SIGN_CHANGES = 0.4
@@ -184,7 +186,8 @@ def _shape(series: dict[str, np.ndarray], ev: dict[str, Any]) -> tuple[str, str]
     diffs = np.diff(loss)
     diffs = diffs[diffs != 0]
     sigma = 1.4826 * float(np.median(np.abs(rel - np.median(rel))))
-    spikes = np.flatnonzero(rel > max(SPIKE_K * sigma, SPIKE_MIN))
+    rose = np.concatenate([[False], np.diff(loss) > 0])
+    spikes = np.flatnonzero(rose & (rel > max(SPIKE_K * sigma, SPIKE_MIN)))
     drop = head - tail
     mid = smooth[int(0.4 * n): max(int(0.5 * n), int(0.4 * n) + 1)]
     ev.update(

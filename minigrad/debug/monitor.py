@@ -141,12 +141,13 @@ class GradientMonitor:
             kind = kinds.pop(name, None) or ACTIVATION_KINDS.get(type(module).__name__)
             if not params and kind is None:
                 continue
-            label = name or type(module).__name__
-            self._layers[label] = _Layer(module, kind, kind is None, params)
-            self._handles.append(module.register_forward_hook(partial(self._forward_hook, label)))
+            self._layers[name or type(module).__name__] = _Layer(module, kind, kind is None, params)
         if kinds:
             raise ValueError(f"GradientMonitor: kinds names unknown layers {sorted(kinds)}; "
                              f"layers are {sorted(self._layers)}")
+        for label, layer in self._layers.items():
+            hook = partial(self._forward_hook, label)
+            self._handles.append(layer.module.register_forward_hook(hook))
         self._params = list(model.named_parameters())
         self._snapshot()
 

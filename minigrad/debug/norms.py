@@ -15,7 +15,8 @@ def array_norm(a: np.ndarray) -> float:
     """Euclidean norm ||a|| = sqrt(sum a_i^2); rescaled by max|a| when the float32 sum of
     squares overflows although every entry is finite."""
     flat = a.reshape(-1)
-    n = math.sqrt(float(np.dot(flat, flat)))
+    with np.errstate(over="ignore"):
+        n = math.sqrt(float(np.dot(flat, flat)))
     if math.isfinite(n) or not np.isfinite(flat).all():
         return n
     m = float(np.abs(flat).max())
