@@ -79,7 +79,8 @@ def check_gradients(model: Module | Iterable[tuple[str, Tensor]] | Iterable[Tens
             findings.append(GradientFinding(name, "unused", None, "grad is None"))
             continue
         g = p.grad.data
-        norm = array_norm(g)
+        with np.errstate(over="ignore"):
+            norm = array_norm(g)
         if not np.isfinite(g).all():
             bad = g.size - int(np.count_nonzero(np.isfinite(g)))
             findings.append(GradientFinding(name, "non_finite", norm, f"{bad} of {g.size} values"))

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import tempfile
 from dataclasses import dataclass, field
 from functools import partial
@@ -66,7 +67,8 @@ TINY_UPDATE = 1e-5        # below: "tiny updates"
 
 @dataclass
 class ParamStats:
-    """One parameter at one step: ||grad|| (None: no gradient), ||W||, ||delta W|| / ||W||."""
+    """One parameter at one step: ||grad|| (None: no gradient), ||W|| before the update, and
+    ||delta W|| / ||W|| (None when W was all zeros before the update)."""
 
     grad_norm: float | None
     norm: float
@@ -160,7 +162,7 @@ class GradientMonitor:
         if not isinstance(output, Tensor) or not self._active:
             return
         layer = self._layers[label]
-        flat = output.data.reshape(-1)
+        flat = output.data.ravel(order="K")
         if flat.dtype.kind != "f" or flat.size == 0:
             return
         if layer.inferred:
@@ -179,7 +181,8 @@ class GradientMonitor:
 
     @staticmethod
     def _grad_hook(layer: _Layer, grad: Tensor) -> None:
-        layer.out_grad_sq = (layer.out_grad_sq or 0.0) + array_norm(grad.data) ** 2
+        with np.errstate(over="ignore"):
+            layer.out_grad_sq = (layer.out_grad_sq or 0.0) + array_norm(grad.data) ** 2
 
     # ------------------------------------------------------------------ stepping
     def step(self, loss: float | None = None) -> StepRecord | None:
@@ -190,7 +193,8 @@ class GradientMonitor:
         ``history`` and returns it (None on skipped steps)."""
         record = None
         if self._step % self.every == 0:
-            record = self._collect(None if loss is None else float(loss))
+            with np.errstate(over="ignore"):
+                record = self._collect(None if loss is None else float(loss))
             self.history.append(record)
         self._step += 1
         for handle in self._tensor_handles:
@@ -219,10 +223,9 @@ class GradientMonitor:
             grad = None if p.grad is None else array_norm(p.grad.data)
             before = self._snapshots[id(p)]
             diff = np.subtract(p.data, before, out=self._scratch[id(p)])
-            before_sq[name] = array_norm(before) ** 2
-            delta_sq[name] = array_norm(diff) ** 2
-            ratio = math.sqrt(delta_sq[name] / before_sq[name]) if before_sq[name] > 0 else None
-            params[name] = ParamStats(grad, array_norm(p.data), ratio)
+            norm = array_norm(before)
+            before_sq[name], delta_sq[name] = norm * norm, array_norm(diff) ** 2
+            params[name] = ParamStats(grad, norm, math.sqrt(delta_sq[name]) / norm if norm > 0 else None)
         layers = {label: self._layer_stats(layer, params, before_sq, delta_sq)
                   for label, layer in self._layers.items()}
         _flag(layers)
@@ -337,7 +340,7 @@ def _flag(layers: dict[str, LayerStats]) -> None:
     norms = [s.grad_norm for s in layers.values() if s.grad_norm is not None]
     finite = [n for n in norms if math.isfinite(n)]
     largest = max(finite, default=0.0)
-    median = float(np.median(finite)) if finite else 0.0
+    median = statistics.median(finite) if finite else 0.0
     for s in layers.values():
         g = s.grad_norm
         values = [v for v in (g, s.act_mean, s.act_std) if v is not None]

@@ -13,10 +13,10 @@ from ..tensor import Tensor
 
 def array_norm(a: np.ndarray) -> float:
     """Euclidean norm ||a|| = sqrt(sum a_i^2); rescaled by max|a| when the float32 sum of
-    squares overflows although every entry is finite."""
-    flat = a.reshape(-1)
-    with np.errstate(over="ignore"):
-        n = math.sqrt(float(np.dot(flat, flat)))
+    squares overflows although every entry is finite. Callers silence numpy's overflow
+    warning (``np.errstate(over="ignore")``) once around a batch of calls."""
+    flat = a.ravel(order="K")  # a view for C- and F-ordered arrays (a weight's grad is often F)
+    n = math.sqrt(float(np.dot(flat, flat)))
     if math.isfinite(n) or not np.isfinite(flat).all():
         return n
     m = float(np.abs(flat).max())
@@ -37,4 +37,5 @@ def global_grad_norm(parameters: Module | Tensor | Iterable[Tensor], norm_type: 
         return max((float(np.abs(g).max()) for g in grads if g.size), default=0.0)
     if norm_type != 2.0:
         raise ValueError(f"global_grad_norm: norm_type must be 2.0 or inf, got {norm_type}")
-    return math.sqrt(sum(array_norm(g) ** 2 for g in grads))
+    with np.errstate(over="ignore"):
+        return math.sqrt(sum(array_norm(g) ** 2 for g in grads))
