@@ -65,7 +65,7 @@ LARGE_UPDATE = 1e-1       # ||delta W|| / ||W|| above: "large updates" (typical:
 TINY_UPDATE = 1e-5        # below: "tiny updates"
 
 
-@dataclass
+@dataclass(slots=True)
 class ParamStats:
     """One parameter at one step: ||grad|| (None: no gradient), ||W|| before the update, and
     ||delta W|| / ||W|| (None when W was all zeros before the update)."""
@@ -75,7 +75,7 @@ class ParamStats:
     update_ratio: float | None
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerStats:
     """One layer at one step. ``grad_norm`` is over the layer's own parameters,
     ``out_grad_norm`` is ||dL/d output||, the activation statistics are over every output
@@ -92,7 +92,7 @@ class LayerStats:
     flags: list[str] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class StepRecord:
     step: int
     global_grad_norm: float
