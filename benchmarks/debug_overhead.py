@@ -1,0 +1,93 @@
+"""Cost of GradientMonitor on a 784-128-10 MLP training step (batch 128, manual SGD,
+cross-entropy as log_softmax + gather).
+
+    PYTHONPATH=. python benchmarks/debug_overhead.py [--steps 200] [--every 1]
+
+Plain and monitored steps are timed in alternating blocks, so that load from other
+processes hits both alike; the median block time per step is reported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.debug import GradientMonitor
+from minigrad.nn import Module, Parameter
+from minigrad.nn import functional as F
+
+
+class Linear(Module):
+    def __init__(self, fan_in: int, fan_out: int, rng: np.random.Generator) -> None:
+        super().__init__()
+        bound = 1 / np.sqrt(fan_in)
+        self.weight = Parameter(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32))
+        self.bias = Parameter(rng.uniform(-bound, bound, fan_out).astype(np.float32))
+
+    def forward(self, x):
+        return F.linear(x, self.weight, self.bias)
+
+
+class ReLU(Module):
+    def forward(self, x):
+        return x.relu()
+
+
+class MLP(Module):
+    def __init__(self, rng: np.random.Generator) -> None:
+        super().__init__()
+        self.fc1, self.act, self.fc2 = Linear(784, 128, rng), ReLU(), Linear(128, 10, rng)
+
+    def forward(self, x):
+        return self.fc2(self.act(self.fc1(x)))
+
+
+def step(model: MLP, x: mg.Tensor, y: mg.Tensor, monitor: GradientMonitor | None) -> None:
+    model.zero_grad()
+    loss = -(model(x).log_softmax(1).gather(1, y[:, None])).mean()
+    loss.backward()
+    for p in model.parameters():
+        p.data -= 0.01 * p.grad.data
+    if monitor is not None:
+        monitor.step(loss=loss.item())
+
+
+def block(model: MLP, x: mg.Tensor, y: mg.Tensor, monitor: GradientMonitor | None, n: int) -> float:
+    start = time.perf_counter()
+    for _ in range(n):
+        step(model, x, y, monitor)
+    return (time.perf_counter() - start) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=200, help="timed steps per variant")
+    parser.add_argument("--every", type=int, default=1, help="GradientMonitor(every=...)")
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.normal(size=(128, 784)).astype(np.float32))
+    y = mg.tensor(rng.integers(0, 10, 128))
+    plain, watched = MLP(np.random.default_rng(1)), MLP(np.random.default_rng(1))
+    monitor = GradientMonitor(watched, every=args.every)
+    for _ in range(10):
+        step(plain, x, y, None)
+        step(watched, x, y, monitor)
+    per_block = 10
+    times: dict[str, list[float]] = {"plain": [], "monitor": []}
+    for _ in range(max(1, args.steps // per_block)):
+        times["plain"].append(block(plain, x, y, None, per_block))
+        times["monitor"].append(block(watched, x, y, monitor, per_block))
+    monitor.remove()
+    base, mon = statistics.median(times["plain"]), statistics.median(times["monitor"])
+    print(f"784-128-10 MLP, batch 128, manual SGD; {args.steps} steps each, every={args.every}")
+    print(f"plain step:           {base * 1e3:8.3f} ms")
+    print(f"with GradientMonitor: {mon * 1e3:8.3f} ms")
+    print(f"overhead:             {(mon - base) / base:8.1%}  (target < 20%)")
+
+
+if __name__ == "__main__":
+    main()
