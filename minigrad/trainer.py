@@ -87,18 +87,20 @@ def build_mlp(arch: str, activation: str = "relu") -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _probs_vs_onehot(loss: Callable) -> Callable:
+def _probs_vs_onehot(name: str) -> Callable:
+    """A regression loss between softmax probabilities and one-hot targets."""
+
     def fn(logits: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
         target = mg.from_numpy(np.eye(logits.shape[1], dtype=logits.dtype)[y.data])
-        return loss(logits.softmax(1), target)
+        return getattr(F, name)(logits.softmax(1), target)
 
     return fn
 
 
 LOSSES: dict[str, Callable[[mg.Tensor, mg.Tensor], mg.Tensor]] = {
     "cross_entropy": lambda logits, y: F.cross_entropy(logits, y),
-    "mse": _probs_vs_onehot(F.mse_loss),
-    "l1": _probs_vs_onehot(F.l1_loss),
+    "mse": _probs_vs_onehot("mse_loss"),
+    "l1": _probs_vs_onehot("l1_loss"),
     "focal": lambda logits, y: F.focal_loss(logits, y),
     "hinge": lambda logits, y: F.multi_margin_loss(logits, y),
 }
