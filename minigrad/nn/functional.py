@@ -17,6 +17,22 @@ from ..functional import (
 )
 from ..random import Generator, rng
 from ..tensor import Tensor
+from .losses.binary import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+)
+from .losses.cross_entropy import cross_entropy, kl_div, nll_loss
+from .losses.regression import (
+    gaussian_nll_loss,
+    huber_loss,
+    l1_loss,
+    log_cosh_loss,
+    mse_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -43,4 +59,9 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
 __all__ = [
     "dropout", "elu", "gelu", "leaky_relu", "linear", "log_softmax", "one_hot", "pad", "relu",
     "sigmoid", "softmax", "softplus", "tanh",
+]
+__all__ += [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "gaussian_nll_loss",
+    "huber_loss", "kl_div", "l1_loss", "log_cosh_loss", "mse_loss", "multilabel_soft_margin_loss",
+    "nll_loss", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",
 ]

@@ -1,0 +1,241 @@
+"""Regression losses: how far a real-valued prediction ``x`` is from a target ``y``.
+
+Each is a composition of differentiable primitives, so gradients reach both the input
+and (for L1, MSE, Huber, SmoothL1) the target, and double backward works for free.
+Every loss has a function (``F.mse_loss``) and a Module (``nn.MSELoss``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from ...ops.activation import Softplus
+from ...ops.elementwise import where
+from ...tensor import Tensor
+from ..module import Module
+from ._reduction import check_reduction, reduce_accurate
+
+
+def _as_tensor(value: Tensor | float, like: Tensor) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=like.dtype))
+
+
+def _difference(name: str, input: Tensor, target: Tensor) -> Tensor:
+    """x - y, warning (as PyTorch does) when the shapes differ and broadcasting kicks in."""
+    target = _as_tensor(target, input)
+    if target.shape != input.shape:
+        warnings.warn(
+            f"{name}: Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            f"Please ensure they have the same size.", UserWarning, stacklevel=3,
+        )
+    return input - target
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: l = |x - y|.
+
+    Gradient: sign(x - y) (0 where x == y), the same size whatever the error, so a few
+    outliers cannot dominate training. Use it for regression with outliers, or when you
+    want the median rather than the mean of the target.
+    """
+    check_reduction("l1_loss", reduction)
+    return reduce_accurate(_difference("l1_loss", input, target).abs(), reduction)
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Mean squared error: l = (x - y)^2.
+
+    Gradient: 2 (x - y), proportional to the error: large errors are pushed hardest, so
+    outliers dominate. The default for regression (it is the Gaussian negative
+    log-likelihood with fixed variance, up to constants).
+    """
+    check_reduction("mse_loss", reduction)
+    d = _difference("mse_loss", input, target)
+    return reduce_accurate(d * d, reduction)
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """Huber loss: l = z^2 / 2 if z < delta, else delta (z - delta / 2), with z = |x - y|.
+
+    Gradient: clamp(x - y, -delta, delta): like MSE for small errors, like (delta times)
+    L1 for large ones, so it is smooth at 0 and robust to outliers.
+    """
+    check_reduction("huber_loss", reduction)
+    if not delta > 0:
+        raise RuntimeError(f"huber_loss does not support non-positive values for delta. Got delta={delta}")
+    d = _difference("huber_loss", input, target)
+    z = d.abs()
+    loss = where(z.data < delta, d * d * 0.5, (z - 0.5 * delta) * delta)
+    return reduce_accurate(loss, reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """Smooth L1: l = z^2 / (2 beta) if z < beta, else z - beta / 2, with z = |x - y|.
+
+    Gradient: clamp((x - y) / beta, -1, 1). Equals huber_loss(delta=beta) / beta; with
+    beta = 0 it is exactly L1. Popular for bounding-box regression.
+    """
+    check_reduction("smooth_l1_loss", reduction)
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta. Got beta={beta}")
+    d = _difference("smooth_l1_loss", input, target)
+    z = d.abs()
+    if beta == 0:
+        return reduce_accurate(z, reduction)
+    loss = where(z.data < beta, d * d * (0.5 / beta), z - 0.5 * beta)
+    return reduce_accurate(loss, reduction)
+
+
+def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full: bool = False,
+                     eps: float = 1e-8, reduction: str = "mean") -> Tensor:
+    """Poisson negative log-likelihood for count targets y with predicted rate lambda.
+
+    log_input=True (x = log lambda): l = exp(x) - y x, gradient exp(x) - y.
+    log_input=False (x = lambda): l = x - y log(x + eps), gradient 1 - y / (x + eps).
+    full=True adds Stirling's approximation of log(y!), y log y - y + log(2 pi y) / 2,
+    where y > 1 (it does not depend on x). Use it for counts (events, photons, clicks).
+    """
+    check_reduction("poisson_nll_loss", reduction)
+    target = _as_tensor(target, input)
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        y = target.data
+        with np.errstate(divide="ignore", invalid="ignore"):
+            stirling = y * np.log(y) - y + 0.5 * np.log(2 * math.pi * y)
+        loss = loss + Tensor._make(np.where(y > 1, stirling, 0).astype(loss.dtype))
+    return reduce_accurate(loss, reduction)
+
+
+def _gaussian_var(input: Tensor, var: Tensor | float) -> Tensor:
+    """Bring ``var`` to a shape that broadcasts with ``input`` (PyTorch's three rules)."""
+    if not isinstance(var, Tensor):
+        return Tensor._make(np.full(input.shape, var, dtype=input.dtype))
+    if var.shape == input.shape:
+        return var
+    if input.shape[:-1] == var.shape:
+        return var.unsqueeze(-1)
+    if input.ndim > 0 and input.shape[:-1] == var.shape[:-1] and var.shape[-1:] == (1,):
+        return var
+    raise ValueError(
+        f"gaussian_nll_loss: var is of incorrect size {var.shape} for input {input.shape}; use "
+        f"the input's shape, the input's shape without its last dim, or that with a last dim of 1"
+    )
+
+
+def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: bool = False,
+                      eps: float = 1e-6, reduction: str = "mean") -> Tensor:
+    """Gaussian negative log-likelihood: l = (log v + (x - y)^2 / v) / 2 (+ log(2 pi) / 2).
+
+    v = max(var, eps) is clamped for stability without autograd: the gradient reaches var
+    as if unclamped. Gradients: (x - y) / v for x, (1/v - (x - y)^2 / v^2) / 2 for var.
+    Use it when the model predicts its own uncertainty (heteroscedastic regression).
+    """
+    check_reduction("gaussian_nll_loss", reduction)
+    var = _gaussian_var(input, var)
+    if np.any(var.data < 0):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries; variances must be >= 0")
+    clamped = np.maximum(var.data, eps).astype(var.dtype)
+    v = var + Tensor._make(clamped - var.data)
+    d = input - _as_tensor(target, input)
+    loss = (v.log() + d * d / v) * 0.5
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce_accurate(loss, reduction)
+
+
+def log_cosh_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Log-cosh: l = log(cosh(x - y)), computed as |d| + log1p(exp(-2|d|)) - log 2.
+
+    Gradient: tanh(x - y). About d^2 / 2 for small errors and |d| - log 2 for large ones:
+    a smooth Huber loss with no parameter (the Keras ``log_cosh`` extra).
+    """
+    check_reduction("log_cosh_loss", reduction)
+    z = _difference("log_cosh_loss", input, target).abs()
+    loss = z + Softplus.apply(z * -2.0, beta=1.0, threshold=math.inf) - math.log(2.0)
+    return reduce_accurate(loss, reduction)
+
+
+class _Loss(Module):
+    """Base of the loss Modules: keeps ``reduction`` and shows it in the repr."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class L1Loss(_Loss):
+    """Module form of :func:`l1_loss`."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return l1_loss(input, target, reduction=self.reduction)
+
+
+class MSELoss(_Loss):
+    """Module form of :func:`mse_loss`."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return mse_loss(input, target, reduction=self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Module form of :func:`huber_loss`."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Module form of :func:`smooth_l1_loss`."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class PoissonNLLLoss(_Loss):
+    """Module form of :func:`poisson_nll_loss`."""
+
+    def __init__(self, log_input: bool = True, full: bool = False, eps: float = 1e-8,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        return poisson_nll_loss(log_input, target, log_input=self.log_input, full=self.full,
+                                eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Module form of :func:`gaussian_nll_loss`."""
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor | float) -> Tensor:
+        return gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                 reduction=self.reduction)
+
+
+class LogCoshLoss(_Loss):
+    """Module form of :func:`log_cosh_loss`."""
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return log_cosh_loss(input, target, reduction=self.reduction)
