@@ -164,12 +164,42 @@ def test_gradcheck_input_and_target(fn, kw, kinks, reduction, rng):
     assert gradcheck(lambda a, b: fn(a, b, reduction=reduction, **kw), (xt, yt))
 
 
-@pytest.mark.parametrize("fn, kw", [(F.mse_loss, {}), (F.huber_loss, {"delta": 0.7}),
-                                    (F.log_cosh_loss, {}), (F.poisson_nll_loss, {})])
-def test_gradgradcheck(fn, kw, rng):
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("fn, kw", [(F.mse_loss, {}), (F.huber_loss, {"delta": 0.7}), (F.l1_loss, {}),
+                                    (F.smooth_l1_loss, {"beta": 0.6}), (F.log_cosh_loss, {})])
+def test_gradgradcheck_input_and_target(fn, kw, reduction, rng):
+    """The fused losses' backward switches to Tensor ops under create_graph: differentiable again."""
     y = rng.standard_normal((2, 3))
-    x = y + away_from(rng.standard_normal((2, 3)), [0.7], rng)
-    assert gradgradcheck(lambda a: fn(a, T(y), **kw), (T(x, True),))
+    x = y + away_from(rng.standard_normal((2, 3)), [0.0, 0.6, 0.7], rng)
+    assert gradgradcheck(lambda a, b: fn(a, b, reduction=reduction, **kw), (T(x, True), T(y, True)))
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_numpy_and_tensor_backward_agree(reduction, rng):
+    from minigrad.autograd.engine import grad as autograd_grad
+
+    y = T(rng.standard_normal((3, 4)), True)
+    x = T(rng.standard_normal((3, 4)), True)
+    for fn, kw in [(F.mse_loss, {}), (F.huber_loss, {"delta": 0.7}), (F.l1_loss, {}),
+                   (F.smooth_l1_loss, {"beta": 0.6})]:
+        out = fn(x, y, reduction=reduction, **kw)
+        g = T(rng.standard_normal(out.shape))
+        fast = autograd_grad(out, (x, y), g)
+        slow = autograd_grad(fn(x, y, reduction=reduction, **kw), (x, y), g, create_graph=True)
+        for f, s in zip(fast, slow):
+            np.testing.assert_allclose(f.data, s.data, rtol=1e-14, atol=1e-15)
+
+
+def test_gradgradcheck_poisson(rng):
+    x = rng.standard_normal((2, 3))
+    assert gradgradcheck(lambda a: F.poisson_nll_loss(a, T(np.abs(x))), (T(x, True),))
+
+
+def test_broadcast_target_gets_summed_gradient(rng):
+    x, y = T(rng.standard_normal((3, 4)), True), T(rng.standard_normal(4), True)
+    with pytest.warns(UserWarning):
+        F.mse_loss(x, y, reduction="sum").backward()
+    np.testing.assert_allclose(y.grad.data, -2 * (x.data - y.data).sum(0), rtol=1e-12)
 
 
 @pytest.mark.parametrize("log_input, full", [(True, False), (False, True)])

@@ -72,28 +72,47 @@ def bce_backward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, scale: Any)
 
 
 def bce_logits_forward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None,
-                       pos_weight: np.ndarray | None) -> np.ndarray:
-    """w [(1 - y) x - lw logsigmoid(x)], lw = 1 + (pos_weight - 1) y;
-    logsigmoid(x) = min(x, 0) - log1p(exp(-|x|)) never overflows."""
-    log_sig = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
-    if pos_weight is not None:
-        log_sig = log_sig * (1 + (pos_weight - 1) * y)
-    loss = (1 - y) * x - log_sig
-    return loss if w is None else loss * w
+                       pos_weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """w [(1 - y) x - lw logsigmoid(x)], lw = 1 + (pos_weight - 1) y, and e = exp(-|x|).
 
-
-def bce_logits_backward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, pos_weight: np.ndarray | None,
-                        scale: Any) -> np.ndarray:
-    """scale * w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y]; plain: scale * w (sigmoid(x) - y)."""
-    e = np.exp(-np.abs(x))
-    sig = np.where(x >= 0, 1, e) / (1 + e)
+    With -logsigmoid(x) = log1p(e) - min(x, 0), nothing overflows; without pos_weight the
+    loss is max(x, 0) - x y + log1p(e). ``e`` is kept for the backward.
+    """
+    e = np.empty_like(x)
+    np.abs(x, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    loss = np.log1p(e)
     if pos_weight is None:
-        grad = sig - y
+        loss += np.maximum(x, 0)
+        loss -= x * y
+    else:
+        loss -= np.minimum(x, 0)
+        loss *= 1 + (pos_weight - 1) * y
+        loss += (1 - y) * x
+    if w is not None:
+        loss *= w
+    return loss, e
+
+
+def bce_logits_backward(x: np.ndarray, e: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                        pos_weight: np.ndarray | None, scale: Any) -> np.ndarray:
+    """scale * w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y]; plain: scale * w (sigmoid(x) - y).
+
+    sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|).
+    """
+    grad = np.where(x >= 0, 1, e)
+    grad /= 1 + e
+    if pos_weight is None:
+        grad -= y
     else:
         py = pos_weight * y
-        grad = (py + 1 - y) * sig - py
-    grad = grad * scale
-    return grad if w is None else grad * w
+        grad *= py + 1 - y
+        grad -= py
+    grad *= scale
+    if w is not None:
+        grad *= w
+    return grad
 
 
 # ----------------------------------------------------------------------------- Functions
@@ -126,7 +145,9 @@ class BinaryCrossEntropyWithLogits(Function):
                 pos_weight: np.ndarray | None, reduction: str) -> np.ndarray:
         ctx.target, ctx.weight, ctx.pos_weight = target, weight, pos_weight
         ctx.reduction, ctx.count = reduction, x.size
-        return _reduce(bce_logits_forward(x, target, weight, pos_weight), reduction, x.dtype)
+        loss, e = bce_logits_forward(x, target, weight, pos_weight)
+        ctx.save_for_backward(e)
+        return _reduce(loss, reduction, x.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -141,7 +162,8 @@ class BinaryCrossEntropyWithLogits(Function):
             if ctx.weight is not None:
                 local = local * Tensor._make(ctx.weight)
             return _tensor_scale(ctx, grad) * local
-        g = bce_logits_backward(x.data, ctx.target, ctx.weight, ctx.pos_weight, _scale(ctx, grad))
+        (e,) = ctx.saved_tensors
+        g = bce_logits_backward(x.data, e, ctx.target, ctx.weight, ctx.pos_weight, _scale(ctx, grad))
         return Tensor._make(g.astype(x.dtype, copy=False))
 
 

@@ -13,6 +13,7 @@ so that second derivatives (gradgradcheck, gradient penalties) work too.
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -48,63 +49,79 @@ def _col(v: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------- kernels
+# ``wy`` is w[y] times the not-ignored mask ``valid``; ``t`` holds 0 at ignored positions.
+# None stands for "all ones" (no weight, nothing ignored): the common case stays cheap.
 def softmax_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Row max m, e = exp(x - m) and s = sum(e): log_softmax = x - m - log s, p = e / s.
 
     A row whose max is +-inf is shifted by 0 instead, so no inf - inf appears.
     """
     m = x.max(axis=1)
-    if not np.isfinite(m).all():
+    if not math.isfinite(m.sum()):
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     e = np.subtract(x, m[:, None])
     np.exp(e, out=e)
     return m, e, e.sum(axis=1)
 
 
-def ce_forward(x: np.ndarray, t: np.ndarray, wy: np.ndarray, valid: np.ndarray, weight: np.ndarray | None,
-               smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def ce_forward(x: np.ndarray, t: np.ndarray, wy: np.ndarray | None, valid: np.ndarray | None,
+               weight: np.ndarray | None, smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-position loss (1 - eps) w_y (-lsm_y) + (eps / C) sum_c w_c (-lsm_c), class indices.
 
-    ``wy`` is w[y] times the not-ignored mask ``valid`` (``t`` holds 0 at ignored positions).
-    Returns (loss, e, s) with e, s from ``softmax_parts`` for the backward.
+    -lsm_y = m + log s - x_y. Returns (loss, e, s), e and s from ``softmax_parts``.
     """
     m, e, s = softmax_parts(x)
-    shift = m + np.log(s)
-    loss = (shift - x[np.arange(x.shape[0]), t]) * wy
+    shift = np.log(s)
+    shift += m
+    loss = shift - x[np.arange(x.shape[0]), t]
+    if wy is not None:
+        loss *= wy
     if smoothing:
         c = x.shape[1]
         sw = c if weight is None else weight.sum()
         wx = x.sum(axis=1) if weight is None else x @ weight
-        smooth = (sw * shift - wx) * valid
+        smooth = sw * shift - wx
+        if valid is not None:
+            smooth *= valid
         loss = (1.0 - smoothing) * loss + (smoothing / c) * smooth
     return loss, e, s
 
 
-def ce_index_coefficients(t: np.ndarray, wy: np.ndarray, valid: np.ndarray, weight: np.ndarray | None,
-                          smoothing: float, c: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """dl/dx = p * a - b, per position: a = (1 - eps) w_y + (eps/C) S_w, b = (1 - eps) w_y e_y + (eps/C) w."""
+def _ones(v: np.ndarray | None, n: int, dtype: np.dtype) -> np.ndarray:
+    return np.ones(n, dtype) if v is None else v.astype(dtype, copy=False)
+
+
+def ce_index_coefficients(t: np.ndarray, wy: np.ndarray | None, valid: np.ndarray | None,
+                          weight: np.ndarray | None, smoothing: float, c: int,
+                          dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """dl/dx = p * a - b per position: a = (1 - eps) w_y + (eps/C) S_w, b = (1 - eps) w_y e_y + (eps/C) w."""
+    n = t.shape[0]
+    wy, valid = _ones(wy, n, dtype), _ones(valid, n, dtype)
     sw = c if weight is None else weight.sum()
     a = (1.0 - smoothing) * wy + (smoothing / c) * sw * valid
-    b = np.zeros((t.shape[0], c), dtype=dtype)
-    b[np.arange(t.shape[0]), t] = (1.0 - smoothing) * wy
+    b = np.zeros((n, c), dtype=dtype)
+    b[np.arange(n), t] = (1.0 - smoothing) * wy
     if smoothing:
-        b += (smoothing / c) * _col(valid.astype(dtype)) * (1.0 if weight is None else weight)
+        b += (smoothing / c) * _col(valid) * (1.0 if weight is None else weight)
     return a.astype(dtype, copy=False), b
 
 
-def ce_backward(e: np.ndarray, s: np.ndarray, t: np.ndarray, wy: np.ndarray, valid: np.ndarray,
-                weight: np.ndarray | None, smoothing: float, scale: Any) -> np.ndarray:
+def ce_backward(e: np.ndarray, s: np.ndarray, t: np.ndarray, wy: np.ndarray | None,
+                valid: np.ndarray | None, weight: np.ndarray | None, smoothing: float,
+                scale: Any) -> np.ndarray:
     """Gradient for class indices: scale * ((1 - eps) w_y (p - e_y) + (eps/C)(S_w p - w))."""
     c = e.shape[1]
+    hit = scale * (1.0 - smoothing) if wy is None else scale * (1.0 - smoothing) * wy
     if smoothing:
         sw = c if weight is None else weight.sum()
-        a = (1.0 - smoothing) * wy + (smoothing / c) * sw * valid
+        spread = scale * (smoothing / c) if valid is None else scale * (smoothing / c) * valid
+        a = hit + spread * sw
     else:
-        a = wy
-    grad = e * _col(scale * a / s)
-    grad[np.arange(e.shape[0]), t] -= scale * (1.0 - smoothing) * wy
+        a = hit
+    grad = e * _col(a / s)
+    grad[np.arange(e.shape[0]), t] -= hit
     if smoothing:
-        grad -= _col(scale * (smoothing / c) * valid) * (1.0 if weight is None else weight)
+        grad -= _col(spread) * (1.0 if weight is None else weight)
     return grad
 
 
@@ -133,6 +150,15 @@ def _reduce_rows(loss: np.ndarray, reduction: str, denominator: float, shape: tu
     return np.asarray(total, dtype=dtype)
 
 
+def _target_shape(x: np.ndarray) -> tuple[int, ...]:
+    return x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+
+
+def _weight_sum(wy: np.ndarray | None, n: int) -> float:
+    """The 'mean' denominator for class indices: sum of w[y] over the positions not ignored."""
+    return float(n) if wy is None else float(np.sum(wy, dtype=np.float64))
+
+
 def _scale(ctx: Function, grad: np.ndarray) -> Any:
     """g / D per position: a (positions,) array for 'none', a number otherwise."""
     if ctx.reduction == "none":
@@ -142,8 +168,9 @@ def _scale(ctx: Function, grad: np.ndarray) -> Any:
     return grad.item() / ctx.denominator if ctx.denominator else 0.0
 
 
-def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray, b: np.ndarray, softmax: bool) -> Tensor:
-    """The same gradient with Tensor ops, differentiable again: g/D * (p * a - b)."""
+def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.ndarray) -> Tensor:
+    """The same gradient with Tensor ops, differentiable again: g/D * (p * a - b), p = softmax(x)
+    (NLL has no softmax: a is None)."""
     x = ctx.inputs[0]
     shape = x.shape
     cdim = 0 if x.ndim == 1 else 1
@@ -154,7 +181,7 @@ def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray, b: np.ndarray, 
     else:
         g = grad * (1.0 / ctx.denominator if ctx.denominator else 0.0)
     local = -Tensor._make(class_back(b, shape))
-    if softmax:
+    if a is not None:
         local = x.softmax(cdim) * Tensor._make(class_back(a[:, None], shape)) + local
     return g * local
 
@@ -178,14 +205,12 @@ class CrossEntropy(Function):
             loss, e, s = ce_prob_forward(x2, wt)
             ctx.denominator = x2.shape[0]
             ctx.save_for_backward(e, s, wt)
-            return _reduce_rows(loss, reduction, ctx.denominator, x.shape[:1] + x.shape[2:] if x.ndim > 1
-                                else (), x.dtype)
+            return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
         t, wy, valid = target
         loss, e, s = ce_forward(x2, t, wy, valid, weight, smoothing)
-        ctx.denominator = float(np.sum(wy, dtype=np.float64)) if reduction == "mean" else 1.0
+        ctx.denominator = _weight_sum(wy, t.shape[0])
         ctx.save_for_backward(e, s, t, wy, valid)
-        return _reduce_rows(loss, reduction, ctx.denominator, x.shape[:1] + x.shape[2:] if x.ndim > 1
-                            else (), x.dtype)
+        return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -193,13 +218,13 @@ class CrossEntropy(Function):
         if ctx.probs:
             e, s, wt = ctx.saved_tensors
             if STATE.grad_enabled:
-                return _tensor_backward(ctx, grad, wt.sum(axis=1), wt, softmax=True)
+                return _tensor_backward(ctx, grad, wt.sum(axis=1), wt)
             g2 = ce_prob_backward(e, s, wt, _scale(ctx, grad.data))
         else:
             e, s, t, wy, valid = ctx.saved_tensors
             if STATE.grad_enabled:
                 a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, e.shape[1], e.dtype)
-                return _tensor_backward(ctx, grad, a, b, softmax=True)
+                return _tensor_backward(ctx, grad, a, b)
             g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
         return Tensor._make(class_back(g2.astype(x.dtype, copy=False), x.shape))
 
@@ -212,21 +237,22 @@ class NLL(Function):
         x2 = class_last(x)
         t, wy, valid = target
         ctx.reduction = reduction
-        ctx.denominator = float(np.sum(wy, dtype=np.float64)) if reduction == "mean" else 1.0
-        ctx.save_for_backward(t, wy, valid)
-        loss = -x2[np.arange(x2.shape[0]), t] * wy
-        return _reduce_rows(loss, reduction, ctx.denominator, x.shape[:1] + x.shape[2:] if x.ndim > 1
-                            else (), x.dtype)
+        ctx.denominator = _weight_sum(wy, t.shape[0])
+        ctx.save_for_backward(t, wy)
+        loss = -x2[np.arange(x2.shape[0]), t]
+        if wy is not None:
+            loss *= wy
+        return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         x = ctx.inputs[0]
-        t, wy, valid = ctx.saved_tensors
+        t, wy = ctx.saved_tensors
         c = x.shape[0] if x.ndim == 1 else x.shape[1]
         b = np.zeros((t.shape[0], c), dtype=x.dtype)
-        b[np.arange(t.shape[0]), t] = wy
+        b[np.arange(t.shape[0]), t] = 1.0 if wy is None else wy
         if STATE.grad_enabled:
-            return _tensor_backward(ctx, grad, b[:, 0], b, softmax=False)
+            return _tensor_backward(ctx, grad, None, b)
         g2 = -_col(_scale(ctx, grad.data)) * b
         return Tensor._make(class_back(g2, x.shape).astype(x.dtype, copy=False))
 
@@ -252,8 +278,9 @@ def _weight(name: str, weight: Tensor | None, c: int, dtype: np.dtype) -> np.nda
 
 
 def _index_target(name: str, input: Tensor, target: Tensor, weight: np.ndarray | None,
-                  ignore_index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Validate class indices; return (t with 0 at ignored positions, w[t] * mask, mask)."""
+                  ignore_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Validate class indices; return (t with 0 at ignored positions, w[t] * mask, mask),
+    None standing for all ones."""
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind not in "iu":
         raise RuntimeError(f"{name}: expected target dtype to be Long or Byte (class indices), got "
@@ -264,14 +291,13 @@ def _index_target(name: str, input: Tensor, target: Tensor, weight: np.ndarray |
                            f"(input {list(input.shape)})")
     c = input.shape[0] if input.ndim == 1 else input.shape[1]
     t = t.reshape(-1).astype(np.int64, copy=False)
+    if t.size and 0 <= t.min() and t.max() < c and not 0 <= ignore_index < c:
+        return t, (None if weight is None else weight[t]), None
     valid = t != ignore_index
     bad = valid & ((t < 0) | (t >= c))
     if bad.any():
         raise IndexError(f"{name}: Target {t[bad][0]} is out of bounds: class indices must be in "
                          f"[0, {c}) or equal ignore_index={ignore_index}")
-    if valid.all():
-        wy = np.ones(t.shape, input.dtype) if weight is None else weight[t]
-        return t, wy, valid
     t = np.where(valid, t, 0)
     wy = valid.astype(input.dtype) if weight is None else weight[t] * valid
     return t, wy, valid
