@@ -373,6 +373,26 @@ def test_large_logits_are_finite():
         assert np.isfinite(z.grad.data).all()
 
 
+@pytest.mark.parametrize("dtype, offset", [(np.float64, 800.0), (np.float32, 120.0)])
+def test_rows_far_apart_keep_full_precision(dtype, offset, rng):
+    """The batch-max shift would underflow the low rows; the row-max fallback must kick in."""
+    x = rng.standard_normal((4, 5))
+    x[2:] += offset
+    t = np.array([0, 1, 2, 3])
+    a = T(x, True, dtype)
+    for probs in (False, True):
+        a.grad = None
+        target = T(np.eye(5)[t], dtype=dtype) if probs else T(t)
+        loss = F.cross_entropy(a, target, reduction="sum")
+        loss.backward()
+        assert loss.item() == pytest.approx(ref.cross_entropy(x.astype(dtype), t, reduction="sum"),
+                                            rel=1e-12 if dtype == np.float64 else 1e-5)
+        expected = np.exp(x - x.max(1, keepdims=True))
+        expected = expected / expected.sum(1, keepdims=True) - np.eye(5)[t]
+        np.testing.assert_allclose(a.grad.data, expected, rtol=1e-10 if dtype == np.float64 else 1e-4,
+                                   atol=1e-12 if dtype == np.float64 else 1e-6)
+
+
 def test_row_of_minus_inf_logits_has_no_nan():
     x = T([[-np.inf, 0.0, -np.inf]])
     assert F.cross_entropy(x, T([1])).item() == 0.0

@@ -51,17 +51,32 @@ def _col(v: Any) -> Any:
 # ----------------------------------------------------------------------------- kernels
 # ``wy`` is w[y] times the not-ignored mask ``valid``; ``t`` holds 0 at ignored positions.
 # None stands for "all ones" (no weight, nothing ignored): the common case stays cheap.
-def softmax_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Row max m, e = exp(x - m) and s = sum(e): log_softmax = x - m - log s, p = e / s.
+def softmax_parts(x: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray]:
+    """A shift m, e = exp(x - m) and s = sum(e) per row: log_softmax = x - m - log s, p = e / s.
 
-    A row whose max is +-inf is shifted by 0 instead, so no inf - inf appears.
+    Any shift at least each row's max avoids overflow. We first try the batch's max (one
+    fast reduction; per-row maxima of short rows are slow in numpy); if a row then sums to
+    less than sqrt(tiny) it would lose digits to underflow, and we shift by row maxima.
+    A row whose max is +-inf is shifted by 0, so no inf - inf appears.
     """
+    floor = _FLOOR.get(x.dtype)
+    if x.size and floor is not None:
+        m = x.max()
+        if math.isfinite(m):
+            e = np.subtract(x, m)
+            np.exp(e, out=e)
+            s = e @ np.ones(x.shape[1], x.dtype)
+            if s.min() >= floor:
+                return m, e, s
     m = x.max(axis=1)
     if not math.isfinite(m.sum()):
         m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
     e = np.subtract(x, m[:, None])
     np.exp(e, out=e)
     return m, e, e.sum(axis=1)
+
+
+_FLOOR = {np.dtype(t): float(np.sqrt(np.finfo(t).tiny)) for t in (np.float32, np.float64)}
 
 
 def ce_forward(x: np.ndarray, t: np.ndarray, wy: np.ndarray | None, valid: np.ndarray | None,
