@@ -38,7 +38,7 @@ def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
 def _reduce(loss: np.ndarray, reduction: str, dtype: np.dtype) -> np.ndarray:
     if reduction == "none":
         return loss.astype(dtype, copy=False)
-    total = np.sum(loss, dtype=np.float64)
+    total = loss.sum(dtype=np.float64)
     if reduction == "mean":
         total = total / loss.size if loss.size else np.nan
     return np.asarray(total, dtype=dtype)

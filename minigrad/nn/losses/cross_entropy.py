@@ -159,7 +159,7 @@ def _reduce_rows(loss: np.ndarray, reduction: str, denominator: float, shape: tu
                  dtype: np.dtype) -> np.ndarray:
     if reduction == "none":
         return loss.astype(dtype, copy=False).reshape(shape)
-    total = np.sum(loss, dtype=np.float64)
+    total = loss.sum(dtype=np.float64)
     if reduction == "mean":
         total = total / denominator if denominator else np.nan
     return np.asarray(total, dtype=dtype)

@@ -58,21 +58,31 @@ def mse_grad(d: np.ndarray, _: float) -> np.ndarray:
 
 
 def huber_value(d: np.ndarray, delta: float) -> np.ndarray:
+    """q (z - q/2) with z = |d|, q = min(z, delta): z^2/2 below delta, delta (z - delta/2) above."""
     z = np.abs(d)
-    return np.where(z < delta, 0.5 * np.square(d), delta * (z - 0.5 * delta)).astype(d.dtype, copy=False)
+    q = np.minimum(z, delta)
+    z -= 0.5 * q
+    z *= q
+    return z
 
 
 def huber_grad(d: np.ndarray, delta: float) -> np.ndarray:
-    return np.clip(d, -delta, delta)
+    """clamp(d, -delta, delta)."""
+    g = np.maximum(d, -delta)
+    np.minimum(g, delta, out=g)
+    return g
 
 
 def smooth_l1_value(d: np.ndarray, beta: float) -> np.ndarray:
-    z = np.abs(d)
-    return np.where(z < beta, (0.5 / beta) * np.square(d), z - 0.5 * beta).astype(d.dtype, copy=False)
+    """huber(d, beta) / beta."""
+    z = huber_value(d, beta)
+    z *= 1.0 / beta
+    return z
 
 
 def smooth_l1_grad(d: np.ndarray, beta: float) -> np.ndarray:
-    return np.clip(d * (1.0 / beta), -1.0, 1.0)
+    """clamp(d / beta, -1, 1)."""
+    return huber_grad(d * (1.0 / beta), 1.0)
 
 
 KERNELS = {
@@ -109,7 +119,7 @@ class PointwiseLoss(Function):
         loss = KERNELS[kind][0](d, param)
         if reduction == "none":
             return loss
-        total = np.sum(loss, dtype=np.float64)
+        total = loss.sum(dtype=np.float64)
         if reduction == "mean":
             total = total / d.size if d.size else np.nan
         return np.asarray(total, dtype=loss.dtype)
