@@ -454,6 +454,8 @@ def test_errors():
         F.binary_cross_entropy(T([.5]), T([.5, .5]))
     with pytest.raises(RuntimeError, match="all elements of input should be between 0 and 1"):
         F.binary_cross_entropy(T([1.5]), T([1.0]))
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(2, 3\) cannot be broadcast to the input's"):
+        F.binary_cross_entropy_with_logits(T([.5, .5, .5]), T([1., 0., 1.]), pos_weight=T(np.ones((2, 3))))
     with pytest.raises(RuntimeError, match="all elements of target should be between 0 and 1"):
         F.binary_cross_entropy(T([.5]), T([2.0]))
 

@@ -139,8 +139,9 @@ def test_gaussian_clamps_var_straight_through():
 
 def test_broadcast_target_warns_and_broadcasts(rng):
     x, y = rng.standard_normal((3, 4)), rng.standard_normal(4)
-    with pytest.warns(UserWarning, match="different to the input size"):
+    with pytest.warns(UserWarning, match="different to the input size") as record:
         out = F.mse_loss(T(x), T(y))
+    assert record[0].filename == __file__
     assert out.item() == pytest.approx(ref.mse(x, y), rel=1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

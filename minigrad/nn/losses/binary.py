@@ -194,10 +194,12 @@ def _broadcast_weight(name: str, weight: Tensor | None, input: Tensor,
     w = _array(weight, input.dtype)
     if w is not None:
         try:
-            np.broadcast_shapes(w.shape, input.shape)
+            fits = np.broadcast_shapes(w.shape, input.shape) == input.shape
         except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"{name}: {what} of shape {w.shape} cannot be broadcast to the input's "
-                             f"shape {input.shape}") from None
+                             f"shape {input.shape}")
     return w
 
 

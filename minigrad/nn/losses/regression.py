@@ -27,14 +27,14 @@ def _as_tensor(value: Tensor | float, like: Tensor) -> Tensor:
     return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=like.dtype))
 
 
-def _target(name: str, input: Tensor, target: Tensor | float) -> Tensor:
+def _target(name: str, input: Tensor, target: Tensor | float, stacklevel: int = 4) -> Tensor:
     """The target as a Tensor, warning (as PyTorch does) when broadcasting will kick in."""
     target = _as_tensor(target, input)
     if target.shape != input.shape:
         warnings.warn(
             f"{name}: Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
-            f"Please ensure they have the same size.", UserWarning, stacklevel=4,
+            f"Please ensure they have the same size.", UserWarning, stacklevel=stacklevel,
         )
     return target
 
@@ -258,7 +258,7 @@ def log_cosh_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     a smooth Huber loss with no parameter (the Keras ``log_cosh`` extra).
     """
     check_reduction("log_cosh_loss", reduction)
-    z = (input - _target("log_cosh_loss", input, target)).abs()
+    z = (input - _target("log_cosh_loss", input, target, stacklevel=3)).abs()
     loss = z + Softplus.apply(z * -2.0, beta=1.0, threshold=math.inf) - math.log(2.0)
     return reduce_accurate(loss, reduction)
 
