@@ -2,7 +2,8 @@
 
 from . import functional
 from .losses.binary import BCELoss, BCEWithLogitsLoss, MultiLabelSoftMarginLoss, SoftMarginLoss
-from .losses.cross_entropy import CrossEntropyLoss, KLDivLoss, NLLLoss
+from .losses.cross_entropy import CrossEntropyLoss, NLLLoss
+from .losses.kl_div import KLDivLoss
 from .losses.regression import (
     GaussianNLLLoss,
     HuberLoss,

@@ -23,7 +23,8 @@ from .losses.binary import (
     multilabel_soft_margin_loss,
     soft_margin_loss,
 )
-from .losses.cross_entropy import cross_entropy, kl_div, nll_loss
+from .losses.cross_entropy import cross_entropy, nll_loss
+from .losses.kl_div import kl_div
 from .losses.regression import (
     gaussian_nll_loss,
     huber_loss,

@@ -14,7 +14,6 @@ so that second derivatives (gradgradcheck, gradient penalties) work too.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
@@ -23,7 +22,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
 from ...tensor import Tensor
 from ..module import Module
-from ._reduction import check_reduction, reduce_accurate
+from ._reduction import check_reduction
 
 
 # ----------------------------------------------------------------------------- layout
@@ -208,8 +207,9 @@ class CrossEntropy(Function):
     """
 
     @staticmethod
-    def forward(ctx: Function, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
-                ignore_index: int, reduction: str, smoothing: float, probs: bool) -> np.ndarray:
+    def forward(ctx: Function, x: np.ndarray, target: Any, weight: np.ndarray | None, reduction: str,
+                smoothing: float, probs: bool) -> np.ndarray:
+        """``target``: probabilities (an array) or the (t, wy, valid) triple of ``_index_target``."""
         x2 = class_last(x)
         ctx.reduction, ctx.smoothing, ctx.probs, ctx.weight = reduction, smoothing, probs, weight
         if probs:
@@ -345,10 +345,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
             raise RuntimeError(f"cross_entropy: ignore_index is not supported for floating point target "
                                f"(got ignore_index={ignore_index}); leave it at -100")
         t = target.data.astype(input.dtype, copy=False)
-        return CrossEntropy.apply(input, target=t, weight=w, ignore_index=ignore_index, reduction=reduction,
+        return CrossEntropy.apply(input, target=t, weight=w, reduction=reduction,
                                   smoothing=label_smoothing, probs=True)
     idx = _index_target("cross_entropy", input, target, w, ignore_index)
-    return CrossEntropy.apply(input, target=idx, weight=w, ignore_index=ignore_index, reduction=reduction,
+    return CrossEntropy.apply(input, target=idx, weight=w, reduction=reduction,
                               smoothing=label_smoothing, probs=False)
 
 
@@ -365,34 +365,6 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     w = _weight("nll_loss", weight, c, input.dtype)
     return NLL.apply(input, target=_index_target("nll_loss", input, target, w, ignore_index),
                      reduction=reduction)
-
-
-def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: bool = False) -> Tensor:
-    """Kullback-Leibler divergence KL(p || q) with ``input`` = log q and ``target`` = p.
-
-    l = p (log p - log q) (0 where p = 0), or with log_target=True (target = log p)
-    l = exp(t) (t - x). Gradient w.r.t. input: -p. 'batchmean' (sum / batch size) is the
-    true KL; 'mean' divides by every element. Use it for distillation and to match a
-    predicted distribution to a soft target. The target is a constant here.
-    """
-    check_reduction("kl_div", reduction, extra=("batchmean",))
-    if input.dtype.kind != "f":
-        raise RuntimeError(f"kl_div: input must be floating point (log-probabilities), got {input.dtype}")
-    t = (target.data if isinstance(target, Tensor) else np.asarray(target)).astype(input.dtype, copy=False)
-    if log_target:
-        pt = np.exp(t)
-        loss = Tensor._make(pt * t) - Tensor._make(pt) * input
-    else:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xlogy = np.where(t == 0, 0, t * np.log(t)).astype(input.dtype)
-        loss = Tensor._make(xlogy) - Tensor._make(t) * input
-    if reduction == "mean":
-        warnings.warn("kl_div: reduction: 'mean' divides the total loss by both the batch size and the "
-                      "support size. 'batchmean' divides only by the batch size, and aligns with the KL "
-                      "div math definition.", UserWarning, stacklevel=2)
-    if reduction == "batchmean":
-        return reduce_accurate(loss, "mean", input.shape[0] if input.ndim else 1)
-    return reduce_accurate(loss, reduction)
 
 
 class CrossEntropyLoss(Module):
@@ -427,17 +399,3 @@ class NLLLoss(Module):
 
     def extra_repr(self) -> str:
         return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
-
-
-class KLDivLoss(Module):
-    """Module form of :func:`kl_div`."""
-
-    def __init__(self, reduction: str = "mean", log_target: bool = False) -> None:
-        super().__init__()
-        self.reduction, self.log_target = reduction, log_target
-
-    def forward(self, input: Tensor, target: Tensor) -> Tensor:
-        return kl_div(input, target, self.reduction, self.log_target)
-
-    def extra_repr(self) -> str:
-        return f"reduction={self.reduction!r}, log_target={self.log_target}"
