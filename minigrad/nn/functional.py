@@ -21,6 +21,12 @@ from ..functional import (
 from ..ops.indexing import IndexAdd
 from ..random import Generator, rng
 from ..tensor import Tensor
+from .losses.binary import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    multilabel_soft_margin_loss,
+    soft_margin_loss,
+)
 from .losses.course import (
     bpr_loss,
     class_balanced_loss,
@@ -30,6 +36,7 @@ from .losses.course import (
     wasserstein_critic_loss,
     wasserstein_generator_loss,
 )
+from .losses.cross_entropy import cross_entropy, nll_loss
 from .losses.ctc import ctc_loss
 from .losses.embedding import (
     cosine_embedding_loss,
@@ -39,6 +46,7 @@ from .losses.embedding import (
 )
 from .losses.focal import focal_loss, sigmoid_focal_loss
 from .losses.hinge import categorical_hinge_loss, hinge_loss, squared_hinge_loss
+from .losses.kl_div import kl_div
 from .losses.margin import (
     hinge_embedding_loss,
     margin_ranking_loss,
@@ -46,6 +54,15 @@ from .losses.margin import (
     multilabel_margin_loss,
 )
 from .losses.overlap import dice_loss, tversky_loss
+from .losses.regression import (
+    gaussian_nll_loss,
+    huber_loss,
+    l1_loss,
+    log_cosh_loss,
+    mse_loss,
+    poisson_nll_loss,
+    smooth_l1_loss,
+)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -188,4 +205,7 @@ __all__ += [
     "multi_task_loss", "multilabel_margin_loss", "pairwise_distance", "sigmoid_focal_loss",
     "squared_hinge_loss", "triplet_margin_loss", "triplet_margin_with_distance_loss",
     "tversky_loss", "wasserstein_critic_loss", "wasserstein_generator_loss",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "gaussian_nll_loss",
+    "huber_loss", "kl_div", "l1_loss", "log_cosh_loss", "mse_loss", "multilabel_soft_margin_loss",
+    "nll_loss", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",
 ]

@@ -7,6 +7,9 @@ every loss gives the same error for a typo.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ...autograd.function import Function
 from ...tensor import Tensor
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -29,3 +32,33 @@ def reduce(loss: Tensor, reduction: str) -> Tensor:
     if reduction == "sum":
         return loss.sum()
     return loss.mean()
+
+
+class AccurateSum(Function):
+    """scale * sum(x), accumulated in float64 and cast back to x's dtype;  d/dx_i = scale.
+
+    float32 sums of many loss terms lose digits; PyTorch accumulates them in a wider
+    type, and so do we. ``scale`` is 1 for 'sum' and 1/denominator for 'mean'.
+    """
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, scale: float) -> np.ndarray:
+        ctx.scale = scale
+        return np.asarray(np.sum(x, dtype=np.float64) * scale, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        if ctx.scale != 1.0:
+            grad = grad * ctx.scale
+        return grad.expand(ctx.inputs[0].shape)
+
+
+def reduce_accurate(loss: Tensor, reduction: str, denominator: float | None = None) -> Tensor:
+    """Like ``reduce`` but summing in float64; 'mean' divides by ``denominator`` (default:
+    the number of elements). A zero denominator gives NaN (0/0), as in PyTorch."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return AccurateSum.apply(loss, scale=1.0)
+    count = loss.numel() if denominator is None else denominator
+    return AccurateSum.apply(loss, scale=1.0 / count if count else float("nan"))

@@ -1,0 +1,313 @@
+"""Binary and multi-label losses: one independent yes/no decision per element.
+
+BCE (on probabilities) and BCEWithLogits (on logits) are fused autograd Functions whose
+numpy maths sits in small functions (``bce_forward``, ``bce_logits_backward``, ...) that
+a faster kernel can replace; their backward switches to Tensor operations when grad mode
+is on (``create_graph=True``), so second derivatives work. SoftMargin and
+MultiLabelSoftMargin are compositions of the stable ``softplus``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import STATE
+from ...ops.activation import Softplus
+from ...tensor import Tensor
+from ..module import Module
+from ._reduction import check_reduction, reduce_accurate
+
+
+def _array(value: Tensor | None, dtype: np.dtype) -> np.ndarray | None:
+    if value is None:
+        return None
+    data = value.data if isinstance(value, Tensor) else np.asarray(value)
+    return data.astype(dtype, copy=False)
+
+
+def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
+    if target.shape != input.shape:
+        raise ValueError(f"{name}: Target size ({tuple(target.shape)}) must be the same as input size "
+                         f"({tuple(input.shape)})")
+
+
+def _reduce(loss: np.ndarray, reduction: str, dtype: np.dtype) -> np.ndarray:
+    if reduction == "none":
+        return loss.astype(dtype, copy=False)
+    total = loss.sum(dtype=np.float64)
+    if reduction == "mean":
+        total = total / loss.size if loss.size else np.nan
+    return np.asarray(total, dtype=dtype)
+
+
+def _scale(ctx: Function, grad: Tensor) -> Any:
+    """g / D: the upstream gradient (array for 'none') over the mean's denominator."""
+    if ctx.reduction == "none":
+        return grad.data
+    return grad.data.item() / ctx.count if ctx.reduction == "mean" else grad.data.item()
+
+
+def _tensor_scale(ctx: Function, grad: Tensor) -> Tensor:
+    return grad * (1.0 / ctx.count) if ctx.reduction == "mean" and ctx.count else grad
+
+
+# ----------------------------------------------------------------------------- kernels
+def bce_forward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """-w [y max(log x, -100) + (1 - y) max(log(1 - x), -100)]  (logs clamped as PyTorch)."""
+    with np.errstate(divide="ignore"):
+        log_x = np.maximum(np.log(x), -100)
+        log_1mx = np.maximum(np.log1p(-x), -100)
+    loss = -(y * log_x + (1 - y) * log_1mx)
+    return loss if w is None else loss * w
+
+
+def bce_backward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, scale: Any) -> np.ndarray:
+    """scale * w (x - y) / max(x (1 - x), 1e-12)."""
+    grad = (x - y) / np.maximum(x * (1 - x), 1e-12) * scale
+    return grad if w is None else grad * w
+
+
+def bce_logits_forward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                       pos_weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """w [(1 - y) x - lw logsigmoid(x)], lw = 1 + (pos_weight - 1) y, and e = exp(-|x|).
+
+    With -logsigmoid(x) = log1p(e) - min(x, 0), nothing overflows; without pos_weight the
+    loss is max(x, 0) - x y + log1p(e). ``e`` is kept for the backward.
+    """
+    e = np.empty_like(x)
+    np.abs(x, out=e)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    loss = np.log1p(e)
+    if pos_weight is None:
+        loss += np.maximum(x, 0)
+        loss -= x * y
+    else:
+        loss -= np.minimum(x, 0)
+        loss *= 1 + (pos_weight - 1) * y
+        loss += (1 - y) * x
+    if w is not None:
+        loss *= w
+    return loss, e
+
+
+def bce_logits_backward(x: np.ndarray, e: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                        pos_weight: np.ndarray | None, scale: Any) -> np.ndarray:
+    """scale * w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y]; plain: scale * w (sigmoid(x) - y).
+
+    sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|).
+    """
+    grad = np.where(x >= 0, 1, e)
+    grad /= 1 + e
+    if pos_weight is None:
+        grad -= y
+    else:
+        py = pos_weight * y
+        grad *= py + 1 - y
+        grad -= py
+    grad *= scale
+    if w is not None:
+        grad *= w
+    return grad
+
+
+# ----------------------------------------------------------------------------- Functions
+class BinaryCrossEntropy(Function):
+    """BCE on probabilities: d/dx = g/D w (x - y) / max(x (1 - x), 1e-12)."""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                reduction: str) -> np.ndarray:
+        ctx.target, ctx.weight, ctx.reduction, ctx.count = target, weight, reduction, x.size
+        return _reduce(bce_forward(x, target, weight), reduction, x.dtype)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        x = ctx.inputs[0]
+        if STATE.grad_enabled:
+            local = (x - Tensor._make(ctx.target)) / (x * (1.0 - x)).clamp_min(1e-12)
+            if ctx.weight is not None:
+                local = local * Tensor._make(ctx.weight)
+            return _tensor_scale(ctx, grad) * local
+        g = bce_backward(x.data, ctx.target, ctx.weight, _scale(ctx, grad))
+        return Tensor._make(g.astype(x.dtype, copy=False))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """BCE on logits: d/dx = g/D w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y]."""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                pos_weight: np.ndarray | None, reduction: str) -> np.ndarray:
+        ctx.target, ctx.weight, ctx.pos_weight = target, weight, pos_weight
+        ctx.reduction, ctx.count = reduction, x.size
+        loss, e = bce_logits_forward(x, target, weight, pos_weight)
+        ctx.save_for_backward(e)
+        return _reduce(loss, reduction, x.dtype)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        x = ctx.inputs[0]
+        if STATE.grad_enabled:
+            y = Tensor._make(ctx.target)
+            if ctx.pos_weight is None:
+                local = x.sigmoid() - y
+            else:
+                py = Tensor._make(ctx.pos_weight * ctx.target)
+                local = (py + 1.0 - y) * x.sigmoid() - py
+            if ctx.weight is not None:
+                local = local * Tensor._make(ctx.weight)
+            return _tensor_scale(ctx, grad) * local
+        (e,) = ctx.saved_tensors
+        g = bce_logits_backward(x.data, e, ctx.target, ctx.weight, ctx.pos_weight, _scale(ctx, grad))
+        return Tensor._make(g.astype(x.dtype, copy=False))
+
+
+# ----------------------------------------------------------------------------- functions
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of probabilities ``input`` in [0, 1] against targets in [0, 1].
+
+    l = -w [y log x + (1 - y) log(1 - x)], each log clamped at -100 so x = 0 or 1 stays
+    finite. Gradient: w (x - y) / (x (1 - x)), with the denominator clamped at 1e-12.
+    Prefer binary_cross_entropy_with_logits: feeding it logits avoids the clamping.
+    """
+    check_reduction("binary_cross_entropy", reduction)
+    _same_shape("binary_cross_entropy", input, target)
+    x, y = input.data, _array(target, input.dtype)
+    if np.any((x < 0) | (x > 1)) or np.isnan(x).any():
+        raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
+                           f"(got min {np.nanmin(x) if x.size else 0}, max {np.nanmax(x) if x.size else 0}); "
+                           f"apply sigmoid first or use binary_cross_entropy_with_logits")
+    if np.any((y < 0) | (y > 1)):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
+    w = _broadcast_weight("binary_cross_entropy", weight, input)
+    return BinaryCrossEntropy.apply(input, target=y, weight=w, reduction=reduction)
+
+
+def _broadcast_weight(name: str, weight: Tensor | None, input: Tensor,
+                      what: str = "weight") -> np.ndarray | None:
+    w = _array(weight, input.dtype)
+    if w is not None:
+        try:
+            fits = np.broadcast_shapes(w.shape, input.shape) == input.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{name}: {what} of shape {w.shape} cannot be broadcast to the input's "
+                             f"shape {input.shape}")
+    return w
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
+    """Binary cross-entropy of logits: l = -w [p_w y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))].
+
+    Computed as w [(1 - y) x - (1 + (p_w - 1) y) logsigmoid(x)], finite for any logit.
+    Gradient: w (sigmoid(x) - y), or w [(p_w y + 1 - y) sigmoid(x) - p_w y] with pos_weight.
+    The loss for binary and multi-label classification; pos_weight = n_neg / n_pos
+    rebalances rare positives (typically shape (C) for (N, C) inputs).
+    """
+    check_reduction("binary_cross_entropy_with_logits", reduction)
+    _same_shape("binary_cross_entropy_with_logits", input, target)
+    name = "binary_cross_entropy_with_logits"
+    return BinaryCrossEntropyWithLogits.apply(
+        input, target=_array(target, input.dtype), weight=_broadcast_weight(name, weight, input),
+        pos_weight=_broadcast_weight(name, pos_weight, input, "pos_weight"), reduction=reduction)
+
+
+def _log_sigmoid(x: Tensor) -> Tensor:
+    return -Softplus.apply(-x, beta=1.0, threshold=math.inf)
+
+
+def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
+    """Two-class logistic loss for labels y in {-1, 1}: l = log(1 + exp(-y x)) = softplus(-y x).
+
+    Gradient: -y sigmoid(-y x). Computed with softplus, so finite for any margin (PyTorch's
+    log1p(exp(.)) overflows beyond about 710). Same as BCEWithLogits with y in {0, 1}.
+    """
+    check_reduction("soft_margin_loss", reduction)
+    y = Tensor._make(_array(target, input.dtype))
+    return reduce_accurate(Softplus.apply(-(y * input), beta=1.0, threshold=math.inf), reduction)
+
+
+def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                reduction: str = "mean") -> Tensor:
+    """Multi-label one-vs-all logistic loss, averaged over the C classes of each sample:
+
+    l_n = -(1/C) sum_c w_c [y_nc logsigmoid(x_nc) + (1 - y_nc) logsigmoid(-x_nc)].
+    Gradient: w_c (sigmoid(x_nc) - y_nc) / C. Input (N, C) or (C); 'mean' is over N.
+    """
+    check_reduction("multilabel_soft_margin_loss", reduction)
+    _same_shape("multilabel_soft_margin_loss", input, target)
+    y = Tensor._make(_array(target, input.dtype))
+    loss = -(y * _log_sigmoid(input) + (1.0 - y) * _log_sigmoid(-input))
+    if weight is not None:
+        loss = loss * Tensor._make(_broadcast_weight("multilabel_soft_margin_loss", weight, input))
+    per_sample = loss.mean(-1) if input.ndim else loss
+    return reduce_accurate(per_sample, reduction)
+
+
+class BCELoss(Module):
+    """Module form of :func:`binary_cross_entropy`; ``weight`` is a buffer."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return binary_cross_entropy(input, target, self.weight, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class BCEWithLogitsLoss(Module):
+    """Module form of :func:`binary_cross_entropy_with_logits`; ``weight``, ``pos_weight`` are buffers."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean",
+                 pos_weight: Tensor | None = None) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class SoftMarginLoss(Module):
+    """Module form of :func:`soft_margin_loss`."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return soft_margin_loss(input, target, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class MultiLabelSoftMarginLoss(Module):
+    """Module form of :func:`multilabel_soft_margin_loss`; ``weight`` is a buffer."""
+
+    def __init__(self, weight: Tensor | None = None, reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"

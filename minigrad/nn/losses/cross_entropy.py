@@ -1,0 +1,401 @@
+"""Cross-entropy and negative log-likelihood: the losses of multiclass classification.
+
+Both are fused autograd Functions. The maths is a handful of small numpy functions
+(``ce_forward``, ``ce_backward``, ...) working on a (positions, classes) matrix: a
+K-dimensional input (N, C, d1, ..., dK) is viewed with the class dim moved last and
+everything else flattened, so one kernel serves every shape, and a faster kernel can
+replace these functions one for one.
+
+The backward has two paths giving the same numbers: numpy for the ordinary
+``loss.backward()``, and Tensor operations when grad mode is on (``create_graph=True``),
+so that second derivatives (gradgradcheck, gradient penalties) work too.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...autograd.grad_mode import STATE
+from ...tensor import Tensor
+from ..module import Module
+from ._reduction import check_reduction
+
+
+# ----------------------------------------------------------------------------- layout
+def class_last(x: np.ndarray) -> np.ndarray:
+    """(C,) -> (1, C);  (N, C) as is;  (N, C, d1..dK) -> (N d1..dK, C)."""
+    if x.ndim == 2:
+        return x
+    if x.ndim == 1:
+        return x.reshape(1, -1)
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1])
+
+
+def class_back(m: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Inverse of ``class_last`` for an array of shape (positions, C or 1)."""
+    if len(shape) <= 2:
+        return m.reshape(shape[:1] + m.shape[1:] if len(shape) == 2 else m.shape[1:])
+    moved = (shape[0], *shape[2:], m.shape[1])
+    return np.moveaxis(m.reshape(moved), -1, 1)
+
+
+def _col(v: Any) -> Any:
+    return v[:, None] if isinstance(v, np.ndarray) and v.ndim == 1 else v
+
+
+# ----------------------------------------------------------------------------- kernels
+# ``wy`` is w[y] times the not-ignored mask ``valid``; ``t`` holds 0 at ignored positions.
+# None stands for "all ones" (no weight, nothing ignored): the common case stays cheap.
+def softmax_parts(x: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray]:
+    """A shift m, e = exp(x - m) and s = sum(e) per row: log_softmax = x - m - log s, p = e / s.
+
+    Any shift at least each row's max avoids overflow. We first try the batch's max (one
+    fast reduction; per-row maxima of short rows are slow in numpy); if a row then sums to
+    less than sqrt(tiny) it would lose digits to underflow, and we shift by row maxima.
+    A row whose max is +-inf is shifted by 0, so no inf - inf appears.
+    """
+    floor = _FLOOR.get(x.dtype)
+    if x.size and floor is not None:
+        m = x.max()
+        if math.isfinite(m):
+            e = np.subtract(x, m)
+            np.exp(e, out=e)
+            s = e @ np.ones(x.shape[1], x.dtype)
+            if s.min() >= floor:
+                return m, e, s
+    m = x.max(axis=1)
+    if not math.isfinite(m.sum()):
+        m = np.where(np.isfinite(m), m, 0).astype(x.dtype)
+    e = np.subtract(x, m[:, None])
+    np.exp(e, out=e)
+    return m, e, e.sum(axis=1)
+
+
+_FLOOR = {np.dtype(t): float(np.sqrt(np.finfo(t).tiny)) for t in (np.float32, np.float64)}
+
+
+def ce_forward(x: np.ndarray, t: np.ndarray, wy: np.ndarray | None, valid: np.ndarray | None,
+               weight: np.ndarray | None, smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-position loss (1 - eps) w_y (-lsm_y) + (eps / C) sum_c w_c (-lsm_c), class indices.
+
+    -lsm_y = m + log s - x_y. Returns (loss, e, s), e and s from ``softmax_parts``.
+    """
+    m, e, s = softmax_parts(x)
+    shift = np.log(s)
+    shift += m
+    loss = shift - x[np.arange(x.shape[0]), t]
+    if wy is not None:
+        loss *= wy
+    if smoothing:
+        c = x.shape[1]
+        sw = c if weight is None else weight.sum()
+        wx = x.sum(axis=1) if weight is None else x @ weight
+        smooth = sw * shift - wx
+        if valid is not None:
+            smooth *= valid
+        loss = (1.0 - smoothing) * loss + (smoothing / c) * smooth
+    return loss, e, s
+
+
+def _ones(v: np.ndarray | None, n: int, dtype: np.dtype) -> np.ndarray:
+    return np.ones(n, dtype) if v is None else v.astype(dtype, copy=False)
+
+
+def ce_index_coefficients(t: np.ndarray, wy: np.ndarray | None, valid: np.ndarray | None,
+                          weight: np.ndarray | None, smoothing: float, c: int,
+                          dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """dl/dx = p * a - b per position: a = (1 - eps) w_y + (eps/C) S_w, b = (1 - eps) w_y e_y + (eps/C) w."""
+    n = t.shape[0]
+    wy, valid = _ones(wy, n, dtype), _ones(valid, n, dtype)
+    sw = c if weight is None else weight.sum()
+    a = (1.0 - smoothing) * wy + (smoothing / c) * sw * valid
+    b = np.zeros((n, c), dtype=dtype)
+    b[np.arange(n), t] = (1.0 - smoothing) * wy
+    if smoothing:
+        b += (smoothing / c) * _col(valid) * (1.0 if weight is None else weight)
+    return a.astype(dtype, copy=False), b
+
+
+def ce_backward(e: np.ndarray, s: np.ndarray, t: np.ndarray, wy: np.ndarray | None,
+                valid: np.ndarray | None, weight: np.ndarray | None, smoothing: float,
+                scale: Any) -> np.ndarray:
+    """Gradient for class indices: scale * ((1 - eps) w_y (p - e_y) + (eps/C)(S_w p - w))."""
+    c = e.shape[1]
+    hit = scale * (1.0 - smoothing) if wy is None else scale * (1.0 - smoothing) * wy
+    if smoothing:
+        sw = c if weight is None else weight.sum()
+        spread = scale * (smoothing / c) if valid is None else scale * (smoothing / c) * valid
+        a = hit + spread * sw
+    else:
+        a = hit
+    grad = e * _col(a / s)
+    grad[np.arange(e.shape[0]), t] -= hit
+    if smoothing:
+        grad -= _col(spread) * (1.0 if weight is None else weight)
+    return grad
+
+
+def ce_prob_forward(x: np.ndarray, wt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-position loss -sum_c w_c t'_c lsm_c for class probabilities (wt = w * t')."""
+    m, e, s = softmax_parts(x)
+    loss = wt.sum(axis=1) * (m + np.log(s)) - np.einsum("ij,ij->i", wt, x)
+    return loss, e, s
+
+
+def ce_prob_backward(e: np.ndarray, s: np.ndarray, wt: np.ndarray, scale: Any) -> np.ndarray:
+    """Gradient for class probabilities: scale * (p sum_c w_c t'_c - w t')."""
+    grad = e * _col(scale * wt.sum(axis=1) / s)
+    grad -= _col(scale) * wt
+    return grad
+
+
+# ----------------------------------------------------------------------------- Functions
+def _reduce_rows(loss: np.ndarray, reduction: str, denominator: float, shape: tuple[int, ...],
+                 dtype: np.dtype) -> np.ndarray:
+    if reduction == "none":
+        return loss.astype(dtype, copy=False).reshape(shape)
+    total = loss.sum(dtype=np.float64)
+    if reduction == "mean":
+        total = total / denominator if denominator else np.nan
+    return np.asarray(total, dtype=dtype)
+
+
+def _target_shape(x: np.ndarray) -> tuple[int, ...]:
+    return x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+
+
+def _weight_sum(wy: np.ndarray | None, n: int) -> float:
+    """The 'mean' denominator for class indices: sum of w[y] over the positions not ignored."""
+    return float(n) if wy is None else float(np.sum(wy, dtype=np.float64))
+
+
+def _scale(ctx: Function, grad: np.ndarray) -> Any:
+    """g / D per position: a (positions,) array for 'none', a number otherwise."""
+    if ctx.reduction == "none":
+        return grad.reshape(-1)
+    if ctx.reduction == "sum":
+        return grad.item()
+    return grad.item() / ctx.denominator if ctx.denominator else 0.0
+
+
+def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.ndarray) -> Tensor:
+    """The same gradient with Tensor ops, differentiable again: g/D * (p * a - b), p = softmax(x)
+    (NLL has no softmax: a is None)."""
+    x = ctx.inputs[0]
+    shape = x.shape
+    cdim = 0 if x.ndim == 1 else 1
+    if ctx.reduction == "none":
+        g = grad.unsqueeze(cdim) if x.ndim > 1 else grad
+    elif ctx.reduction == "sum":
+        g = grad
+    else:
+        g = grad * (1.0 / ctx.denominator if ctx.denominator else 0.0)
+    local = -Tensor._make(class_back(b, shape))
+    if a is not None:
+        local = x.softmax(cdim) * Tensor._make(class_back(a[:, None], shape)) + local
+    return g * local
+
+
+class CrossEntropy(Function):
+    """Fused log-softmax + negative log-likelihood (class indices or probabilities).
+
+    d/dx = g/D * (p * a - b) with p = softmax(x); see ``ce_backward``/``ce_prob_backward``.
+    """
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, target: Any, weight: np.ndarray | None, reduction: str,
+                smoothing: float, probs: bool) -> np.ndarray:
+        """``target``: probabilities (an array) or the (t, wy, valid) triple of ``_index_target``."""
+        x2 = class_last(x)
+        ctx.reduction, ctx.smoothing, ctx.probs, ctx.weight = reduction, smoothing, probs, weight
+        if probs:
+            t = class_last(target)
+            if smoothing:
+                t = (1.0 - smoothing) * t + smoothing / x2.shape[1]
+            wt = t if weight is None else t * weight
+            loss, e, s = ce_prob_forward(x2, wt)
+            ctx.denominator = x2.shape[0]
+            ctx.save_for_backward(e, s, wt)
+            return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
+        t, wy, valid = target
+        loss, e, s = ce_forward(x2, t, wy, valid, weight, smoothing)
+        ctx.denominator = _weight_sum(wy, t.shape[0])
+        ctx.save_for_backward(e, s, t, wy, valid)
+        return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        x = ctx.inputs[0]
+        if ctx.probs:
+            e, s, wt = ctx.saved_tensors
+            if STATE.grad_enabled:
+                return _tensor_backward(ctx, grad, wt.sum(axis=1), wt)
+            g2 = ce_prob_backward(e, s, wt, _scale(ctx, grad.data))
+        else:
+            e, s, t, wy, valid = ctx.saved_tensors
+            if STATE.grad_enabled:
+                a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, e.shape[1], e.dtype)
+                return _tensor_backward(ctx, grad, a, b)
+            g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
+        return Tensor._make(class_back(g2.astype(x.dtype, copy=False), x.shape))
+
+
+class NLL(Function):
+    """Negative log-likelihood of log-probabilities: l = -w_y x_y;  d/dx = -g/D w_y at y."""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, target: tuple[np.ndarray, ...], reduction: str) -> np.ndarray:
+        x2 = class_last(x)
+        t, wy, valid = target
+        ctx.reduction = reduction
+        ctx.denominator = _weight_sum(wy, t.shape[0])
+        ctx.save_for_backward(t, wy)
+        loss = -x2[np.arange(x2.shape[0]), t]
+        if wy is not None:
+            loss *= wy
+        return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        x = ctx.inputs[0]
+        t, wy = ctx.saved_tensors
+        c = x.shape[0] if x.ndim == 1 else x.shape[1]
+        b = np.zeros((t.shape[0], c), dtype=x.dtype)
+        b[np.arange(t.shape[0]), t] = 1.0 if wy is None else wy
+        if STATE.grad_enabled:
+            return _tensor_backward(ctx, grad, None, b)
+        g2 = -_col(_scale(ctx, grad.data)) * b
+        return Tensor._make(class_back(g2, x.shape).astype(x.dtype, copy=False))
+
+
+# ----------------------------------------------------------------------------- checks
+def _classes(name: str, input: Tensor) -> int:
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{name}: input must be floating point (logits), got {input.dtype}; use .float()")
+    if input.ndim == 0:
+        raise RuntimeError(f"{name}: input must have a class dimension: (C), (N, C) or (N, C, d1, ...), "
+                           f"got shape ()")
+    return input.shape[0] if input.ndim == 1 else input.shape[1]
+
+
+def _weight(name: str, weight: Tensor | None, c: int, dtype: np.dtype) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    if w.shape != (c,):
+        raise RuntimeError(f"{name}: weight tensor should be defined either for all {c} classes or no "
+                           f"classes but got weight tensor of shape: {list(w.shape)}")
+    return w.astype(dtype, copy=False)
+
+
+def _index_target(name: str, input: Tensor, target: Tensor, weight: np.ndarray | None,
+                  ignore_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """Validate class indices; return (t with 0 at ignored positions, w[t] * mask, mask),
+    None standing for all ones."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}: expected target dtype to be Long or Byte (class indices), got "
+                           f"{t.dtype}; for class probabilities give a float target of the input's shape")
+    expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
+    if t.shape != expected:
+        raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(t.shape)} "
+                           f"(input {list(input.shape)})")
+    c = input.shape[0] if input.ndim == 1 else input.shape[1]
+    t = t.reshape(-1).astype(np.int64, copy=False)
+    if t.size and 0 <= t.min() and t.max() < c and not 0 <= ignore_index < c:
+        return t, (None if weight is None else weight[t]), None
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= c))
+    if bad.any():
+        raise IndexError(f"{name}: Target {t[bad][0]} is out of bounds: class indices must be in "
+                         f"[0, {c}) or equal ignore_index={ignore_index}")
+    t = np.where(valid, t, 0)
+    wy = valid.astype(input.dtype) if weight is None else weight[t] * valid
+    return t, wy, valid
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross-entropy of logits ``input`` (C), (N, C) or (N, C, d1..dK) against ``target``.
+
+    Class indices (target shape (), (N) or (N, d1..dK)):
+        l_n = -(1 - eps) w[y_n] lsm(x_n)[y_n] - (eps / C) sum_c w[c] lsm(x_n)[c], lsm = log_softmax,
+        'mean' divides by sum_n w[y_n] over non-ignored positions (NaN if all are ignored).
+    Class probabilities (target of the input's shape, float):
+        l_n = -sum_c w[c] t'_nc lsm(x_n)[c] with t' = (1 - eps) t + eps / C, 'mean' over positions.
+    Gradient: w_y (softmax(x) - onehot(y)) for plain indices; p sum_c w_c t'_c - w t' for probabilities.
+    The default loss for single-label classification: it is computed from log-sum-exp, never
+    log(softmax), so logits of any size give finite values.
+    """
+    check_reduction("cross_entropy", reduction)
+    c = _classes("cross_entropy", input)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"cross_entropy: label_smoothing must be between 0.0 and 1.0. "
+                           f"Got: {label_smoothing}")
+    w = _weight("cross_entropy", weight, c, input.dtype)
+    if target.shape == input.shape:
+        if target.dtype.kind != "f":
+            raise RuntimeError(f"cross_entropy: Expected floating point type for target with class "
+                               f"probabilities, got {target.dtype}")
+        if ignore_index >= 0:
+            raise RuntimeError(f"cross_entropy: ignore_index is not supported for floating point target "
+                               f"(got ignore_index={ignore_index}); leave it at -100")
+        t = target.data.astype(input.dtype, copy=False)
+        return CrossEntropy.apply(input, target=t, weight=w, reduction=reduction,
+                                  smoothing=label_smoothing, probs=True)
+    idx = _index_target("cross_entropy", input, target, w, ignore_index)
+    return CrossEntropy.apply(input, target=idx, weight=w, reduction=reduction,
+                              smoothing=label_smoothing, probs=False)
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: l_n = -w[y_n] x_n[y_n] for log-probabilities ``input``.
+
+    Shapes as cross_entropy (class indices only); 'mean' divides by sum_n w[y_n] over
+    non-ignored positions. Gradient: -w[y_n] at the target class, 0 elsewhere.
+    Use it after an explicit log_softmax; cross_entropy fuses both.
+    """
+    check_reduction("nll_loss", reduction)
+    c = _classes("nll_loss", input)
+    w = _weight("nll_loss", weight, c, input.dtype)
+    return NLL.apply(input, target=_index_target("nll_loss", input, target, w, ignore_index),
+                     reduction=reduction)
+
+
+class CrossEntropyLoss(Module):
+    """Module form of :func:`cross_entropy`; ``weight`` is a buffer."""
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction, self.label_smoothing = ignore_index, reduction, label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
+                             self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        return (f"ignore_index={self.ignore_index}, reduction={self.reduction!r}, "
+                f"label_smoothing={self.label_smoothing}")
+
+
+class NLLLoss(Module):
+    """Module form of :func:`nll_loss`; ``weight`` is a buffer."""
+
+    def __init__(self, weight: Tensor | None = None, ignore_index: int = -100,
+                 reduction: str = "mean") -> None:
+        super().__init__()
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"ignore_index={self.ignore_index}, reduction={self.reduction!r}"
