@@ -48,16 +48,28 @@ def test_train_writes_every_output_and_learns(tiny_mnist, tmp_path, capsys):
     assert "test accuracy" in capsys.readouterr().out
 
 
-def test_resume_continues_from_the_checkpoint(tiny_mnist, tmp_path):
-    Trainer(config(tiny_mnist, tmp_path, epochs=1, graph=False)).fit()
+def test_resume_after_an_interruption_matches_an_uninterrupted_run(tiny_mnist, tmp_path):
+    first = Trainer(config(tiny_mnist, tmp_path, graph=False))
+    calls = []
+    real_epoch = first.train_epoch
+
+    def stop_in_second_epoch(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_epoch(*args)
+
+    first.train_epoch = stop_in_second_epoch
+    with pytest.raises(SystemExit):
+        first.fit()
     ckpt = tmp_path / "run" / "checkpoint.npz"
-    resumed = Trainer(config(tiny_mnist, tmp_path, epochs=2, resume=str(ckpt), graph=False,
+    resumed = Trainer(config(tiny_mnist, tmp_path, resume=str(ckpt), graph=False,
                              out=str(tmp_path / "run2"))).fit()
-    straight = Trainer(config(tiny_mnist, tmp_path, epochs=2, graph=False,
-                              out=str(tmp_path / "run3"))).fit()
+    straight = Trainer(config(tiny_mnist, tmp_path, graph=False, out=str(tmp_path / "run3"))).fit()
     assert len(resumed["history"]["train_loss"]) == 2
     np.testing.assert_allclose(resumed["history"]["val_loss"], straight["history"]["val_loss"],
                                rtol=1e-5)
+    assert resumed["test_acc"] == straight["test_acc"]
 
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tiny_mnist, tmp_path, monkeypatch):
