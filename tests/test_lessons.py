@@ -45,7 +45,6 @@ def test_lesson_executes_in_smoke_mode_and_shows_pictures(source, monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     assert shutil.which("dot"), "Graphviz's dot is required by the lessons: run `make setup`"
     monkeypatch.setenv("MINIGRAD_SMOKE", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     root = str(LESSONS.parent)
     monkeypatch.setenv("PYTHONPATH", root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
