@@ -47,7 +47,7 @@ def cross_entropy_reference(x: np.ndarray, target: np.ndarray, weight: np.ndarra
     one_hot[np.arange(n), y] = 1
     grad = (1 - e) * w_y[:, None] * (probs - one_hot) + (e / c) * keep[:, None] * (w.sum() * probs - w)
     denominator = float(w_y.sum(dtype=np.float64))
-    grad = (grad * mean_scale(denominator, reduction)).astype(x.dtype, copy=False)
+    grad = np.where(keep[:, None], grad * mean_scale(denominator, reduction), 0).astype(x.dtype, copy=False)
     return finish(rows.sum(dtype=np.float64), denominator, reduction, rows, x.dtype), grad
 
 
@@ -62,7 +62,7 @@ def nll_loss_reference(logp: np.ndarray, target: np.ndarray, weight: np.ndarray 
     rows = -w_y * logp[np.arange(n), y]
     denominator = float(w_y.sum(dtype=np.float64))
     grad = np.zeros_like(logp)
-    grad[np.arange(n), y] = -w_y * mean_scale(denominator, reduction)
+    grad[np.arange(n), y] = np.where(keep, -w_y * mean_scale(denominator, reduction), 0)
     return finish(rows.sum(dtype=np.float64), denominator, reduction, rows, logp.dtype), grad
 
 
