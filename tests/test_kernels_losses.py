@@ -112,7 +112,8 @@ def test_cross_entropy_reference_matches_torch(torch, rng):  # noqa: ANN001
                 x, y, kw.get("weight"), kw.get("ignore_index", -100), reduction)
             tx2 = torch.tensor(x, requires_grad=True)
             out2 = torch.nn.functional.nll_loss(tx2, torch.tensor(y), weight=tkw.get("weight"),
-                                                ignore_index=kw.get("ignore_index", -100), reduction=reduction)
+                                                ignore_index=kw.get("ignore_index", -100),
+                                                reduction=reduction)
             out2.backward(torch.ones_like(out2))
             np.testing.assert_allclose(nll, out2.detach().numpy(), rtol=1e-10)
             np.testing.assert_allclose(nll_grad, tx2.grad.numpy(), rtol=1e-10)
@@ -143,7 +144,8 @@ def test_bce_with_logits_reference_matches_torch_and_spec(torch, rng):  # noqa: 
     w, q = rng.random(4), rng.random(4) * 3
     for kw in (dict(), dict(weight=w), dict(pos_weight=q), dict(weight=w, pos_weight=q)):
         for reduction in ("mean", "sum", "none"):
-            loss, grad = bce.bce_with_logits_reference(x, y, kw.get("weight"), kw.get("pos_weight"), reduction)
+            loss, grad = bce.bce_with_logits_reference(x, y, kw.get("weight"), kw.get("pos_weight"),
+                                                       reduction)
             tx = torch.tensor(x, requires_grad=True)
             out = torch.nn.functional.binary_cross_entropy_with_logits(
                 tx, torch.tensor(y), reduction=reduction, **{k: torch.tensor(v) for k, v in kw.items()})

@@ -13,7 +13,8 @@ from minigrad.kernels.config import set_jit_enabled
 SHAPES = [(3, 4), (7,), (1,)]
 
 SGD = [dict(momentum=m, dampening=d, weight_decay=wd, nesterov=n, maximize=mx)
-       for m, d, wd, n, mx in itertools.product([0.0, 0.9], [0.0, 0.3], [0.0, 0.1], [False, True], [False, True])
+       for m, d, wd, n, mx in itertools.product([0.0, 0.9], [0.0, 0.3], [0.0, 0.1], [False, True],
+                                                [False, True])
        if not (n and (m == 0 or d != 0))]
 ADAM = [dict(weight_decay=wd, amsgrad=a, maximize=mx, decoupled_weight_decay=dec)
         for wd, a, mx, dec in itertools.product([0.0, 0.1], [False, True], [False, True], [False, True])]
