@@ -10,9 +10,9 @@ for x = +-1000. numpy needs about a dozen temporaries for this; the kernel compu
 exp per element and writes the gradient (and, for 'none', the loss) directly. Serial: an
 elementwise pass over a batch is microseconds of work.
 
-Weights are read periodically: a weight whose shape is a suffix of x's shape (e.g.
-``pos_weight`` of shape (C,) for x of shape (N, C)), a scalar or a full array is used in
-place; any other broadcastable shape is expanded once by ``periodic``.
+The kernel sees x as (rows, C) with C the last axis: a weight that varies only along the
+last axis (a scalar, or ``pos_weight`` of shape (C,) for x of shape (N, C)) is passed as C
+numbers; any other broadcastable weight is expanded to x's shape, which is then one row.
 """
 
 from __future__ import annotations
@@ -41,38 +41,47 @@ def bce_with_logits_reference(x: np.ndarray, y: np.ndarray, weight: np.ndarray |
     return finish(elements.sum(dtype=np.float64), x.size, reduction, elements, x.dtype), grad
 
 
-def periodic(a: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """``a`` flattened so that element i of an array of ``shape`` uses ``a[i % a.size]``."""
+def _varies_only_along_last_axis(a: np.ndarray | None) -> bool:
+    return a is None or all(n == 1 for n in a.shape[:-1])
+
+
+def _per_column(a: np.ndarray | None, shape: tuple[int, ...], period: int, dtype: np.dtype) -> np.ndarray:
+    """``a`` as ``period`` numbers: one per column of x viewed as (x.size // period, period)."""
     if a is None:
         return empty_like_dtype(dtype)
-    core = a.shape
-    while core and core[0] == 1:
-        core = core[1:]
-    if len(core) <= len(shape) and tuple(shape[len(shape) - len(core):]) == core:
-        return contiguous(a, dtype).reshape(-1)
+    if period == (shape[-1] if shape else 1):
+        return contiguous(np.broadcast_to(a.reshape(a.shape[-1:]), (period,)), dtype)
     return contiguous(np.broadcast_to(a, shape), dtype).reshape(-1)
 
 
 @lazy_njit()
 def _bce_with_logits_kernel(x, y, weight, pos_weight, scale, elements, grad):  # noqa: ANN001
-    """Fill ``grad`` (and ``elements`` if it has x.size entries); return the sum of the losses."""
-    n_w = weight.size
-    n_q = pos_weight.size
+    """x, y, grad (and elements, unless empty) are (rows, P); weight and pos_weight are empty or
+    have P entries. Fills ``grad``; returns the sum of the losses.
+
+    log1p(e) is computed as log(u) e / (u - 1) with u = 1 + e (Goldberg's trick: accurate to a
+    few ulps), because a scalar ``math.log1p`` costs four times a ``math.log``."""
+    rows, period = x.shape
+    weighted = weight.size > 0
+    positive = pos_weight.size > 0
     keep = elements.size > 0
     total = 0.0
-    for i in range(x.size):
-        w = weight[i % n_w] if n_w > 0 else 1.0
-        q = pos_weight[i % n_q] if n_q > 0 else 1.0
-        xi = x[i]
-        yi = y[i]
-        e = math.exp(-abs(xi))
-        log_sigmoid = min(xi, 0.0) - math.log1p(e)
-        sigmoid = 1.0 / (1.0 + e) if xi >= 0 else e / (1.0 + e)
-        loss = w * ((1.0 - yi) * xi - (1.0 + (q - 1.0) * yi) * log_sigmoid)
-        grad[i] = scale * w * ((q * yi + 1.0 - yi) * sigmoid - q * yi)
-        if keep:
-            elements[i] = loss
-        total += loss
+    for i in range(rows):
+        for j in range(period):
+            w = weight[j] if weighted else 1.0
+            q = pos_weight[j] if positive else 1.0
+            xi = x[i, j]
+            yi = y[i, j]
+            e = math.exp(-abs(xi))
+            u = 1.0 + e
+            log1p_e = e if u == 1.0 else math.log(u) * e / (u - 1.0)
+            log_sigmoid = min(xi, 0.0) - log1p_e
+            sigmoid = 1.0 / u if xi >= 0 else e / u
+            loss = w * ((1.0 - yi) * xi - (1.0 + (q - 1.0) * yi) * log_sigmoid)
+            grad[i, j] = scale * w * ((q * yi + 1.0 - yi) * sigmoid - q * yi)
+            if keep:
+                elements[i, j] = loss
+            total += loss
     return total
 
 
@@ -83,12 +92,15 @@ def bce_with_logits(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = No
     if not jit_enabled():
         return bce_with_logits_reference(x, y, weight, pos_weight, reduction)
     x = contiguous(x)
-    flat_x = x.reshape(-1)
-    flat_y = contiguous(y, x.dtype).reshape(-1)
-    w = periodic(weight, x.shape, x.dtype)
-    q = periodic(pos_weight, x.shape, x.dtype)
-    elements = np.empty(x.shape) if reduction == "none" else empty_like_dtype(np.float64)
+    last = x.shape[-1] if x.ndim else 1
+    along_last = _varies_only_along_last_axis(weight) and _varies_only_along_last_axis(pos_weight)
+    period = last if along_last else x.size
+    rows = (x.size // period if period else 0, period)
+    w = _per_column(weight, x.shape, period, x.dtype)
+    q = _per_column(pos_weight, x.shape, period, x.dtype)
+    elements = np.empty(rows) if reduction == "none" else np.empty((0, 0))
     grad = grad_buffer("bce_with_logits", x.shape, x.dtype)
-    total = _bce_with_logits_kernel(flat_x, flat_y, w, q, mean_scale(x.size, reduction),
-                                    elements.reshape(-1), grad.reshape(-1))
+    total = _bce_with_logits_kernel(x.reshape(rows), contiguous(y, x.dtype).reshape(rows), w, q,
+                                    mean_scale(x.size, reduction), elements, grad.reshape(rows))
+    elements = elements.reshape(x.shape) if reduction == "none" else elements
     return finish(total, x.size, reduction, elements, x.dtype), grad

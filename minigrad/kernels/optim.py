@@ -88,15 +88,16 @@ def sgd_reference(params: Arrays, grads: Arrays, momentum_buffers: Arrays | None
 
 
 @lazy_njit()
-def _sgd_kernel(p, grad, buf, h, nesterov, maximize, first):  # noqa: ANN001
-    """h = [lr, momentum, dampening, weight_decay]; ``first``: step 1 sets the buffer to g."""
-    lr, momentum, dampening, weight_decay = h[0], h[1], h[2], h[3]
+def _sgd_kernel(p, grad, buf, h, nesterov, first):  # noqa: ANN001
+    """h = [sign, lr, momentum, dampening, weight_decay]; ``first``: step 1 sets the buffer to g.
+    ``sign`` (-1 for maximize) and ``weight_decay`` enter as arithmetic, not branches, so the
+    loop vectorises."""
+    sign, lr, momentum, dampening, weight_decay = h[0], h[1], h[2], h[3], h[4]
+    one = lr / lr
     for i in range(p.size):
-        g = -grad[i] if maximize else grad[i]
-        if weight_decay != 0:
-            g = g + weight_decay * p[i]
+        g = sign * grad[i] + weight_decay * p[i]
         if momentum != 0:
-            b = g if first else momentum * buf[i] + (1 - dampening) * g
+            b = g if first else momentum * buf[i] + (one - dampening) * g
             buf[i] = b
             g = g + momentum * b if nesterov else b
         p[i] = p[i] - lr * g
@@ -113,9 +114,8 @@ def sgd(params: Arrays, grads: Arrays, momentum_buffers: Arrays | None, *, step:
             sgd_reference([p], [grad], [buf], step=t, lr=lr, momentum=momentum, dampening=dampening,
                           weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
             continue
-        h = np.array([lr, momentum, dampening, weight_decay], p.dtype)
-        _sgd_kernel(p.reshape(-1), grad.reshape(-1), _flat(buf, p.dtype), h, bool(nesterov), bool(maximize),
-                    t == 1)
+        h = np.array([-1 if maximize else 1, lr, momentum, dampening, weight_decay], p.dtype)
+        _sgd_kernel(p.reshape(-1), grad.reshape(-1), _flat(buf, p.dtype), h, bool(nesterov), t == 1)
 
 
 # ---------------------------------------------------------------- Adam / AdamW
