@@ -30,8 +30,13 @@ def ones(n: int, dtype: np.dtype) -> np.ndarray:
 
 
 def contiguous(a: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
-    """``a`` as a C-contiguous array (of ``dtype``), copied only when needed."""
-    return np.ascontiguousarray(a, dtype=dtype)
+    """``a`` as a writable C-contiguous array (of ``dtype``), copied only when needed.
+
+    Writable because Numba compiles read-only arrays (e.g. ``np.broadcast_to`` views) as a
+    separate type: passing one would compile every kernel a second time.
+    """
+    out = np.ascontiguousarray(a, dtype=dtype)
+    return out if out.flags.writeable else out.copy()
 
 
 def grad_buffer(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:

@@ -28,8 +28,8 @@ over memory; the kernel reads each element once and does all the arithmetic in r
 small array in the parameter's dtype (one argument: fewer to unbox per call), so float32
 parameters are updated in float32 arithmetic, as numpy and PyTorch do. The loops are serial:
 with ``error_model="numpy"`` LLVM vectorises them, and a second thread pool would fight
-OpenBLAS's (see docs/kernels.md for the measurement). A parameter that is not
-C-contiguous, or whose arrays differ in dtype, goes through the numpy reference.
+OpenBLAS's (see docs/kernels.md for the measurement). A parameter whose arrays are
+not all writable, C-contiguous and of one dtype goes through the numpy reference.
 """
 
 from __future__ import annotations
@@ -51,10 +51,10 @@ def _steps(step: int | Sequence[int], n: int) -> list[int]:
 
 
 def _fast(*arrays: np.ndarray | None) -> bool:
-    """True when every given array is C-contiguous with the first one's floating dtype (kernel-ready)."""
+    """True when every given array is writable, C-contiguous and of the first one's floating dtype."""
     dtype = arrays[0].dtype
     for a in arrays:
-        if a is not None and (a.dtype != dtype or not a.flags.c_contiguous):
+        if a is not None and (a.dtype != dtype or not a.flags.c_contiguous or not a.flags.writeable):
             return False
     return dtype.kind == "f"
 
