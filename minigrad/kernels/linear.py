@@ -81,48 +81,63 @@ def linear_backward_reference(grad: np.ndarray, x: np.ndarray, weight: np.ndarra
 
 @lazy_njit()
 def _bias_act_kernel(z, bias, act, y):  # noqa: ANN001
-    """z += bias (row-wise); y = act(z). ``y`` may be ``z`` itself (all activations but gelu)."""
+    """z += bias (row-wise); y = act(z). ``y`` may be ``z`` itself (all activations but gelu).
+
+    The activation is chosen once per row, outside the inner loop, so each inner loop is a
+    tight loop LLVM can vectorise (relu, bias add) or at least keep branch-free.
+    """
     n, m = z.shape
-    has_bias = bias.size > 0
     for i in range(n):
-        for j in range(m):
-            v = z[i, j] + bias[j] if has_bias else z[i, j]
-            z[i, j] = v
-            if act == 1:
-                y[i, j] = max(v, 0.0)
-            elif act == 2:
-                y[i, j] = math.tanh(v)
-            elif act == 3:
-                y[i, j] = 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
-            elif act == 4:
-                y[i, j] = 0.5 * v * (1.0 + math.erf(v * 0.7071067811865476))
+        zi = z[i]
+        yi = y[i]
+        if bias.size > 0:
+            for j in range(m):
+                zi[j] += bias[j]
+        if act == 1:
+            for j in range(m):
+                yi[j] = max(zi[j], 0.0)
+        elif act == 2:
+            for j in range(m):
+                yi[j] = math.tanh(zi[j])
+        elif act == 3:
+            for j in range(m):
+                v = zi[j]
+                yi[j] = 1.0 / (1.0 + math.exp(-v)) if v >= 0 else math.exp(v) / (1.0 + math.exp(v))
+        elif act == 4:
+            for j in range(m):
+                yi[j] = 0.5 * zi[j] * (1.0 + math.erf(zi[j] * 0.7071067811865476))
 
 
 @lazy_njit()
 def _act_grad_kernel(grad, saved, act, dz, db):  # noqa: ANN001
     """dz = grad * act'(.) from the saved output (or z for gelu); db = column sums of dz."""
     n, m = grad.shape
-    has_bias = db.size > 0
-    if has_bias:
+    if db.size > 0:
         db[:] = 0.0
     for i in range(n):
-        for j in range(m):
-            g = grad[i, j]
-            s = saved[i, j]
-            if act == 1:
-                d = g if s > 0 else 0.0
-            elif act == 2:
-                d = g * (1.0 - s * s)
-            elif act == 3:
-                d = g * s * (1.0 - s)
-            elif act == 4:
-                d = g * (0.5 * (1.0 + math.erf(s * 0.7071067811865476))
-                         + s * math.exp(-0.5 * s * s) * 0.3989422804014327)
-            else:
-                d = g
-            dz[i, j] = d
-            if has_bias:
-                db[j] += d
+        gi = grad[i]
+        si = saved[i]
+        di = dz[i]
+        if act == 1:
+            for j in range(m):
+                di[j] = gi[j] if si[j] > 0 else 0.0
+        elif act == 2:
+            for j in range(m):
+                di[j] = gi[j] * (1.0 - si[j] * si[j])
+        elif act == 3:
+            for j in range(m):
+                di[j] = gi[j] * si[j] * (1.0 - si[j])
+        elif act == 4:
+            for j in range(m):
+                s = si[j]
+                di[j] = gi[j] * (0.5 * (1.0 + math.erf(s * 0.7071067811865476))
+                                 + s * math.exp(-0.5 * s * s) * 0.3989422804014327)
+        else:
+            for j in range(m):
+                di[j] = gi[j]
+        if db.size > 0:
+            for j in range(m):
+                db[j] += di[j]
 
 
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
