@@ -202,3 +202,15 @@ def test_empty_mean_is_nan_and_sum_zero(jit):  # noqa: ANN001
         assert np.isnan(regression.mse_loss(x, x)[0])
         assert regression.mse_loss(x, x, "sum")[0] == 0
         assert np.isnan(bce.bce_with_logits(x, x)[0])
+
+
+def test_pooled_gradient_is_not_overwritten_while_held(rng):  # noqa: ANN001
+    x1, x2 = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    y = np.array([0, 1, 2, 0])
+    with set_jit_enabled(True):
+        _, g1 = cross_entropy.cross_entropy(x1, y)
+        kept = g1.copy()
+        _, g2 = cross_entropy.cross_entropy(x2, y)
+    assert not np.shares_memory(g1, g2)
+    np.testing.assert_array_equal(g1, kept)
+    np.testing.assert_allclose(g2, cross_entropy.cross_entropy_reference(x2, y)[1], rtol=1e-12)
