@@ -1,0 +1,62 @@
+"""Small helpers shared by the kernel families: argument preparation and reductions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .buffers import POOL
+
+REDUCTIONS = ("none", "mean", "sum")
+_EMPTY: dict[np.dtype, np.ndarray] = {}
+_ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
+
+
+def empty_like_dtype(dtype: np.dtype) -> np.ndarray:
+    """A shared size-0 array of ``dtype``: a kernel's stand-in for an absent optional array."""
+    dtype = np.dtype(dtype)
+    if dtype not in _EMPTY:
+        _EMPTY[dtype] = np.empty(0, dtype)
+    return _EMPTY[dtype]
+
+
+def ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A shared array of n ones (never written): the weight a kernel uses when the caller gives none."""
+    key = (n, np.dtype(dtype))
+    if key not in _ONES:
+        _ONES[key] = np.ones(n, dtype)
+    return _ONES[key]
+
+
+def contiguous(a: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
+    """``a`` as a writable C-contiguous array (of ``dtype``), copied only when needed.
+
+    Writable because Numba compiles read-only arrays (e.g. ``np.broadcast_to`` views) as a
+    separate type: passing one would compile every kernel a second time.
+    """
+    out = np.ascontiguousarray(a, dtype=dtype)
+    return out if out.flags.writeable else out.copy()
+
+
+def grad_buffer(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A pooled output array for a kernel's gradient (reused once nobody holds it)."""
+    return POOL.get(name, shape, dtype)
+
+
+def finish(total: float, denominator: float, reduction: str, rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """The reduced loss as a 0-d array of ``dtype`` (mean of nothing is NaN), or the rows for 'none'."""
+    if reduction == "none":
+        return rows.astype(dtype, copy=False)
+    if reduction == "sum":
+        return np.asarray(total, dtype)
+    if denominator != 0:
+        return np.asarray(total / denominator, dtype)
+    return np.asarray(math.nan if total == 0 else math.copysign(math.inf, total), dtype)
+
+
+def mean_scale(denominator: float, reduction: str) -> float:
+    """Factor the kernel multiplies each gradient by: 1/D for 'mean', 1 otherwise (NaN for D=0)."""
+    if reduction != "mean":
+        return 1.0
+    return 1.0 / denominator if denominator != 0 else float("nan")
