@@ -8,24 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..kernels import optim as kernels
 from .optimizer import Optimizer, _check_non_negative
-
-
-def _single_tensor_adagrad(params: list[np.ndarray], grads: list[np.ndarray], state_sums: list[np.ndarray],
-                           steps: list[int], *, lr: float, lr_decay: float, weight_decay: float, eps: float,
-                           maximize: bool) -> None:
-    """Update ``params`` and the squared-gradient sums in place (``steps`` counts this step).
-
-    clr = lr / (1 + (t-1)·lr_decay);  s += g²;  θ -= clr · g / (sqrt(s) + eps)
-    """
-    for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
-        clr = lr / (1 + (steps[i] - 1) * lr_decay)
-        s = state_sums[i]
-        s += g * g
-        param -= clr * (g / (np.sqrt(s) + eps))
 
 
 class Adagrad(Optimizer):
@@ -33,6 +17,10 @@ class Adagrad(Optimizer):
 
     Rarely-updated coordinates keep large steps; the sum starts at
     ``initial_accumulator_value`` (a full array), which damps the first steps.
+
+        clr = lr / (1 + (t-1)·lr_decay);  s += g²;  θ -= clr · g / (sqrt(s) + eps)
+
+    The update runs in ``minigrad.kernels.optim.adagrad`` (numpy reference and fused Numba kernel).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
@@ -65,7 +53,7 @@ class Adagrad(Optimizer):
                     grads.append(p.grad.data)
                     sums.append(state["sum"])
                     steps.append(state["step"])
-                _single_tensor_adagrad(params, grads, sums, steps, lr=group["lr"], lr_decay=group["lr_decay"],
+                kernels.adagrad(params, grads, sums, step=steps, lr=group["lr"], lr_decay=group["lr_decay"],
                                        weight_decay=group["weight_decay"], eps=group["eps"],
                                        maximize=group["maximize"])
         return loss

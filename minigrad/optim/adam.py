@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..kernels import optim as kernels
 from .optimizer import Optimizer, _check_non_negative
-
-
-def _single_tensor_adam(params: list[np.ndarray], grads: list[np.ndarray], exp_avgs: list[np.ndarray],
-                        exp_avg_sqs: list[np.ndarray], max_exp_avg_sqs: list[np.ndarray], steps: list[int], *,
-                        lr: float, beta1: float, beta2: float, eps: float, weight_decay: float, amsgrad: bool,
-                        maximize: bool, decoupled_weight_decay: bool) -> None:
-    """Update ``params`` and the moment arrays in place (``steps`` already counts this step).
-
-    m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;  bc_k = 1 - β_k^t
-    θ -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps)     (v → running max of v with amsgrad)
-    Weight decay: θ *= 1 - lr·wd (decoupled, AdamW) or g += wd·θ (L2), before the moments.
-    """
-    for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * param
-        m, v = exp_avgs[i], exp_avg_sqs[i]
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * (g * g)
-        t = steps[i]
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2_sqrt = math.sqrt(1 - beta2 ** t)
-        if amsgrad:
-            np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
-            v = max_exp_avg_sqs[i]
-        denom = np.sqrt(v) / bias_correction2_sqrt + eps
-        param -= (lr / bias_correction1) * m / denom
 
 
 class Adam(Optimizer):
@@ -49,6 +17,12 @@ class Adam(Optimizer):
 
     The first step moves each coordinate by about ``-lr·sign(g)``, whatever the gradient's
     size. ``decoupled_weight_decay=True`` turns it into AdamW.
+
+        g = -grad if maximize else grad;  g += wd · θ  (or θ *= 1 - lr·wd when decoupled)
+        m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;  bc_k = 1 - β_k^t
+        θ -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps)   (v: its running max with amsgrad)
+
+    The update runs in ``minigrad.kernels.optim.adam`` (numpy reference and fused Numba kernel).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -96,7 +70,7 @@ class Adam(Optimizer):
                     max_sqs.append(state.get("max_exp_avg_sq"))
                     steps.append(state["step"])
                 beta1, beta2 = group["betas"]
-                _single_tensor_adam(params, grads, exp_avgs, exp_avg_sqs, max_sqs, steps, lr=group["lr"],
+                kernels.adam(params, grads, exp_avgs, exp_avg_sqs, max_sqs, step=steps, lr=group["lr"],
                                     beta1=beta1, beta2=beta2, eps=group["eps"],
                                     weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
                                     maximize=group["maximize"],

@@ -8,39 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..kernels import optim as kernels
 from .optimizer import Optimizer, _check_non_negative
-
-
-def _single_tensor_rmsprop(params: list[np.ndarray], grads: list[np.ndarray], square_avgs: list[np.ndarray],
-                           grad_avgs: list[np.ndarray | None], momentum_buffers: list[np.ndarray | None], *,
-                           lr: float, alpha: float, eps: float, weight_decay: float, momentum: float,
-                           centered: bool, maximize: bool) -> None:
-    """Update ``params`` and the running averages in place.
-
-    sq = α sq + (1-α) g²;  avg = sqrt(sq - ga²) + eps (centered, ga = α ga + (1-α) g) or sqrt(sq) + eps
-    θ -= lr · g / avg, or with momentum: buf = momentum·buf + g / avg;  θ -= lr · buf
-    """
-    for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
-        sq = square_avgs[i]
-        sq *= alpha
-        sq += (1 - alpha) * (g * g)
-        if centered:
-            ga = grad_avgs[i]
-            ga *= alpha
-            ga += (1 - alpha) * g
-            avg = np.sqrt(sq - ga * ga) + eps
-        else:
-            avg = np.sqrt(sq) + eps
-        if momentum > 0:
-            buf = momentum_buffers[i]
-            buf *= momentum
-            buf += g / avg
-            param -= lr * buf
-        else:
-            param -= lr * (g / avg)
 
 
 class RMSprop(Optimizer):
@@ -48,6 +17,11 @@ class RMSprop(Optimizer):
 
     ``centered`` subtracts the squared running mean (an estimate of the variance), and
     ``momentum`` accumulates the scaled steps in a buffer that starts at zero.
+
+        sq = α sq + (1-α) g²;  avg = sqrt(sq - ga²) + eps (centered, ga = α ga + (1-α) g)
+        θ -= lr · g / avg, or with momentum: buf = momentum·buf + g / avg;  θ -= lr · buf
+
+    The update runs in ``minigrad.kernels.optim.rmsprop`` (numpy reference and fused Numba kernel).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -85,7 +59,7 @@ class RMSprop(Optimizer):
                     square_avgs.append(state["square_avg"])
                     grad_avgs.append(state.get("grad_avg"))
                     bufs.append(state.get("momentum_buffer"))
-                _single_tensor_rmsprop(params, grads, square_avgs, grad_avgs, bufs, lr=group["lr"],
+                kernels.rmsprop(params, grads, square_avgs, grad_avgs, bufs, lr=group["lr"],
                                        alpha=group["alpha"], eps=group["eps"],
                                        weight_decay=group["weight_decay"], momentum=group["momentum"],
                                        centered=group["centered"], maximize=group["maximize"])

@@ -8,32 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
+from ..kernels import optim as kernels
 from .optimizer import Optimizer, _check_non_negative
-
-
-def _single_tensor_sgd(params: list[np.ndarray], grads: list[np.ndarray],
-                       momentum_buffers: list[np.ndarray | None], *, lr: float, weight_decay: float,
-                       momentum: float, dampening: float, nesterov: bool, maximize: bool) -> None:
-    """Update ``params`` in place; fill ``momentum_buffers`` (None = first step) in place.
-
-    g = -grad if maximize else grad;  g += weight_decay * θ
-    b = g (first step) or momentum * b + (1 - dampening) * g
-    g = g + momentum * b if nesterov else b;  θ -= lr * g
-    """
-    for i, (param, grad) in enumerate(zip(params, grads, strict=True)):
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            g = g + weight_decay * param
-        if momentum != 0:
-            buf = momentum_buffers[i]
-            if buf is None:
-                buf = np.array(g, copy=True)
-                momentum_buffers[i] = buf
-            else:
-                buf *= momentum
-                buf += (1 - dampening) * g
-            g = g + momentum * buf if nesterov else buf
-        param -= lr * g
 
 
 class SGD(Optimizer):
@@ -41,6 +17,12 @@ class SGD(Optimizer):
 
     The learning rate sits outside the momentum buffer (unlike Sutskever et al.), and
     the buffer starts as the first gradient (no dampening on step 1).
+
+        g = -grad if maximize else grad;  g += weight_decay · θ
+        b = g (first step) or momentum · b + (1 - dampening) · g
+        g = g + momentum · b if nesterov else b;  θ -= lr · g
+
+    The update runs in ``minigrad.kernels.optim.sgd`` (numpy reference and fused Numba kernel).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
@@ -63,19 +45,21 @@ class SGD(Optimizer):
         loss = self._closure_loss(closure)
         with no_grad():
             for group in self.param_groups:
-                params, grads, bufs, owners = [], [], [], []
+                params, grads, bufs, steps = [], [], [], []
                 for p in group["params"]:
                     if p.grad is None:
                         continue
                     state = self.state.setdefault(p, {})
+                    buf = state.get("momentum_buffer")
+                    first = group["momentum"] != 0 and buf is None
+                    if first:
+                        buf = state["momentum_buffer"] = np.empty_like(p.data)
                     params.append(p.data)
                     grads.append(p.grad.data)
-                    bufs.append(state.get("momentum_buffer"))
-                    owners.append(state)
-                _single_tensor_sgd(params, grads, bufs, lr=group["lr"], weight_decay=group["weight_decay"],
-                                   momentum=group["momentum"], dampening=group["dampening"],
-                                   nesterov=group["nesterov"], maximize=group["maximize"])
-                if group["momentum"] != 0:
-                    for state, buf in zip(owners, bufs, strict=True):
-                        state["momentum_buffer"] = buf
+                    bufs.append(buf)
+                    steps.append(1 if first else 2)
+                kernels.sgd(params, grads, bufs, step=steps, lr=group["lr"],
+                            weight_decay=group["weight_decay"], momentum=group["momentum"],
+                            dampening=group["dampening"], nesterov=group["nesterov"],
+                            maximize=group["maximize"])
         return loss
