@@ -174,10 +174,12 @@ def test_create_graph_backward_graph_can_be_drawn():
 def test_to_text_lists_ops_with_shapes():
     loss, model = mlp_step()
     lines = viz.to_text(loss, model).splitlines()
-    assert lines[0] == "%0: fc1.weight (4, 3) float32  [parameter]"
-    assert "%3 = MatMul(%2: (5, 3), %1: (3, 4)) -> (5, 4) float32" in lines
-    assert lines[-1] == "%15 = Neg(%14: ()) -> () float32  (loss)  [output]"
-    assert re.search(r"%13 = Gather\(%12: \(5, 2\)\) dim=1 index=array\(5, 1\) int64", "\n".join(lines))
+    assert lines[0] == "%0: x (5, 3) float32  [input]"
+    assert lines[1] == "%1: fc1.weight (4, 3) float32  [parameter]"
+    assert ("%3 = LinearAct(%0: (5, 3), %1: (4, 3), %2: (4,)) activation='none' -> (5, 4) float32"
+            in lines)
+    assert lines[-1] == "%11 = Neg(%10: ()) -> () float32  (loss)  [output]"
+    assert re.search(r"%9 = Gather\(%8: \(5, 2\)\) dim=1 index=array\(5, 1\) int64", "\n".join(lines))
     assert "# 2, grad -0.07065" in viz.to_text(_backward(scalar_expression()), values=True)
 
 

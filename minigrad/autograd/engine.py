@@ -156,6 +156,12 @@ def run_backward(
                 continue
             if node.freed:
                 raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
+            if create_graph and node.once_differentiable:
+                raise RuntimeError(
+                    f"{node.name} is once-differentiable: its backward computes with numpy, so "
+                    f"create_graph=True cannot differentiate through it again. Build that part "
+                    f"from differentiable primitives to get higher-order gradients."
+                )
             out = node.out_ref()
             if out is not None:
                 if out._hooks:

@@ -40,9 +40,9 @@ def cross_entropy_reference(x: np.ndarray, target: np.ndarray, weight: np.ndarra
     probs = np.exp(log_probs)
     w_y = w[y] * keep
     e = label_smoothing
-    nll = -w_y * log_probs[np.arange(n), y]
-    smooth = -(log_probs * w).sum(axis=1) * keep
-    rows = (1 - e) * nll + (e / c) * smooth
+    rows = -w_y * log_probs[np.arange(n), y]
+    if e:  # only then: -inf log-probabilities of other classes must not turn 0 * inf into NaN
+        rows = (1 - e) * rows - (e / c) * (log_probs * w).sum(axis=1) * keep
     one_hot = np.zeros_like(x)
     one_hot[np.arange(n), y] = 1
     grad = (1 - e) * w_y[:, None] * (probs - one_hot) + (e / c) * keep[:, None] * (w.sum() * probs - w)

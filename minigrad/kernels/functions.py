@@ -19,7 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.engine import grad as autograd_grad
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from . import bce, cross_entropy, linear, regression
 from ._common import REDUCTIONS
@@ -235,10 +237,27 @@ class FusedSmoothL1Loss(_FusedRegression):
 
 
 # ------------------------------------------------------------------ Linear + activation
-class LinearAct(Function):
-    """y = act(x W^T + b):  dz = grad act'(z),  dx = dz W,  dW = dz^T x,  db = sum_rows dz"""
+def _composite_linear(x: Tensor, weight: Tensor, bias: Tensor | None, activation: str) -> Tensor:
+    """act(x W^T + b) written with differentiable primitives (LinearAct's double-backward path)."""
+    z = x @ weight.T
+    if bias is not None:
+        z = z + bias
+    if activation == "none":
+        return z
+    if activation == "gelu":
+        from ..functional import gelu
 
-    once_differentiable = True
+        return gelu(z)
+    return getattr(z, activation)()
+
+
+class LinearAct(Function):
+    """y = act(x W^T + b):  dz = grad act'(z),  dx = dz W,  dW = dz^T x,  db = sum_rows dz
+
+    The backward runs the fused kernel. Under ``create_graph=True`` (grad mode on during
+    backward) it instead differentiates the same expression built from primitives, so
+    second derivatives through a Linear layer stay exact.
+    """
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
@@ -264,6 +283,12 @@ class LinearAct(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, ...]:
         need = ctx.needs_input_grad
+        if STATE.grad_enabled:
+            inputs = list(ctx.inputs) + [None] * (3 - len(ctx.inputs))
+            y = _composite_linear(*inputs, ctx.activation)
+            wanted = [t for t, n in zip(ctx.inputs, need) if n]
+            grads = iter(autograd_grad(y, wanted, grad, create_graph=True, allow_unused=True))
+            return tuple(next(grads) if n else None for n in need)
         x2, weight, saved = ctx.saved_tensors
         g = grad.data.reshape(-1, weight.shape[0])
         dx, dw, db = linear.linear_backward(g, x2, weight, saved, ctx.activation,

@@ -20,6 +20,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
+from ...kernels import cross_entropy as kernel_ce
 from ...tensor import Tensor
 from ..module import Module
 from ._reduction import check_reduction
@@ -222,8 +223,13 @@ class CrossEntropy(Function):
             ctx.save_for_backward(e, s, wt)
             return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
         t, wy, valid = target
-        loss, e, s = ce_forward(x2, t, wy, valid, weight, smoothing)
         ctx.denominator = _weight_sum(wy, t.shape[0])
+        if x.ndim == 2:
+            kernel_target = t if valid is None else np.where(valid, t, -1)
+            loss, ctx.fused_grad = kernel_ce.cross_entropy(x, kernel_target, weight, -1, smoothing, reduction)
+            ctx.save_for_backward(None, None, t, wy, valid)
+            return loss
+        loss, e, s = ce_forward(x2, t, wy, valid, weight, smoothing)
         ctx.save_for_backward(e, s, t, wy, valid)
         return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
 
@@ -238,8 +244,13 @@ class CrossEntropy(Function):
         else:
             e, s, t, wy, valid = ctx.saved_tensors
             if STATE.grad_enabled:
-                a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, e.shape[1], e.dtype)
+                classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+                a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
                 return _tensor_backward(ctx, grad, a, b)
+            if e is None:
+                g = grad.data
+                scale = g.reshape(-1, 1) if ctx.reduction == "none" else g
+                return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
             g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
         return Tensor._make(class_back(g2.astype(x.dtype, copy=False), x.shape))
 
