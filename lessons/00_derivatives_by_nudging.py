@@ -197,6 +197,8 @@ plt.show()
 # slope 1, the central line slope 2 (one decade of $h$ buys two decades of accuracy). On the
 # left, rounding dominates: both lines rise with slope $-1$, noisily, because rounding
 # errors are essentially random. The bottom of each V sits near the predicted $h^*$.
+# At the far left of the float32 panel the error is flat: there $x + h$ rounds to exactly
+# $x$, the difference is 0, and the "derivative" is 0, so the error is $|f'(x)|$ itself.
 #
 # The best achievable errors are what matter for checking gradients:
 

@@ -386,14 +386,17 @@ for name in ("x1", "w1", "x2", "w2", "b", "n"):
     print(f"{name:>3}: Value {v[name].grad:+.10f}   minigrad {t[name].grad.item():+.10f}")
 
 # %% [markdown]
-# And `a + a` in minigrad: in the gradient view each arrow is labelled with the share it
-# carried back; two arrows of 1 make the gradient 2.
+# And `a + a` in minigrad: in the gradient view (arrows point backward) each arrow is
+# labelled with the share it carried; two arrows of 1 make the gradient 2. The labels need
+# the graph and the gradients kept: `viz.trace_grads` before, `retain_graph=True` in
+# `backward`.
 
 # %%
 am = mg.tensor(3.0, dtype=mg.float64, requires_grad=True)
 am.label = "a"
 cm = am + am
 cm.label = "c"
+viz.trace_grads(cm)
 cm.backward(retain_graph=True)
 print("minigrad d(a+a)/da =", am.grad.item())
 viz.draw(cm, view="gradient")

@@ -60,7 +60,9 @@ print("L.grad_fn =", L.grad_fn, "   a.grad_fn =", a.grad_fn, "(a leaf)")
 # Each non-leaf tensor points at the node that made it (`grad_fn`). A node knows its
 # `inputs` (tensors, in order, repeats included) and, PyTorch-style, `next_functions`: the
 # `grad_fn` of each input (`None` for a leaf). Following `next_functions` from `L` visits
-# the whole graph:
+# the whole graph. The leaf `a` appears twice (under `Mul` and under `Add`): two paths, two
+# terms of the sum. Last line: the engine's order, each node before the ones that made its
+# inputs.
 
 # %%
 def show(node, depth=0):
@@ -71,12 +73,6 @@ def show(node, depth=0):
 
 
 show(L.grad_fn)
-
-# %% [markdown]
-# `a` appears twice (once under `Mul`, once under `Add`): two paths, two terms of the sum.
-# The engine's order, each node before the ones that made its inputs:
-
-# %%
 order = topological_order([L.grad_fn])
 print(" -> ".join(node.name for node in order))
 
@@ -111,12 +107,7 @@ def my_backward(loss):
 
 mine = my_backward(L)
 print("my_backward: dL/da =", mine[id(a)].item(), " dL/db =", mine[id(b)].item())
-
-# %% [markdown]
-# Our walk did not free anything, so the real `backward()` still works on the same graph:
-
-# %%
-L.backward()
+L.backward()   # our walk freed nothing, so the real backward still works on the same graph
 print("L.backward(): a.grad =", a.grad.item(), " b.grad =", b.grad.item())
 print("closed form : dL/da =", (1 - L.item() ** 2) * (b.item() + 1), " dL/db =", (1 - L.item() ** 2) * a.item())
 
@@ -382,7 +373,7 @@ assert abs(mine[id(a)].item() - a.grad.item()) < 1e-15 and abs(mine[id(b)].item(
 assert [node.name for node in order] == ["Tanh", "Add", "Mul"]
 assert abs(xs.grad.item() - 5 * math.cos(0.3)) < 1e-12
 assert abs(good[-1] - 3) < 1e-3 and abs(good[-1] - 3) == min(abs(w - 3) for w in good)
-assert max(bad) > 4 and abs(bad[-1] - 3) > 100 * abs(good[-1] - 3)
+assert max(bad) > 4 and max(abs(w - 3) for w in bad[-15:]) > 2   # still swinging a full period later
 assert len(frames) == 3
 assert np.allclose(seen[0], 4 * np.array([1.0, -2.0, 3.0]))
 assert recursion_failed
