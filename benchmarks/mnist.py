@@ -56,7 +56,7 @@ def load() -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float]:
     splits = {}
     for split in ("train", "test"):
         ds = mg.data.MNIST(split=split)
-        splits[split] = (np.ascontiguousarray(ds.data, dtype=np.float32).reshape(len(ds.data), -1),
+        splits[split] = (np.array(ds.data, dtype=np.float32).reshape(len(ds.data), -1),
                          np.asarray(ds.targets, dtype=np.int64))
     return splits, time.perf_counter() - start
 

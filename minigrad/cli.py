@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", default=d.out, help="output folder (default %(default)s)")
     t.add_argument("--resume", default=None, help="checkpoint to continue from")
     t.add_argument("--limit", type=int, default=None, help="train on the first N images only")
+    t.add_argument("--no-normalize", action="store_true",
+                   help="keep pixels in [0, 1] instead of standardising them")
     t.add_argument("--debug", action="store_true",
                    help="gradient norm in the progress bar, gradient monitor report and plots")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -83,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         optimizer=args.optimizer, lr=args.lr, weight_decay=args.weight_decay, loss=args.loss,
         scheduler=args.scheduler, clip_grad_norm=args.clip_grad_norm, seed=args.seed,
         dataset=args.dataset, data_dir=args.data_dir, out=args.out, resume=args.resume,
-        limit=args.limit, debug=args.debug, progress=not args.no_progress, graph=not args.no_graph)
+        limit=args.limit, normalize=not args.no_normalize, debug=args.debug,
+        progress=not args.no_progress, graph=not args.no_graph)
     try:
         Trainer(config).fit()
     except (ValueError, FileNotFoundError, RuntimeError) as err:
