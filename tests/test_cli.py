@@ -105,3 +105,10 @@ def test_command_line_reports_bad_arguments(tiny_mnist, tmp_path, capsys, monkey
     assert main(["train", "--data-dir", str(empty), "--dataset", "fashion-mnist",
                  "--out", str(tmp_path / "y"), "--no-progress"]) == 2
     assert "fashion" in capsys.readouterr().err.lower()
+
+
+def test_debug_run_writes_the_gradient_monitor_report(tiny_mnist, tmp_path):
+    Trainer(config(tiny_mnist, tmp_path, epochs=1, debug=True, graph=False)).fit()
+    report = (tmp_path / "run" / "monitor.txt").read_text()
+    assert "grad norm" in report and "relu" in report
+    assert (tmp_path / "run" / "monitor.png").stat().st_size > 0
