@@ -14,16 +14,17 @@ previous checkpoint as it was.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from .atomic import atomic_write
 from .tensor import Tensor
 
 FORMAT = "minigrad-checkpoint"
@@ -95,19 +96,9 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     tree = _encode(obj, arrays, "obj")
     meta = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree})
     arrays[_META] = np.array(meta)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write(path, buf.getvalue())
 
 
 def load(path: str | os.PathLike) -> Any:

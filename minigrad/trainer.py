@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,6 +24,7 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.atomic import atomic_write
 from minigrad.nn import functional as F
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -320,11 +320,11 @@ class Trainer:
         from minigrad.viz import plots
 
         out, h = self.out, self.history
-        _atomic_text(out / "metrics.json", json.dumps(result, indent=2))
+        atomic_write(out / "metrics.json", json.dumps(result, indent=2))
         rows = [["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]]
         rows += [[i + 1, h.train_loss[i], h.train_acc[i], h.val_loss[i], h.val_acc[i], h.lr[i],
                   h.epoch_seconds[i]] for i in range(len(h.train_loss))]
-        _atomic_text(out / "metrics.csv", _csv(rows))
+        atomic_write(out / "metrics.csv", _csv(rows))
         if h.train_loss:
             plots.training_curves(h.train_loss, h.val_loss, h.train_acc, h.val_acc,
                                   path=out / "curves.png")
@@ -334,7 +334,7 @@ class Trainer:
         if len(wrong):
             plots.image_grid(x_test[wrong], y_test[wrong], pred[wrong], path=out / "misclassified.png")
         if self.monitor is not None:
-            _atomic_text(out / "monitor.txt", self.monitor.report())
+            atomic_write(out / "monitor.txt", self.monitor.report())
             self.monitor.plot(out / "monitor.png")
         if self.config.graph:
             self.draw_step(x_test[:8], y_test[:8], out / "graph.svg")
@@ -387,16 +387,3 @@ def _csv(rows: list[list[Any]]) -> str:
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
     return buf.getvalue()
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and rename: never half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

@@ -11,11 +11,12 @@ from __future__ import annotations
 import gzip
 import os
 import struct
-import tempfile
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..atomic import atomic_write
 
 _CODES: dict[int, np.dtype] = {
     0x08: np.dtype(">u1"), 0x09: np.dtype(">i1"), 0x0B: np.dtype(">i2"),
@@ -86,16 +87,4 @@ def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
             + np.ascontiguousarray(array, dtype=_CODES[codes[native]]).tobytes())
     if path.suffix == ".gz":
         body = gzip.compress(body, compresslevel=6, mtime=0)
-    atomic_write_bytes(path, body)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, body)

@@ -38,7 +38,6 @@ from __future__ import annotations
 import math
 import os
 import statistics
-import tempfile
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -286,6 +285,8 @@ class GradientMonitor:
         matplotlib Figure and writes it to ``path`` (any format matplotlib knows) if given."""
         from matplotlib.figure import Figure
 
+        from ..viz.plots import save_figure
+
         record = self.last
         fig = Figure(figsize=(10, 4), layout="constrained")
         grads_ax, update_ax = fig.subplots(1, 2)
@@ -304,7 +305,7 @@ class GradientMonitor:
                 ax.legend(fontsize="small")
         update_ax.axhline(1e-3, color="grey", linestyle=":", linewidth=1)
         if path is not None:
-            _save_atomically(fig, os.fspath(path))
+            save_figure(fig, path)
         return fig
 
     def remove(self) -> None:
@@ -377,16 +378,3 @@ def _fmt(x: float | None) -> str:
 
 def _nan(x: float | None) -> float:
     return math.nan if x is None else x
-
-
-def _save_atomically(fig: Any, path: str) -> None:
-    directory = os.path.dirname(os.path.abspath(path))
-    suffix = os.path.splitext(path)[1] or ".png"
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=suffix)
-    os.close(fd)
-    try:
-        fig.savefig(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise

@@ -22,13 +22,14 @@ from typing import Any
 
 import numpy as np
 
+from ..atomic import atomic_write
 from ..autograd.engine import topological_order
 from ..tensor import Tensor
 from . import summary as S
 from .dot import Layout, Options, to_dot
 from .draw import prepare
 from .graph import GraphModel, op_input_grads
-from .render import atomic_write, run_graphviz
+from .render import run_graphviz
 
 _html_ids = itertools.count()
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .render import atomic_write
+from ..atomic import atomic_write
 
 
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> tuple[Any, Any]:

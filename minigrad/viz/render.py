@@ -11,6 +11,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from ..atomic import atomic_write
+
 INSTALL_HINT = (
     "Graphviz's `dot` program was not found on PATH, so the graph cannot be rendered. "
     "Install Graphviz (Debian/Ubuntu: `sudo apt-get install graphviz`, macOS: `brew install "
@@ -34,21 +36,6 @@ def run_graphviz(source: str, fmt: str, engine: str = "dot", args: tuple[str, ..
     if proc.returncode != 0:
         raise RuntimeError(f"{engine} -T{fmt} failed: {proc.stderr.decode(errors='replace').strip()}")
     return proc.stdout
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to a temporary file next to ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
 
 
 class Graph:
