@@ -100,7 +100,7 @@ START_R = [-1.5, 2.0]
 # Let us test $\eta = 0.95 \cdot 2/L$ and $\eta = 1.05 \cdot 2/L$.
 
 # %%
-steps_stab = pick(200, 100)
+steps_stab = 200
 lr_crit = 2 / L
 below = run(lambda ps: optim.SGD(ps, lr=0.95 * lr_crit), quadratic, START_Q, steps_stab)
 above = run(lambda ps: optim.SGD(ps, lr=1.05 * lr_crit), quadratic, START_Q, steps_stab)
@@ -168,6 +168,23 @@ ax.legend(fontsize=8)
 plt.show()
 print(f"distance to the minimum: GD {np.linalg.norm(gd_path[-1]):.3g}, "
       f"momentum {np.linalg.norm(mom_path[-1]):.3g}")
+
+# %% [markdown]
+# Momentum also moves the stability limit. For one curvature $\lambda$ the pair
+# $(\theta_t, \theta_{t-1})$ evolves linearly, with characteristic polynomial
+# $z^2 - (1 + \mu - \eta\lambda)\,z + \mu$; both roots lie inside the unit circle exactly when
+# $0 < \eta\lambda < 2(1 + \mu)$. So with momentum $\mu$ the limit is
+#
+# $$\eta < \frac{2(1+\mu)}{L},$$
+#
+# $3.8/L$ for $\mu = 0.9$, almost twice the limit without momentum. Just below and just above:
+
+# %%
+lr_crit_mom = 2 * (1 + 0.9) / L
+mom_below = run(lambda ps: optim.SGD(ps, lr=0.95 * lr_crit_mom, momentum=0.9), quadratic, START_Q, steps_stab)
+mom_above = run(lambda ps: optim.SGD(ps, lr=1.05 * lr_crit_mom, momentum=0.9), quadratic, START_Q, steps_stab)
+print(f"momentum 0.9, lr = 0.95 x 2(1+mu)/L = {0.95 * lr_crit_mom:.3f}: |theta| = {np.linalg.norm(mom_below[-1]):.2e}")
+print(f"momentum 0.9, lr = 1.05 x 2(1+mu)/L = {1.05 * lr_crit_mom:.3f}: |theta| = {np.linalg.norm(mom_above[-1]):.2e}")
 
 # %% [markdown]
 # ### Exercise 2: momentum by hand
@@ -325,6 +342,8 @@ assert np.linalg.norm(above[-1]) > 10 * np.linalg.norm(START_Q), "lr > 2/L must 
 assert np.allclose(below[:, 1], predicted_below)
 assert np.allclose(above[:, 1], (1 - 1.05 * lr_crit * L) ** t * START_Q[1])
 assert np.linalg.norm(mom_path[-1]) < 0.1 * np.linalg.norm(gd_path[-1]), "momentum must help here"
+assert np.linalg.norm(mom_below[-1]) < 1e-2 * np.linalg.norm(START_Q), "lr < 2(1+mu)/L must converge"
+assert np.linalg.norm(mom_above[-1]) > 10 * np.linalg.norm(START_Q), "lr > 2(1+mu)/L must diverge"
 assert np.allclose(theta, p.detach().numpy(), rtol=1e-10, atol=1e-12)
 step1 = run(lambda ps: optim.Adam(ps, lr=0.1), quadratic, START_Q, 1)
 assert np.allclose(np.abs(step1[1] - step1[0]), 0.1), "Adam's first step is lr * sign(g)"
