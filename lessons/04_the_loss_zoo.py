@@ -163,6 +163,21 @@ plt.show()
 #   1 in size however wrong the prediction: the gradient never saturates on a wrong answer;
 # * **focal** is almost flat for $m > 1$: easy examples contribute next to nothing.
 #
+# The focal loss also exists for $C$ classes on logits, `F.focal_loss(logits, labels, gamma=...)`:
+# $-(1 - p_y)^\gamma \log p_y$ with $p = \mathrm{softmax}(z)$. With $\gamma = 0$ it *is*
+# cross-entropy; with $\gamma = 2$ an easy sample ($p_y$ close to 1) loses almost all its weight
+# while a hard one keeps most of it:
+
+# %%
+logits3 = mg.tensor([[4.0, 0.0, 0.0], [0.0, 0.5, 0.0]])     # sample 0 easy, sample 1 hard
+labels3 = mg.tensor([0, 0])
+ce3 = F.cross_entropy(logits3, labels3, reduction="none")
+print("cross-entropy        ", ce3)
+print("focal, gamma = 0     ", F.focal_loss(logits3, labels3, gamma=0.0, reduction="none"))
+print("focal, gamma = 2     ", F.focal_loss(logits3, labels3, gamma=2.0, reduction="none"))
+print("focal / CE, gamma = 2", F.focal_loss(logits3, labels3, gamma=2.0, reduction="none") / ce3)
+
+# %% [markdown]
 # ### Exercise 1: the focal gradient at one point
 #
 # Write the derivative of the focal loss ($\gamma = 2$, target 1) at the logit $m = 0.5$
@@ -383,6 +398,10 @@ assert np.all(np.isfinite(lsm)) and np.allclose(lsm, [[0.0, -1000.0, -2000.0]])
 assert np.isnan(naive_log_softmax).any() or np.isinf(naive_log_softmax).any()
 assert np.allclose(Z_big.grad.numpy(), [[1.0, -1.0, 0.0]])
 
+assert np.allclose(F.focal_loss(logits3, labels3, gamma=0.0, reduction="none").numpy(), ce3.numpy())
+p3 = np.exp(logits3.numpy()) / np.exp(logits3.numpy()).sum(1, keepdims=True)
+assert np.allclose(F.focal_loss(logits3, labels3, gamma=2.0, reduction="none").numpy(),
+                   -(1 - p3[:, 0]) ** 2 * np.log(p3[:, 0]), rtol=1e-5)
 assert np.allclose(Z_t.grad.numpy(), (P - np.eye(C)[y]) / N)
 assert np.allclose(Z_t.grad.numpy().sum(1), 0.0)
 

@@ -203,6 +203,20 @@ plots.histograms(pick_layers(results["tanh, std 1"][1]), title="tanh, std 1: gra
 plots.histograms(pick_layers(results["tanh, Xavier"][0]), title="tanh, Xavier: activations")
 
 # %% [markdown]
+# ReLU with Kaiming initialisation: about half of every layer is exactly 0 (the spike at 0,
+# `zeros` in the titles), and the positive half keeps the same spread from layer to layer.
+
+# %%
+plots.histograms(pick_layers(results["relu, Kaiming"][0]), title="relu, Kaiming: activations")
+
+# %% [markdown]
+# Sigmoid, even with Xavier's scale: the gradients shrink by a factor of 4 or more per layer
+# going down, because $\sigma'(y) = \sigma(y)(1 - \sigma(y)) \le 1/4$.
+
+# %%
+plots.histograms(pick_layers(results["sigmoid, Xavier"][1]), title="sigmoid, Xavier: gradients dL/d(activation)")
+
+# %% [markdown]
 # And the whole picture in one figure: the standard deviation of the activations and of their
 # gradients, layer by layer, for all six stacks (log scale).
 
