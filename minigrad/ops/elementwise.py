@@ -345,9 +345,7 @@ class Maximum(_Binary):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.inputs
-        share = np.where(a.data > b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0))
-        share = Tensor._make(share.astype(grad.dtype))
-        return grad * share, grad * (1.0 - share)
+        return _split_between(grad, a.data > b.data, a.data == b.data)
 
 
 class Minimum(_Binary):
@@ -358,9 +356,13 @@ class Minimum(_Binary):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.inputs
-        share = np.where(a.data < b.data, 1.0, np.where(a.data == b.data, 0.5, 0.0))
-        share = Tensor._make(share.astype(grad.dtype))
-        return grad * share, grad * (1.0 - share)
+        return _split_between(grad, a.data < b.data, a.data == b.data)
+
+
+def _split_between(grad: Tensor, a_wins: np.ndarray, tie: np.ndarray) -> tuple[Tensor, Tensor]:
+    """The gradient of max/min goes to the winner; a tie gives each side half."""
+    share = Tensor._make(np.where(a_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(grad.dtype))
+    return grad * share, grad * (1.0 - share)
 
 
 class Cast(Function):
