@@ -102,9 +102,10 @@ print(f"{n_params:,} parameters, {len(loader)} steps per epoch, loss {losses[0]:
 # inside it".
 #
 # The profile also counts things. Every differentiable operation goes through
-# `Function.apply` (lesson 2), so its call count per step is the number of graph nodes a
-# step builds. Few, because Linear and cross-entropy are single fused ops; the graph drawn
-# below shows them.
+# `Function.apply` (lesson 2), so its call count per step is the number of graph nodes the
+# forward pass builds plus the few ops that backward rules run (they are written with Tensor
+# ops). Few, because Linear and cross-entropy are single fused ops; the graph drawn below
+# shows the forward nodes.
 
 # %%
 profile_steps = 0
@@ -347,9 +348,13 @@ for name, t in timings.items():
           f"speedup {t[False] / t[True]:4.1f}x")
 
 # %% [markdown]
-# Expect something like `docs/kernels.md`'s table: cross-entropy
-# and Adam several times faster, Linear+ReLU about the same — its time is three BLAS products,
-# and the fused bias+ReLU saves only a few microseconds of ~400.
+# Expect something like `docs/kernels.md`'s table: cross-entropy and Adam several times
+# faster, Linear+ReLU much less, because most of its time is three BLAS products that both
+# versions share. What its kernel saves is the work *around* the products: the fused
+# bias+ReLU and its derivative (a few microseconds), and the fresh output arrays, which it
+# takes from a buffer pool instead of allocating (a new 400 KB array costs page faults on
+# every step). `docs/kernels.md` compares against numpy using `out=` buffers too, and there
+# the two are equal.
 #
 # And the same comparison on the whole training step:
 
@@ -430,6 +435,7 @@ fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, values in gflops.items():
     ax.plot(sizes, values, "o-", label=name)
 ax.set_xscale("log", base=2)
+ax.set_xticks(sizes, [str(n) for n in sizes])
 ax.set_yscale("log")
 ax.set_xlabel("matrix size n (n x n times n x n, float32)")
 ax.set_ylabel("GFLOP/s")
