@@ -278,8 +278,8 @@ print(inspect.getsource(K.optim._adam_kernel.pyfunc))
 # %% [markdown]
 # ### What fusion buys: temporaries and passes over memory
 #
-# Count the temporary arrays the reference's expressions create for one parameter of size $P$ (no weight decay,
-# no amsgrad): `(1 - beta1) * g`; `(1 - beta2) * g` and `... * g`; `np.sqrt(v)`,
+# Count the temporary arrays the reference's expressions create for one parameter of size
+# $P$ (no weight decay, no amsgrad): `(1 - beta1) * g`; `(1 - beta2) * g` and `... * g`; `np.sqrt(v)`,
 # `... / sqrt(bc2)`, `... + eps`; `(lr / bc1) * m` and `... / denom`. That is **8 temporaries**
 # and, with the in-place `*=`, `+=`, `-=`, **13 passes** over $P$ floats. The kernel makes
 # **one** pass and no temporary. For $P = 100{,}352$ float32 (the first layer) each pass
