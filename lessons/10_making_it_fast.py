@@ -1,0 +1,618 @@
+# %% [markdown]
+# # Lesson 10: making it fast
+#
+# So far we asked whether gradients are *right*. This lesson asks where the *time* goes when
+# minigrad trains a small MLP, and what can be done about it. The rule of the whole lesson:
+# **measure, don't guess.** Intuition about performance is wrong surprisingly often.
+#
+# We will
+#
+# 1. profile a training step with `cProfile` and with a simple per-phase timer
+#    (data batching / forward / backward / optimizer step);
+# 2. count the FLOPs of the matrix products and compute the GFLOP/s a step achieves;
+# 3. read the numpy **reference** and the Numba **kernel** of three hot paths side by side
+#    (cross-entropy, Adam, Linear+ReLU) and time both;
+# 4. see what *fusion* buys (fewer passes over memory, no temporaries) and what BLAS does
+#    better (a hand-written matmul against `np.dot`);
+# 5. talk about threads on a 2-core machine and about the JIT's compile cost and disk cache.
+#
+# All timings are printed, never asserted: a shared machine makes single numbers wobble by
+# 10-30 %. Compare numbers from one run with each other, not with another machine, and
+# re-run a cell when a number looks odd.
+
+# %% [markdown]
+# One setting comes first, before numpy is imported: we let OpenBLAS (numpy's matrix
+# library) use **one thread**, as `benchmarks/mnist.py` does by default. On a machine shared
+# with other jobs, a 2-thread product can be 100x slower than usual, which would drown every
+# other effect in this lesson; the section on threads measures exactly that. (If you set
+# `OPENBLAS_NUM_THREADS` yourself, your value is kept. The setting only takes effect in a
+# fresh kernel, before anything has imported numpy.)
+
+# %%
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+print("OPENBLAS_NUM_THREADS =", os.environ["OPENBLAS_NUM_THREADS"])
+
+import cProfile
+import inspect
+import pstats
+import subprocess
+import sys
+import time
+import tracemalloc
+
+import matplotlib.pyplot as plt
+import numba
+import numpy as np
+from course import SMOKE, check, pick
+
+import minigrad as mg
+import minigrad.kernels as K
+import minigrad.nn.functional as F
+from minigrad import nn, optim, viz
+from minigrad.data import DataLoader, TensorDataset, make_blobs
+
+print("smoke mode:", SMOKE)
+compile_seconds = K.warmup()
+print(f"warmup(): {compile_seconds:.2f} s to compile or load the kernels; jit_enabled() = {K.jit_enabled()}")
+
+# %% [markdown]
+# `K.warmup()` made sure every Numba kernel is ready, so that compile time does not pollute
+# the measurements below (we come back to it at the end).
+#
+# ## The patient: a 784-128-10 MLP on MNIST-shaped data
+#
+# To stay independent of downloads we generate "MNIST-like" data: 10 Gaussian clusters in
+# 784 dimensions, float32, batches of 128 — the same shapes as MNIST, which is all that
+# matters for speed. A training step is the usual four lines.
+
+# %%
+n_samples = pick(8192, 1024)
+X, y = make_blobs(n_samples=n_samples, centers=10, n_features=784, noise=4.0, seed=0)
+X = X.astype(np.float32)
+loader = DataLoader(TensorDataset(X, y), batch_size=128, shuffle=True)
+
+mg.manual_seed(0)
+model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+optimizer = optim.Adam(model.parameters(), lr=1e-3)
+n_params = sum(p.data.size for p in model.parameters())
+
+
+def train_step(xb, yb):
+    loss = F.cross_entropy(model(xb), yb)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+losses = [float(train_step(xb, yb).item()) for xb, yb in loader]
+print(f"{n_params:,} parameters, {len(loader)} steps per epoch, loss {losses[0]:.3f} -> {losses[-1]:.3f}")
+
+# %% [markdown]
+# ## Profiling with cProfile
+#
+# `cProfile` records every Python function call: how often (`ncalls`), the time spent in
+# the function itself (`tottime`) and including what it calls (`cumtime`). Sorting by
+# `tottime` shows where the interpreter actually sat.
+#
+# One caveat: cProfile sees Python functions and C *builtins*, but not numpy ufunc calls
+# such as `np.matmul(a, b, out=z)` or `a + b`. Their time is charged to the Python function
+# that called them. So when `linear_forward` tops the list, read it as "the matrix product
+# inside it".
+#
+# The profile also counts things. Every differentiable operation goes through
+# `Function.apply` (lesson 2), so its call count per step is the number of graph nodes the
+# forward pass builds plus the few ops that backward rules run (they are written with Tensor
+# ops). Few, because Linear and cross-entropy are single fused ops; the graph drawn below
+# shows the forward nodes.
+
+# %%
+profile_steps = 0
+profiler = cProfile.Profile()
+profiler.enable()
+for xb, yb in loader:
+    train_step(xb, yb)
+    profile_steps += 1
+profiler.disable()
+stats = pstats.Stats(profiler).sort_stats("tottime")
+stats.print_stats(10)
+
+apply_calls = sum(v[1] for k, v in stats.stats.items()
+                  if k[2] == "apply" and k[0].endswith(os.path.join("autograd", "function.py")))
+ops_per_step = apply_calls / profile_steps
+print(f"{ops_per_step:.0f} autograd ops per step")
+xb, yb = next(iter(loader))
+viz.draw(F.cross_entropy(model(xb), yb))
+
+# %% [markdown]
+# ## A per-phase timer
+#
+# cProfile slows every call down a little and its report is long. For the big picture a
+# stopwatch around each phase is enough: `time.perf_counter()` before and after, summed per
+# phase over an epoch.
+
+# %%
+def time_phases(epochs):
+    """Seconds per step spent in each phase, averaged over ``epochs`` epochs."""
+    totals = dict.fromkeys(["data batching", "forward", "backward", "optimizer step"], 0.0)
+    steps = 0
+    for _ in range(epochs):
+        batches = iter(loader)
+        while True:
+            t0 = time.perf_counter()
+            batch = next(batches, None)
+            t1 = time.perf_counter()
+            if batch is None:
+                break
+            loss = F.cross_entropy(model(batch[0]), batch[1])
+            t2 = time.perf_counter()
+            optimizer.zero_grad()
+            loss.backward()
+            t3 = time.perf_counter()
+            optimizer.step()
+            t4 = time.perf_counter()
+            for name, dt in zip(totals, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                totals[name] += dt
+            steps += 1
+    return {name: total / steps for name, total in totals.items()}
+
+
+phases = time_phases(pick(3, 1))
+step_seconds = sum(phases.values())
+for name, seconds in phases.items():
+    print(f"{name:15s} {seconds * 1e6:8.1f} us  ({seconds / step_seconds:5.1%})")
+print(f"{'whole step':15s} {step_seconds * 1e6:8.1f} us")
+
+fig, ax = plt.subplots(figsize=(7, 1.8))
+left = 0.0
+for name, seconds in phases.items():
+    ax.barh(0, seconds * 1e6, left=left, label=name)
+    left += seconds * 1e6
+ax.set_yticks([])
+ax.set_xlabel("microseconds per training step")
+ax.legend(ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.6), frameon=False)
+ax.set_title("Where one training step spends its time")
+plt.show()
+
+# %% [markdown]
+# ## FLOPs: how much work is there?
+#
+# A product $(N \times D)(D \times H)$ does $N D H$ multiplications and as many additions:
+# $2NDH$ floating-point operations (FLOPs). Per step our MLP multiplies
+#
+# * forward: $x W_1^\top$ ($N{=}128, D{=}784, H{=}128$) and $h W_2^\top$ ($H{=}128, C{=}10$);
+# * backward: $\partial W_2 = g_2^\top h$, $\partial h = g_2 W_2$, $\partial W_1 = g_1^\top x$
+#   (no $\partial x$: the data needs no gradient).
+#
+# ### Exercise 1: count the FLOPs
+#
+# *Write the line `step_flops = ...` yourself* (in terms of `N, D, H, C`). The check compares
+# it with numpy's own count from `np.einsum_path`, which knows nothing about MLPs.
+
+# %%
+N, D, H, C = 128, 784, 128, 10
+step_flops = 2 * (2 * N * D * H) + 3 * (2 * N * H * C)      # <- your line
+
+products = [("nd,hd->nh", (N, D), (H, D)), ("nh,ch->nc", (N, H), (C, H)), ("nc,nh->ch", (N, C), (N, H)),
+            ("nc,ch->nh", (N, C), (C, H)), ("nh,nd->hd", (N, H), (N, D))]
+numpy_flops = 0
+for spec, sa, sb in products:
+    report = np.einsum_path(spec, np.empty(sa), np.empty(sb), optimize="greedy")[1]
+    numpy_flops += float(report.split("Naive FLOP count:")[1].split()[0])
+check("FLOPs per step", step_flops, numpy_flops, "2 N D H for each product with the big matrix, 2 N H C for the others")
+
+# %% [markdown]
+# How fast can this machine do those products? We time exactly these five products in
+# plain numpy (OpenBLAS underneath) and compare with the whole step:
+#
+# $$\text{GFLOP/s} = \frac{\text{FLOPs}}{\text{seconds} \cdot 10^9}.$$
+
+# %%
+REPEAT = pick(7, 3)
+
+
+def best_time(fn, number, repeat=REPEAT):
+    """Best mean seconds per call of ``fn()`` over ``repeat`` runs of ``number`` calls."""
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+rng = np.random.default_rng(0)
+x, h, g2, g1 = (rng.standard_normal(s).astype(np.float32) for s in [(N, D), (N, H), (N, C), (N, H)])
+W1, W2 = (rng.standard_normal(s).astype(np.float32) for s in [(H, D), (C, H)])
+matmul_seconds = best_time(lambda: (x @ W1.T, h @ W2.T, g2.T @ h, g2 @ W2, g1.T @ x), number=pick(50, 10))
+print(f"{step_flops / 1e6:.1f} MFLOP per step")
+print(f"the five products alone: {matmul_seconds * 1e6:7.1f} us = {step_flops / matmul_seconds / 1e9:6.1f} GFLOP/s")
+print(f"the whole step:          {step_seconds * 1e6:7.1f} us = {step_flops / step_seconds / 1e9:6.1f} GFLOP/s")
+print(f"so {matmul_seconds / step_seconds:.0%} of a step is matrix products")
+
+# %% [markdown]
+# The rest is **overhead**: everything a step does besides the products. Part of it is
+# Python itself. Each autograd op costs a few microseconds of interpreter work (create a
+# Tensor, record a graph node, check shapes) whatever the size of its arrays. Let us measure
+# that fixed cost on a 2x2 add, where the arithmetic is free:
+
+# %%
+a = mg.tensor(np.ones((2, 2), np.float32), requires_grad=True)
+b = mg.tensor(np.ones((2, 2), np.float32), requires_grad=True)
+op_seconds = best_time(lambda: a + b, number=pick(2000, 500))
+python_seconds = 2 * op_seconds * ops_per_step
+print(f"one tiny op: {op_seconds * 1e6:.1f} us (forward only)")
+print(f"per step: products {matmul_seconds * 1e6:.0f} us, Python overhead of {ops_per_step:.0f} ops "
+      f"forward + backward ~{python_seconds * 1e6:.0f} us, everything else "
+      f"{(step_seconds - matmul_seconds - python_seconds) * 1e6:.0f} us")
+
+# %% [markdown]
+# With so few ops, Python overhead is small here: tens of microseconds. "Everything else"
+# is real work outside the products — gathering a shuffled batch, bias and ReLU, the loss,
+# the optimizer, zeroing gradients — and memory traffic: every pass over a 400 KB array
+# that is no longer in cache costs time even when the arithmetic is trivial.
+#
+# Compare a micrograd-style engine with one Python object per *number*: the first layer's
+# product alone is $2NDH \approx 26$ million scalar ops per batch, each a few microseconds —
+# about 3 hours per MNIST epoch. And for *small* models
+# (tiny matrices) per-op overhead is all there is, which is why `benchmarks/overhead.py`
+# measures it beside PyTorch.
+#
+# ## Reference and kernel, side by side
+#
+# `minigrad/kernels/` (see `docs/kernels.md`) holds each hot path twice: a numpy
+# **reference** that follows the formula line by line, and a **Numba kernel** that computes
+# the same thing in one loop. A switch picks one: `K.set_jit_enabled(False)` (also a context
+# manager) and `K.jit_enabled()`. Below are Adam's reference and its kernel (the plain
+# Python function before Numba compiles it; it is private, we only read it). In the kernel
+# the whole update of one element happens in registers, in one pass over the arrays.
+
+# %%
+print(inspect.getsource(K.optim.adam_reference))
+print(inspect.getsource(K.optim._adam_kernel.pyfunc))
+
+# %% [markdown]
+# ### What fusion buys: temporaries and passes over memory
+#
+# Count the temporary arrays the reference's expressions create for one parameter of size
+# $P$ (no weight decay, no amsgrad): `(1 - beta1) * g`; `(1 - beta2) * g` and `... * g`; `np.sqrt(v)`,
+# `... / sqrt(bc2)`, `... + eps`; `(lr / bc1) * m` and `... / denom`. That is **8 temporaries**
+# and, with the in-place `*=`, `+=`, `-=`, **13 passes** over $P$ floats. The kernel makes
+# **one** pass and no temporary. For $P = 100{,}352$ float32 (the first layer) each pass
+# moves 400 KB — more than fits in the fastest cache, so the reference is memory-bound.
+#
+# Python's `tracemalloc` sees numpy's allocations, so we can check the claim: the peak of
+# extra memory during one update.
+
+# %%
+P = 784 * 128
+param, grad, m_avg, v_avg = (rng.standard_normal(P).astype(np.float32) for _ in range(4))
+v_avg = np.abs(v_avg)
+adam_args = dict(step=3, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8)
+peak = {}
+for jit in (False, True):
+    with K.set_jit_enabled(jit):
+        K.optim.adam([param], [grad], [m_avg], [v_avg], None, **adam_args)
+        tracemalloc.start()
+        K.optim.adam([param], [grad], [m_avg], [v_avg], None, **adam_args)
+        peak[jit] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+print(f"reference: peak {peak[False] / 1e3:7.1f} KB extra = {peak[False] / (4 * P):.1f} parameter-sized arrays")
+print(f"kernel:    peak {peak[True] / 1e3:7.1f} KB extra")
+
+# %% [markdown]
+# Only about two temporaries are alive *at the same time*: numpy frees each as soon as the
+# next operation has used it, and for large arrays it even writes a result into a temporary
+# that is about to be thrown away (*temporary elision*, e.g. `np.sqrt(v) / c`). Memory is
+# not the problem; the 13 passes are: each one streams 400 KB through the CPU, where the
+# kernel streams the arrays once.
+#
+# ### Timing the three hot paths
+#
+# Now the stopwatch. For each path we call the *public* function twice, once with the
+# kernels on and once with `set_jit_enabled(False)`, and first check that both give the same
+# numbers.
+
+# %%
+logits = rng.standard_normal((128, 10)).astype(np.float32)
+target = rng.integers(0, 10, 128)
+adam_params = [rng.standard_normal(p.shape).astype(np.float32) for p in model.parameters()]
+adam_state = [[rng.standard_normal(p.shape).astype(np.float32) for p in adam_params] for _ in range(3)]
+adam_state[2] = [np.abs(v) for v in adam_state[2]]
+
+
+def cross_entropy_path():
+    return K.cross_entropy.cross_entropy(logits, target)
+
+
+def adam_path():
+    K.optim.adam(adam_params, adam_state[0], adam_state[1], adam_state[2], None, **adam_args)
+
+
+def linear_relu_path():
+    out, saved = K.linear.linear_forward(x, W1, rng_bias, "relu")
+    return out, K.linear.linear_backward(g1, x, W1, saved, "relu", needs=(False, True))
+
+
+rng_bias = rng.standard_normal(H).astype(np.float32)
+paths = {"cross-entropy (128,10)": (cross_entropy_path, pick(2000, 300)),
+         f"Adam ({n_params:,} params)": (adam_path, pick(500, 50)),
+         "Linear+ReLU (128,784)->128": (linear_relu_path, pick(100, 10))}
+timings = {}
+for name, (fn, number) in paths.items():
+    timings[name] = {}
+    for jit in (True, False):
+        with K.set_jit_enabled(jit):
+            timings[name][jit] = best_time(fn, number)
+for name, t in timings.items():
+    print(f"{name:28s} kernel {t[True] * 1e6:7.1f} us   numpy {t[False] * 1e6:7.1f} us   "
+          f"speedup {t[False] / t[True]:4.1f}x")
+
+# %% [markdown]
+# Expect something like `docs/kernels.md`'s table: cross-entropy and Adam several times
+# faster, Linear+ReLU much less, because most of its time is three BLAS products that both
+# versions share. What its kernel saves is the work *around* the products: the fused
+# bias+ReLU and its derivative (a few microseconds), and the fresh output arrays, which it
+# takes from a buffer pool instead of allocating (a new 400 KB array costs page faults on
+# every step). `docs/kernels.md` compares against numpy using `out=` buffers too, and there
+# the two are equal.
+#
+# And the same comparison on the whole training step:
+
+# %%
+batch = next(iter(loader))
+step_timings = {}
+for jit in (True, False):
+    with K.set_jit_enabled(jit):
+        step_timings[jit] = best_time(lambda: train_step(*batch), number=pick(30, 5))
+print(f"training step: kernels {step_timings[True] * 1e6:.0f} us, numpy references "
+      f"{step_timings[False] * 1e6:.0f} us ({step_timings[False] / step_timings[True]:.2f}x)")
+
+# %% [markdown]
+# ## What BLAS does better
+#
+# If Numba makes loops fast, why not write the matrix product ourselves? Let us try. The
+# textbook version computes each $c_{ij} = \sum_k a_{ik} b_{kj}$ as a dot product: its
+# inner loop walks *down a column* of `b`, jumping a whole row of memory at every step.
+
+# %%
+@numba.njit
+def matmul_ijk(a, b):
+    n, k = a.shape
+    c = np.zeros((n, b.shape[1]), a.dtype)
+    for i in range(n):
+        for j in range(b.shape[1]):
+            total = 0.0
+            for p in range(k):
+                total += a[i, p] * b[p, j]
+            c[i, j] = total
+    return c
+
+
+# %% [markdown]
+# ### Exercise 2: reorder the loops
+#
+# Swap the two inner loops: for each `i` and `p`, add `a[i, p] * b[p, :]` to row `c[i, :]`.
+# Now the inner loop walks *along* rows of `b` and `c`, contiguous memory that the CPU can
+# load in SIMD vectors. *Write the innermost line yourself*; the check compares with `np.dot`.
+
+# %%
+@numba.njit
+def matmul_ikj(a, b):
+    n, k = a.shape
+    c = np.zeros((n, b.shape[1]), a.dtype)
+    for i in range(n):
+        for p in range(k):
+            aip = a[i, p]
+            for j in range(b.shape[1]):
+                c[i, j] += aip * b[p, j]       # <- your line
+    return c
+
+
+small_a = rng.standard_normal((37, 53)).astype(np.float32)
+small_b = rng.standard_normal((53, 29)).astype(np.float32)
+start = time.perf_counter()
+check("matmul_ikj", matmul_ikj(small_a, small_b), np.dot(small_a, small_b), "c[i, j] += a[i, p] * b[p, j]",
+      rtol=1e-5, atol=1e-5)
+print(f"first call compiled matmul_ikj in {time.perf_counter() - start:.2f} s")
+matmul_ijk(small_a, small_b)
+
+# %% [markdown]
+# Now GFLOP/s for a few square sizes $n$ ($2n^3$ FLOPs each):
+
+# %%
+sizes = pick([32, 64, 128, 256, 512], [32, 64, 128, 256])
+gflops = {"numba, textbook i-j-k": [], "numba, i-k-j": [], "np.dot (OpenBLAS)": []}
+for n in sizes:
+    A = rng.standard_normal((n, n)).astype(np.float32)
+    B = rng.standard_normal((n, n)).astype(np.float32)
+    number = max(1, 2_000_000 // n**3)
+    for name, fn in zip(gflops, (matmul_ijk, matmul_ikj, np.dot)):
+        gflops[name].append(2 * n**3 / best_time(lambda fn=fn, A=A, B=B: fn(A, B), number) / 1e9)
+for name, values in gflops.items():
+    print(f"{name:22s}", "  ".join(f"{v:6.1f}" for v in values), "GFLOP/s")
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+for name, values in gflops.items():
+    ax.plot(sizes, values, "o-", label=name)
+ax.set_xscale("log", base=2)
+ax.set_xticks(sizes, [str(n) for n in sizes])
+ax.set_yscale("log")
+ax.set_xlabel("matrix size n (n x n times n x n, float32)")
+ax.set_ylabel("GFLOP/s")
+ax.legend()
+ax.set_title("A hand-written matmul against BLAS")
+plt.show()
+
+# %% [markdown]
+# Reordering the loops is worth several times; BLAS is still ahead, more so as $n$ grows.
+# OpenBLAS splits the matrices into blocks that stay in the L1/L2 caches, keeps a small block
+# of `c` in vector registers while it streams `a` and `b` past it, uses hand-written assembly
+# for this exact CPU, and runs two threads. Matmul does $O(n^3)$ work on $O(n^2)$ data, so
+# every number loaded can be reused $n$ times — if the code is organised to do so.
+#
+# Hence minigrad's rule: **BLAS does the products; Numba fuses what surrounds them**
+# (bias, activation, loss, optimizer). Those surroundings do $O(n)$ work per $O(n)$ data,
+# so they are limited by memory traffic, and there fusion — one pass instead of ten — is
+# exactly what helps.
+#
+# ## Threads: two cores, two pools
+#
+# This machine has two cores. Two libraries could use them: OpenBLAS (for the products) and
+# Numba (`parallel=True` kernels). The project measured (see `/work/shared` design notes and
+# `docs/kernels.md`) that:
+#
+# * after each call OpenBLAS's worker threads *spin* (busy-wait) for a while, hoping for
+#   more work; a 2-thread Numba kernel started right after a matmul fights them for the same
+#   two cores, and a whole training step got **7x slower**;
+# * a fused Adam over 100k parameters takes ~30 us serially; with 2 Numba threads it took
+#   180-3200 us: waking a thread pool costs more than the work.
+#
+# So every minigrad kernel is serial and BLAS keeps its threads for the products. The
+# general lesson: more threads than cores (*oversubscription*), or two pools taking turns,
+# costs more than it gains; measure serial against parallel *inside a training step*.
+#
+# A small measurement. OpenBLAS reads its thread count once, when numpy is imported, from
+# `OPENBLAS_NUM_THREADS`; so we time the first layer's product $x W_1^\top$ in two fresh
+# Python processes, one with 1 BLAS thread and one with 2 (the rest of this lesson runs with
+# one, see the top). On a quiet machine 2 threads win a little; when other programs keep the
+# cores busy, the 2-thread version waits for a thread that is not running and can lose
+# badly. That is oversubscription.
+
+# %%
+print(f"cores: {os.cpu_count()}, numba threads: {numba.config.NUMBA_NUM_THREADS} (unused: kernels are serial)")
+print("BLAS:", np.show_config(mode="dicts")["Build Dependencies"]["blas"].get("name"))
+
+
+def blas_product_seconds(threads):
+    code = ("import time, numpy as np; x = np.ones((128, 784), np.float32); w = np.ones((128, 784), np.float32)\n"
+            "x @ w.T\nbest = 1e9\nfor _ in range(50):\n"
+            "    t = time.perf_counter(); x @ w.T; best = min(best, time.perf_counter() - t)\nprint(best)")
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
+    return float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                check=True).stdout)
+
+
+blas_seconds = {threads: blas_product_seconds(threads) for threads in (1, 2)}
+for threads, seconds in blas_seconds.items():
+    print(f"x @ W1.T with {threads} BLAS thread(s): {seconds * 1e6:7.1f} us = "
+          f"{2 * N * D * H / seconds / 1e9:6.1f} GFLOP/s")
+
+# %% [markdown]
+# ## The price of a JIT: compile time and the disk cache
+#
+# Numba compiles a kernel to machine code on its first call: 0.15-1 s each. minigrad's
+# kernels use `cache=True`, so the machine code is stored in `__pycache__` and a later
+# process loads it in milliseconds. `import minigrad` compiles nothing; `K.warmup()` makes
+# all kernels ready (both dtypes) and returns the seconds it took. In this process, the
+# first call at the top of the lesson took the time below; a second call finds everything
+# in memory.
+#
+# A fresh Python process pays the *load* from the disk cache (plus importing Numba). With
+# an empty cache directory (`NUMBA_CACHE_DIR`) it pays the full compile; that takes 5-10 s,
+# so it runs only outside smoke mode.
+
+# %%
+again_seconds = K.warmup()
+print(f"first warmup() {compile_seconds:.2f} s, second {again_seconds * 1e3:.2f} ms")
+
+
+def warmup_in_fresh_process(cache_dir=None):
+    env = dict(os.environ, **({"NUMBA_CACHE_DIR": cache_dir} if cache_dir else {}))
+    code = "import minigrad.kernels as K; print(K.warmup())"
+    return float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                                check=True).stdout)
+
+
+load_seconds = warmup_in_fresh_process()
+print(f"fresh process, warm cache: {load_seconds:.2f} s")
+if not SMOKE:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as empty_cache:
+        print(f"fresh process, empty cache: {warmup_in_fresh_process(empty_cache):.2f} s")
+
+# %% [markdown]
+# ## Summary
+#
+# One chart with this run's measured speedups of the kernels over their references:
+
+# %%
+speedups = {name: t[False] / t[True] for name, t in timings.items()}
+speedups["whole training step"] = step_timings[False] / step_timings[True]
+speedups["matmul n=256: BLAS vs i-k-j"] = gflops["np.dot (OpenBLAS)"][3] / gflops["numba, i-k-j"][3]
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.barh(list(speedups), list(speedups.values()), color="tab:green")
+ax.axvline(1.0, color="k", lw=1)
+ax.set_xlabel("speedup (x, higher is better; 1 = no change)")
+ax.set_title("Measured in this run")
+ax.invert_yaxis()
+plt.show()
+
+# %% [markdown]
+# What to remember:
+#
+# * Profile first (`cProfile`, a per-phase stopwatch); cProfile charges numpy ufuncs to
+#   their Python caller.
+# * Count FLOPs and compute GFLOP/s: it tells you whether you are near the hardware or
+#   buried in overhead.
+# * Products belong to BLAS. Elementwise chains (losses, activations, optimizers) are
+#   memory-bound: fuse them into one pass without temporaries.
+# * Two cores are easy to oversubscribe; keep one thread pool.
+# * A JIT costs compile time once; a disk cache makes it once per machine.
+# * `benchmarks/kernels.py`, `benchmarks/overhead.py` and `benchmarks/mnist.py` print the
+#   project's full tables (kernels vs numpy vs PyTorch, per-op overhead, MNIST epochs).
+#
+# ### Exercise 3 (open): your own profile
+#
+# Change the model to `784-256-128-10` or the batch size to 32 and re-run the phase timer.
+# Which phase grows, and does the matrix-product share go up or down? (Smaller batches mean
+# less arithmetic per op, so overhead weighs more.)
+#
+# ## Checks
+
+# %%
+ref_loss, ref_grad = K.cross_entropy.cross_entropy_reference(logits, target)
+with K.set_jit_enabled(True):
+    jit_loss, jit_grad = cross_entropy_path()
+assert np.allclose(jit_loss, ref_loss, rtol=1e-5) and np.allclose(jit_grad, ref_grad, rtol=1e-5, atol=1e-6)
+shifted = logits.astype(np.float64) - logits.max(axis=1, keepdims=True)
+softmax = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+assert np.isclose(float(jit_loss), -np.log(softmax[np.arange(128), target]).mean(), rtol=1e-5)
+assert np.allclose(jit_grad, (softmax - np.eye(10)[target]) / 128, atol=1e-6)
+
+p0 = rng.standard_normal(1000).astype(np.float32)
+g0 = rng.standard_normal(1000).astype(np.float32)
+one_step = {}
+for jit in (True, False):
+    p, m, v = p0.copy(), np.zeros_like(p0), np.zeros_like(p0)
+    with K.set_jit_enabled(jit):
+        K.optim.adam([p], [g0], [m], [v], None, step=1, lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8)
+    one_step[jit] = p
+assert np.allclose(one_step[True], p0 - 0.01 * g0 / (np.abs(g0) + 1e-8), rtol=1e-5, atol=1e-7)  # step 1: -lr*sign(g)
+assert np.allclose(one_step[True], one_step[False], rtol=1e-5, atol=1e-7)
+
+y_ref, saved_ref = K.linear.linear_forward_reference(x, W1, rng_bias, "relu")
+dx_ref, dw_ref, db_ref = K.linear.linear_backward_reference(g1, x, W1, saved_ref, "relu")
+y_jit, (_, dw_jit, db_jit) = linear_relu_path()
+assert np.allclose(y_jit, np.maximum(x @ W1.T + rng_bias, 0), rtol=2e-5, atol=1e-4)
+assert np.allclose(y_jit, y_ref, rtol=2e-5, atol=1e-4) and np.allclose(dw_jit, dw_ref, rtol=2e-5, atol=1e-3)
+assert np.allclose(db_jit, (g1 * (y_ref > 0)).sum(axis=0), rtol=2e-5, atol=1e-4)
+
+big_a = rng.standard_normal((64, 96))
+big_b = rng.standard_normal((96, 80))
+assert np.allclose(matmul_ikj(big_a, big_b), np.dot(big_a, big_b), rtol=1e-12, atol=1e-12)
+assert np.allclose(matmul_ijk(big_a, big_b), np.dot(big_a, big_b), rtol=1e-12, atol=1e-12)
+assert np.isclose(step_flops, numpy_flops, rtol=1e-3)   # einsum_path prints 4 significant digits
+
+assert peak[True] < 4 * P <= peak[False]   # the kernel allocates no parameter-sized temporary
+assert ops_per_step >= 4 and losses[-1] < losses[0]
+all_timings = [*phases.values(), step_seconds, matmul_seconds, op_seconds, *step_timings.values(), again_seconds,
+               load_seconds, *blas_seconds.values(), *(t for pair in timings.values() for t in pair.values()),
+               *(v for values in gflops.values() for v in values)]
+assert all(t > 0 for t in all_timings)
+print("all checks passed")
