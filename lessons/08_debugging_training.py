@@ -23,6 +23,7 @@
 # 5. `check_gradients`, which finds a layer that never receives a gradient.
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 from course import SMOKE, check, pick
@@ -218,6 +219,7 @@ check("clipping factor", factor, model[0].weight.grad.numpy().flat[k] / grads_be
 logits = mg.tensor([[20.0, -10.0, 300.0, 5.0]], requires_grad=True)
 logits.label = "logits"
 onehot = mg.tensor([[1.0, 0.0, 0.0, 0.0]])
+onehot.label = "onehot"
 with np.errstate(all="ignore"):
     bad_loss = -(logits.softmax(1).log() * onehot).sum()
 print("loss:", bad_loss.item())
@@ -297,13 +299,14 @@ for name, kw in RECIPES.items():
     print(f"{name:34s} -> {verdicts[name].status:15s} {verdicts[name].reason}")
 
 # %% [markdown]
-# Each `Diagnosis` prints its evidence and the remedies to try. Here is the full report for
-# the run that blew up, and for the one that oscillates:
+# Each `Diagnosis` prints its evidence and the remedies to try. Here are the full reports
+# of the failure recipes: read the evidence numbers next to the rules above.
 
 # %%
-print(verdicts["lr too large (50)"])
-print()
-print(verdicts["small batch 16, lr 0.3"])
+for name in list(RECIPES)[1:6]:
+    print(f"=== {name}")
+    print(verdicts[name])
+    print()
 
 # %%
 fig, axes = plt.subplots(2, 4, figsize=(15, 6), sharex=True)

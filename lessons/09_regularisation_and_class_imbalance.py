@@ -20,6 +20,7 @@
 #    class-balanced losses, and judge them with per-class precision, recall and F1.
 
 # %%
+# %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
 from course import SMOKE, check, pick

@@ -24,6 +24,7 @@
 # epoch; without it, on all 50,000 training images for several epochs.
 
 # %%
+# %matplotlib inline
 import subprocess
 import sys
 import tempfile
