@@ -28,6 +28,7 @@
 import subprocess
 import sys
 import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -70,15 +71,16 @@ plots.image_grid(X_train[:16], y_train[:16])
 # epoch, and a final test. Its options:
 
 # %%
+package_root = Path(mg.__file__).resolve().parent.parent  # so that `-m minigrad` finds this copy
 help_text = subprocess.run([sys.executable, "-m", "minigrad", "train", "--help"], capture_output=True,
-                           text=True, check=True).stdout
+                           text=True, check=True, cwd=package_root).stdout
 print(help_text)
 
 # %%
 EPOCHS = pick(5, 1)
 run_dir = tempfile.mkdtemp(prefix="minigrad_capstone_")
 config = TrainConfig(arch="784-128-10", epochs=EPOCHS, batch_size=64, lr=1e-3, optimizer="adam",
-                     scheduler="cosine", limit=None if not SMOKE else N_TRAIN, out=run_dir,
+                     scheduler="cosine", limit=N_TRAIN, out=run_dir,
                      progress=False, graph=False, debug=True)
 result = Trainer(config).fit()
 h = result["history"]
