@@ -54,3 +54,7 @@ def test_lesson_executes_in_smoke_mode_and_shows_pictures(source, monkeypatch):
     pictures = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
                 if any(kind in o.get("data", {}) for kind in PICTURES)]
     assert pictures, f"{source.stem} showed no picture (SVG or PNG output)"
+    text_only_figures = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+                         if o.get("data", {}).get("text/plain", "").startswith("<Figure size")
+                         and not any(kind in o["data"] for kind in PICTURES)]
+    assert not text_only_figures, f"{source.stem} has figures that displayed as text only"

@@ -61,3 +61,16 @@ def test_image_grid_marks_misclassified():
     assert titles == [("7→7", "black"), ("2→3", "red"), ("1→1", "black")]
     with pytest.raises(ValueError, match="not square"):
         plots.image_grid(np.zeros((2, 10)))
+
+
+def test_figures_display_as_png_in_ipython():
+    pytest.importorskip("IPython")
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        fig = plots.training_curves([3.0, 2.0, 1.0])
+        data, _ = shell.display_formatter.format(fig)
+        assert data["image/png"].startswith(b"\x89PNG")
+    finally:
+        InteractiveShell.clear_instance()

@@ -285,7 +285,9 @@ class GradientMonitor:
         matplotlib Figure and writes it to ``path`` (any format matplotlib knows) if given."""
         from matplotlib.figure import Figure
 
-        from ..viz.plots import save_figure
+        from ..viz.plots import display_in_notebooks, save_figure
+
+        display_in_notebooks()
 
         record = self.last
         fig = Figure(figsize=(10, 4), layout="constrained")

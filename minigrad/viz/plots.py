@@ -20,11 +20,34 @@ import numpy as np
 from ..atomic import atomic_write
 
 
+def display_in_notebooks() -> None:
+    """Let IPython show matplotlib Figures made without pyplot, as PNG.
+
+    Figures built directly (``Figure()``, not ``plt.figure()``) have no display hook of their
+    own; registering a PNG formatter makes a returned figure appear as a picture in Jupyter.
+    Does nothing outside IPython.
+    """
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return
+    from matplotlib.figure import Figure
+
+    formatter = shell.display_formatter.formatters["image/png"]
+    if Figure not in formatter.type_printers:
+        formatter.for_type(Figure, _png)
+
+
+def _png(fig: Any) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return buf.getvalue()
+
+
 def _figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (6.0, 4.0)) -> tuple[Any, Any]:
     from matplotlib.figure import Figure
 
-    if "IPython" in sys.modules:
-        import matplotlib.pyplot  # noqa: F401  in a notebook this turns on inline display of Figures
+    display_in_notebooks()
 
     fig = Figure(figsize=size, layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
