@@ -35,7 +35,7 @@ def contiguous(a: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
     Writable because Numba compiles read-only arrays (e.g. ``np.broadcast_to`` views) as a
     separate type: passing one would compile every kernel a second time.
     """
-    out = np.ascontiguousarray(a, dtype=dtype)
+    out = np.asarray(a, dtype=dtype, order="C")  # unlike ascontiguousarray, keeps 0-d arrays 0-d
     return out if out.flags.writeable else out.copy()
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
+from ...kernels import regression as kernel_regression
 from ...ops.activation import Softplus
 from ...tensor import Tensor
 from ..module import Module
@@ -107,14 +108,23 @@ def _tensor_grad(kind: str, d: Tensor, param: float) -> Tensor:
 class PointwiseLoss(Function):
     """l(x - y) summed, averaged or kept, for the four distance losses.
 
+    When input and target have the same shape and dtype, one fused kernel
+    (``minigrad.kernels.regression``) computes the loss and its gradient in a single pass;
+    broadcasting shapes take the numpy path below.
+
     d/dx = g/D * l'(x - y) and d/dy = -d/dx: the target gets a gradient too.
     """
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, y: np.ndarray, kind: str, param: float,
                 reduction: str) -> np.ndarray:
+        ctx.kind, ctx.param, ctx.reduction = kind, param, reduction
+        if x.shape == y.shape and x.dtype == y.dtype:
+            ctx.count = x.size
+            loss, ctx.fused_grad = kernel_regression.regression(kind, x, y, reduction, param)
+            return loss
         d = x - y
-        ctx.kind, ctx.param, ctx.reduction, ctx.count = kind, param, reduction, d.size
+        ctx.count = d.size
         ctx.save_for_backward(d)
         loss = KERNELS[kind][0](d, param)
         if reduction == "none":
@@ -126,13 +136,15 @@ class PointwiseLoss(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        (d,) = ctx.saved_tensors
         mean = ctx.reduction == "mean" and ctx.count
         if STATE.grad_enabled:
             x, y = ctx.inputs
             g = grad * (1.0 / ctx.count) if mean else grad
             gx = g * _tensor_grad(ctx.kind, x - y, ctx.param)
+        elif not ctx.saved_tensors:
+            gx = Tensor._make(ctx.fused_grad * grad.data)
         else:
+            (d,) = ctx.saved_tensors
             g = grad.data.item() / ctx.count if mean else grad.data
             gx = Tensor._make(KERNELS[ctx.kind][1](d, ctx.param) * g)
         return gx, (-gx if ctx.needs_input_grad[1] else None)
