@@ -1,9 +1,10 @@
 """Binary and multi-label losses: one independent yes/no decision per element.
 
-BCE (on probabilities) and BCEWithLogits (on logits) are fused autograd Functions whose
-numpy maths sits in small functions (``bce_forward``, ``bce_logits_backward``, ...) that
-a faster kernel can replace; their backward switches to Tensor operations when grad mode
-is on (``create_graph=True``), so second derivatives work. SoftMargin and
+BCE (on probabilities) and BCEWithLogits (on logits) are fused autograd Functions: BCE's
+numpy maths sits in small functions (``bce_forward``, ``bce_backward``), BCEWithLogits runs
+the fused kernel of ``minigrad.kernels.bce`` (loss and gradient in one pass; its numpy
+reference is there too). Their backward switches to Tensor operations when grad mode is on
+(``create_graph=True``), so second derivatives work. SoftMargin and
 MultiLabelSoftMargin are compositions of the stable ``softplus``.
 """
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
+from ...kernels import bce as kernel_bce
 from ...ops.activation import Softplus
 from ...tensor import Tensor
 from ..module import Module
@@ -71,50 +73,6 @@ def bce_backward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, scale: Any)
     return grad if w is None else grad * w
 
 
-def bce_logits_forward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None,
-                       pos_weight: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """w [(1 - y) x - lw logsigmoid(x)], lw = 1 + (pos_weight - 1) y, and e = exp(-|x|).
-
-    With -logsigmoid(x) = log1p(e) - min(x, 0), nothing overflows; without pos_weight the
-    loss is max(x, 0) - x y + log1p(e). ``e`` is kept for the backward.
-    """
-    e = np.empty_like(x)
-    np.abs(x, out=e)
-    np.negative(e, out=e)
-    np.exp(e, out=e)
-    loss = np.log1p(e)
-    if pos_weight is None:
-        loss += np.maximum(x, 0)
-        loss -= x * y
-    else:
-        loss -= np.minimum(x, 0)
-        loss *= 1 + (pos_weight - 1) * y
-        loss += (1 - y) * x
-    if w is not None:
-        loss *= w
-    return loss, e
-
-
-def bce_logits_backward(x: np.ndarray, e: np.ndarray, y: np.ndarray, w: np.ndarray | None,
-                        pos_weight: np.ndarray | None, scale: Any) -> np.ndarray:
-    """scale * w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y]; plain: scale * w (sigmoid(x) - y).
-
-    sigmoid(x) = 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|).
-    """
-    grad = np.where(x >= 0, 1, e)
-    grad /= 1 + e
-    if pos_weight is None:
-        grad -= y
-    else:
-        py = pos_weight * y
-        grad *= py + 1 - y
-        grad -= py
-    grad *= scale
-    if w is not None:
-        grad *= w
-    return grad
-
-
 # ----------------------------------------------------------------------------- Functions
 class BinaryCrossEntropy(Function):
     """BCE on probabilities: d/dx = g/D w (x - y) / max(x (1 - x), 1e-12)."""
@@ -145,9 +103,8 @@ class BinaryCrossEntropyWithLogits(Function):
                 pos_weight: np.ndarray | None, reduction: str) -> np.ndarray:
         ctx.target, ctx.weight, ctx.pos_weight = target, weight, pos_weight
         ctx.reduction, ctx.count = reduction, x.size
-        loss, e = bce_logits_forward(x, target, weight, pos_weight)
-        ctx.save_for_backward(e)
-        return _reduce(loss, reduction, x.dtype)
+        loss, ctx.fused_grad = kernel_bce.bce_with_logits(x, target, weight, pos_weight, reduction)
+        return loss
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -162,9 +119,7 @@ class BinaryCrossEntropyWithLogits(Function):
             if ctx.weight is not None:
                 local = local * Tensor._make(ctx.weight)
             return _tensor_scale(ctx, grad) * local
-        (e,) = ctx.saved_tensors
-        g = bce_logits_backward(x.data, e, ctx.target, ctx.weight, ctx.pos_weight, _scale(ctx, grad))
-        return Tensor._make(g.astype(x.dtype, copy=False))
+        return Tensor._make((ctx.fused_grad * grad.data).astype(x.dtype, copy=False))
 
 
 # ----------------------------------------------------------------------------- functions
