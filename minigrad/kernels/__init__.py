@@ -5,8 +5,9 @@ logits), ``regression`` (MSE, L1, Huber, SmoothL1), ``linear`` (Linear + fused a
 forward and backward around BLAS), ``optim`` (fused SGD, Adam/AdamW, RMSprop, Adagrad
 updates). ``functions`` wraps the loss and Linear kernels as autograd Functions.
 
-Every public kernel function dispatches on ``jit_enabled()``: the Numba kernel by default,
-the numpy reference with ``MINIGRAD_JIT=0`` or ``set_jit_enabled(False)``. Importing this
+Every public kernel function dispatches on ``use_kernel(dtype)``: the Numba kernel by default,
+the numpy reference with ``MINIGRAD_JIT=0``, ``set_jit_enabled(False)``, or arrays that are
+neither float32 nor float64. Importing this
 package imports neither Numba nor compiles anything: a kernel compiles (or loads from the
 on-disk cache) on its first call, or all at once with ``warmup()``.
 """

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._common import contiguous, finish, grad_buffer, mean_scale, ones
 from ._jit import lazy_njit
-from .config import jit_enabled
+from .config import use_kernel
 
 
 def bce_with_logits_reference(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None,
@@ -85,7 +85,7 @@ def bce_with_logits(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = No
                     pos_weight: np.ndarray | None = None,
                     reduction: str = "mean") -> tuple[np.ndarray, np.ndarray]:
     """(loss, d loss / d x) for upstream gradient 1; the loss is 0-d, or x's shape for 'none'."""
-    if not jit_enabled():
+    if not use_kernel(x.dtype):
         return bce_with_logits_reference(x, y, weight, pos_weight, reduction)
     x = contiguous(x)
     last = x.shape[-1] if x.ndim else 1

@@ -7,7 +7,9 @@ context manager (like ``set_grad_enabled``)::
     with minigrad.kernels.set_jit_enabled(False):
         loss = F.cross_entropy(logits, y)      # numpy reference path
 
-Without Numba installed the references are used whatever the switch says.
+Without Numba installed the references are used whatever the switch says, and so they are
+for arrays of a dtype the kernels are not compiled for (anything but float32 and float64,
+e.g. float16): ``use_kernel(dtype)`` is the test every family makes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from typing import Any
+
+import numpy as np
+
+KERNEL_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class _State:
@@ -28,6 +34,11 @@ STATE = _State()
 def jit_enabled() -> bool:
     """True when the Numba kernels run (switch on and Numba importable)."""
     return STATE.enabled and STATE.numba_available
+
+
+def use_kernel(dtype: np.dtype) -> bool:
+    """True when arrays of ``dtype`` go to a Numba kernel: JIT on and dtype float32 or float64."""
+    return jit_enabled() and dtype in KERNEL_DTYPES
 
 
 class set_jit_enabled:

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._common import contiguous, empty_like_dtype, finish, grad_buffer, mean_scale, ones
 from ._jit import lazy_njit
-from .config import jit_enabled
+from .config import use_kernel
 
 
 def cross_entropy_reference(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
@@ -162,9 +162,9 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
     """(loss, d loss / d x) for logits (N, C) and class indices (N,); the loss is 0-d or (N,) for 'none'.
 
     The gradient is for upstream gradient 1 and includes the reduction's 1/W. Inputs are
-    assumed valid (the autograd Function checks them). Dispatches on ``jit_enabled()``.
+    assumed valid (the autograd Function checks them). Dispatches on ``use_kernel(x.dtype)``.
     """
-    if not jit_enabled():
+    if not use_kernel(x.dtype):
         return cross_entropy_reference(x, target, weight, ignore_index, label_smoothing, reduction)
     x, target, weight, rows = _prepare(x, target, weight, reduction)
     grad = grad_buffer("cross_entropy", x.shape, x.dtype)
@@ -176,7 +176,7 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
 def nll_loss(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None = None,
              ignore_index: int = -100, reduction: str = "mean") -> tuple[np.ndarray, np.ndarray]:
     """(loss, d loss / d logp) for log-probabilities (N, C) and class indices (N,); see ``cross_entropy``."""
-    if not jit_enabled():
+    if not use_kernel(logp.dtype):
         return nll_loss_reference(logp, target, weight, ignore_index, reduction)
     logp, target, weight, rows = _prepare(logp, target, weight, reduction)
     grad = grad_buffer("nll_loss", logp.shape, logp.dtype)

@@ -25,7 +25,7 @@ import numpy as np
 
 from ._common import contiguous, empty_like_dtype, grad_buffer
 from ._jit import lazy_njit
-from .config import jit_enabled
+from .config import use_kernel
 
 ACTIVATIONS = ("none", "relu", "tanh", "sigmoid", "gelu")
 _CODES = {name: code for code, name in enumerate(ACTIVATIONS)}
@@ -143,7 +143,7 @@ def _act_grad_kernel(grad, saved, act, dz, db):  # noqa: ANN001
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
                    activation: str = "none") -> tuple[np.ndarray, np.ndarray]:
     """(y, saved) for 2-D x; on the fast path both come from the buffer pool (see module doc)."""
-    if not jit_enabled():
+    if not use_kernel(x.dtype):
         return linear_forward_reference(x, weight, bias, activation)
     x = contiguous(x)
     weight = contiguous(weight, x.dtype)
@@ -162,7 +162,7 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, weight: np.ndarray, saved: 
                     activation: str = "none", has_bias: bool = True,
                     needs: tuple[bool, bool] = (True, True)) -> tuple[np.ndarray | None, ...]:
     """(dx, dW, db) for upstream ``grad``; dx/dW are None where ``needs`` says so, db None without bias."""
-    if not jit_enabled():
+    if not use_kernel(x.dtype):
         dx, dw, db = linear_backward_reference(grad, x, weight, saved, activation, has_bias)
         return (dx if needs[0] else None), (dw if needs[1] else None), db
     x = contiguous(x)

@@ -41,7 +41,7 @@ import numpy as np
 
 from ._common import empty_like_dtype
 from ._jit import lazy_njit
-from .config import jit_enabled
+from .config import KERNEL_DTYPES, jit_enabled
 
 Arrays = Sequence[np.ndarray]
 
@@ -51,12 +51,13 @@ def _steps(step: int | Sequence[int], n: int) -> list[int]:
 
 
 def _fast(*arrays: np.ndarray | None) -> bool:
-    """True when every given array is writable, C-contiguous and of the first one's floating dtype."""
+    """True when every given array is writable, C-contiguous and of the first one's dtype, which
+    is one the kernels are compiled for (float32 or float64)."""
     dtype = arrays[0].dtype
     for a in arrays:
         if a is not None and (a.dtype != dtype or not a.flags.c_contiguous or not a.flags.writeable):
             return False
-    return dtype.kind == "f"
+    return dtype in KERNEL_DTYPES
 
 
 def _flat(a: np.ndarray | None, dtype: np.dtype) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._common import contiguous, empty_like_dtype, finish, grad_buffer, mean_scale
 from ._jit import lazy_njit
-from .config import jit_enabled
+from .config import use_kernel
 
 LOSSES = ("mse", "l1", "huber", "smooth_l1")
 
@@ -111,7 +111,7 @@ def regression(kind: str, x: np.ndarray, y: np.ndarray, reduction: str = "mean",
 
     ``kind`` is one of LOSSES, ``param`` is Huber's delta or SmoothL1's beta (ignored otherwise).
     """
-    if not jit_enabled():
+    if not use_kernel(x.dtype):
         return regression_reference(kind, x, y, reduction, param)
     if kind == "smooth_l1" and param == 0:
         kind = "l1"

@@ -1,0 +1,74 @@
+"""The losses routed through minigrad.kernels: the kernel path and the numpy path must agree.
+
+Each test runs the same data down both paths (JIT on/off, or a shape/dtype that skips the
+kernel) and compares, or compares with PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad.nn.functional as F
+from minigrad import Tensor, optim
+from minigrad.kernels.config import set_jit_enabled
+
+
+def _loss_and_grad(fn, x, *args, jit, up=None, **kw):  # noqa: ANN001, ANN002, ANN003, ANN202
+    with set_jit_enabled(jit):
+        a = Tensor(x.copy(), requires_grad=True)
+        loss = fn(a, *args, **kw)
+        loss.backward(None if up is None else Tensor(up))
+        return loss.data, a.grad.data
+
+
+HALF_CASES = [
+    (F.cross_entropy, lambda rng: Tensor(rng.integers(0, 3, 4))),
+    (F.nll_loss, lambda rng: Tensor(rng.integers(0, 3, 4))),
+    (F.mse_loss, lambda rng: Tensor(rng.standard_normal((4, 3)).astype(np.float16))),
+    (F.l1_loss, lambda rng: Tensor(rng.standard_normal((4, 3)).astype(np.float16))),
+    (F.huber_loss, lambda rng: Tensor(rng.standard_normal((4, 3)).astype(np.float16))),
+    (F.smooth_l1_loss, lambda rng: Tensor(rng.standard_normal((4, 3)).astype(np.float16))),
+    (F.binary_cross_entropy_with_logits, lambda rng: Tensor(rng.random((4, 3)).astype(np.float16))),
+]
+
+
+@pytest.mark.parametrize(("fn", "target"), HALF_CASES)
+def test_float16_losses_run_with_jit_on_as_with_jit_off(fn, target, rng):  # noqa: ANN001
+    x = rng.standard_normal((4, 3)).astype(np.float16)
+    y = target(rng)
+    loss_on, grad_on = _loss_and_grad(fn, x, y, jit=True)
+    loss_off, grad_off = _loss_and_grad(fn, x, y, jit=False)
+    assert loss_on.dtype == grad_on.dtype == np.float16
+    np.testing.assert_allclose(loss_on.astype(np.float64), loss_off.astype(np.float64), rtol=2e-3)
+    np.testing.assert_allclose(grad_on.astype(np.float64), grad_off.astype(np.float64), rtol=2e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_float16_optimizers_run_with_jit_on_as_with_jit_off(name):  # noqa: ANN001
+    results = []
+    for jit in (True, False):
+        with set_jit_enabled(jit):
+            p = Tensor(np.array([1.0, -2.0, 3.0], np.float16), requires_grad=True)
+            p.grad = Tensor(np.array([0.5, 0.25, -1.0], np.float16))
+            getattr(optim, name)([p], lr=0.1).step()
+            results.append(p.data)
+    assert results[0].dtype == np.float16
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("activation", ["none", "relu", "gelu"])
+def test_float16_linear_runs_with_jit_on_as_with_jit_off(activation, rng):  # noqa: ANN001
+    from minigrad.kernels.functions import LinearAct
+
+    x, w, b = (rng.standard_normal(s).astype(np.float16) for s in ((4, 3), (2, 3), (2,)))
+    results = []
+    for jit in (True, False):
+        with set_jit_enabled(jit):
+            ts = [Tensor(v.copy(), requires_grad=True) for v in (x, w, b)]
+            y = LinearAct.apply(*ts, activation=activation)
+            y.sum().backward()
+            results.append([y.data] + [t.grad.data for t in ts])
+    for on, off in zip(*results):
+        assert on.dtype == np.float16
+        np.testing.assert_allclose(on.astype(np.float64), off.astype(np.float64), rtol=2e-3, atol=2e-3)
