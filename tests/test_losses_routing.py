@@ -72,3 +72,28 @@ def test_float16_linear_runs_with_jit_on_as_with_jit_off(activation, rng):  # no
     for on, off in zip(*results):
         assert on.dtype == np.float16
         np.testing.assert_allclose(on.astype(np.float64), off.astype(np.float64), rtol=2e-3, atol=2e-3)
+
+
+def _l1_grads(x, y, reduction):  # noqa: ANN001, ANN202
+    """The L1 gradient down every path: kernel, reference, numpy (broadcast target), Tensor ops."""
+    from minigrad import grad
+
+    out = {}
+    for jit in (True, False):
+        out[f"jit={jit}"] = _loss_and_grad(F.l1_loss, x, Tensor(y), jit=jit, reduction=reduction)[1]
+    with pytest.warns(UserWarning):
+        out["numpy"] = _loss_and_grad(F.l1_loss, x[None], Tensor(y), jit=True, reduction=reduction)[1][0]
+    a = Tensor(x.copy(), requires_grad=True)
+    (g,) = grad(F.l1_loss(a, Tensor(y), reduction=reduction), [a], create_graph=True)
+    out["create_graph"] = g.data
+    return out
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_l1_gradient_at_nan_is_zero_on_every_path_as_in_torch(torch, reduction):  # noqa: ANN001
+    x = np.array([np.nan, 2.0, -1.0, 0.5])
+    y = np.array([0.0, 2.0, 1.0, np.nan])
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.l1_loss(tx, torch.tensor(y), reduction=reduction).sum().backward()
+    for path, g in _l1_grads(x, y, reduction).items():
+        np.testing.assert_array_equal(g, tx.grad.numpy(), err_msg=path)

@@ -3,7 +3,7 @@
 With d = x - y::
 
     mse        loss = d^2                                      grad = 2 d
-    l1         loss = |d|                                      grad = sign(d)   (0 at d = 0)
+    l1         loss = |d|                                      grad = sign(d)   (0 at d = 0 or NaN)
     huber      loss = d^2 / 2 if |d| < delta else delta (|d| - delta / 2)    grad = clamp(d, -delta, delta)
     smooth_l1  loss = d^2 / (2 beta) if |d| < beta else |d| - beta / 2       grad = clamp(d / beta, -1, 1)
                (beta = 0 is exactly l1)
@@ -35,7 +35,7 @@ def regression_reference(kind: str, x: np.ndarray, y: np.ndarray, reduction: str
     if kind == "mse":
         elements, grad = d * d, 2 * d
     elif kind == "l1" or (kind == "smooth_l1" and param == 0):
-        elements, grad = a, np.sign(d)
+        elements, grad = a, np.sign(d, where=~np.isnan(d), out=np.zeros_like(d))
     elif kind == "huber":
         elements = np.where(a < param, 0.5 * d * d, param * (a - 0.5 * param))
         grad = np.clip(d, -param, param)

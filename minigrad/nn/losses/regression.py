@@ -47,7 +47,8 @@ def l1_value(d: np.ndarray, _: float) -> np.ndarray:
 
 
 def l1_grad(d: np.ndarray, _: float) -> np.ndarray:
-    return np.sign(d)
+    """sign(d), with 0 where d is NaN (PyTorch's L1 gradient there)."""
+    return np.sign(d, where=~np.isnan(d), out=np.zeros_like(d))
 
 
 def mse_value(d: np.ndarray, _: float) -> np.ndarray:
@@ -97,7 +98,7 @@ KERNELS = {
 def _tensor_grad(kind: str, d: Tensor, param: float) -> Tensor:
     """dl/dd written with Tensor ops, so the backward can itself be differentiated."""
     if kind == "l1":
-        return Tensor._make(np.sign(d.data))
+        return Tensor._make(l1_grad(d.data, param))
     if kind == "mse":
         return d * 2.0
     if kind == "huber":
@@ -158,7 +159,7 @@ def _pointwise(name: str, kind: str, input: Tensor, target: Tensor, param: float
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean absolute error: l = |x - y|.
 
-    Gradient: sign(x - y) (0 where x == y), the same size whatever the error, so a few
+    Gradient: sign(x - y) (0 where x == y or NaN, as PyTorch), the same size whatever the error, so a few
     outliers cannot dominate training. Use it for regression with outliers, or when you
     want the median rather than the mean of the target.
     """
