@@ -97,3 +97,25 @@ def test_l1_gradient_at_nan_is_zero_on_every_path_as_in_torch(torch, reduction):
     torch.nn.functional.l1_loss(tx, torch.tensor(y), reduction=reduction).sum().backward()
     for path, g in _l1_grads(x, y, reduction).items():
         np.testing.assert_array_equal(g, tx.grad.numpy(), err_msg=path)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+@pytest.mark.parametrize("target_dtype", [np.int64, np.int32, np.bool_])
+def test_float32_input_with_integer_target_keeps_float32_as_torch(torch, name, target_dtype):  # noqa: ANN001
+    """PyTorch promotes float32 with an integer target to float32 (or, for some losses, refuses
+    integer targets: then the reference is the target converted to float32)."""
+    x = np.array([[0.3, 2.0, 1.0], [-1.5, 0.25, 4.0]], np.float32)
+    y = np.array([[0, 1, 3], [1, 0, 1]]).astype(target_dtype)
+    for jit in (True, False):
+        loss, grad = _loss_and_grad(getattr(F, name), x, Tensor(y), jit=jit)
+        for torch_target in (y, y.astype(np.float32)):
+            tx = torch.tensor(x, requires_grad=True)
+            try:
+                expected = getattr(torch.nn.functional, name)(tx, torch.tensor(torch_target))
+                expected.backward()
+                break
+            except RuntimeError:
+                continue
+        assert loss.dtype == np.float32 and grad.dtype == np.float32
+        np.testing.assert_allclose(loss, expected.detach().numpy(), rtol=1e-6)
+        np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=1e-6)

@@ -29,8 +29,14 @@ def _as_tensor(value: Tensor | float, like: Tensor) -> Tensor:
 
 
 def _target(name: str, input: Tensor, target: Tensor | float, stacklevel: int = 4) -> Tensor:
-    """The target as a Tensor, warning (as PyTorch does) when broadcasting will kick in."""
+    """The target as a Tensor, warning (as PyTorch does) when broadcasting will kick in.
+
+    An integer or bool target takes the input's dtype, as PyTorch's type promotion gives
+    (float32 input, int64 target: a float32 loss; numpy alone would promote to float64).
+    """
     target = _as_tensor(target, input)
+    if target.dtype.kind in "biu" and input.dtype.kind == "f":
+        target = Tensor._make(target.data.astype(input.dtype))
     if target.shape != input.shape:
         warnings.warn(
             f"{name}: Using a target size ({target.shape}) that is different to the input size "
