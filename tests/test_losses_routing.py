@@ -119,3 +119,139 @@ def test_float32_input_with_integer_target_keeps_float32_as_torch(torch, name, t
         assert loss.dtype == np.float32 and grad.dtype == np.float32
         np.testing.assert_allclose(loss, expected.detach().numpy(), rtol=1e-6)
         np.testing.assert_allclose(grad, tx.grad.numpy(), rtol=1e-6)
+
+
+# ----------------------------------------------------------------------------- parity
+CE_OPTIONS = [
+    dict(),
+    dict(label_smoothing=0.2),
+    dict(weight="w", ignore_index=1),
+    dict(weight="w", ignore_index=-100, label_smoothing=0.3),
+]
+
+
+def _options(kw, c, rng):  # noqa: ANN001, ANN202
+    kw = dict(kw)
+    if kw.get("weight") == "w":
+        kw["weight"] = Tensor(rng.random(c) + 0.25)
+    return kw
+
+
+@pytest.mark.parametrize("classes", [3, 48, 49])
+@pytest.mark.parametrize("options", CE_OPTIONS)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("jit", [True, False])
+def test_cross_entropy_2d_kernel_path_agrees_with_numpy_path(classes, options, reduction, jit, rng):  # noqa: ANN001
+    """(N, C) runs the kernel (C <= 48); the same data as (N, C, 1) runs the numpy functions."""
+    n = 6
+    x = rng.standard_normal((n, classes)) * 3
+    t = rng.integers(0, classes, n)
+    t[::3] = options.get("ignore_index", -100)
+    kw = _options(options, classes, rng)
+    up = rng.standard_normal(2 * n)[::2] if reduction == "none" else None  # odd strides
+    loss2, grad2 = _loss_and_grad(F.cross_entropy, x, Tensor(t), jit=jit, up=up, reduction=reduction, **kw)
+    loss3, grad3 = _loss_and_grad(F.cross_entropy, x[:, :, None], Tensor(t[:, None]), jit=jit,
+                                  up=None if up is None else up[:, None], reduction=reduction, **kw)
+    np.testing.assert_allclose(loss2, loss3.reshape(loss2.shape), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(grad2, grad3[:, :, 0], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("options", CE_OPTIONS)
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_cross_entropy_2d_jit_on_and_off_agree(options, reduction, rng):  # noqa: ANN001
+    x = rng.standard_normal((7, 5)).astype(np.float32)
+    t = rng.integers(0, 5, 7)
+    t[::3] = options.get("ignore_index", -100)
+    kw = _options(options, 5, rng)
+    up = rng.standard_normal(7).astype(np.float32) if reduction == "none" else None
+    on = _loss_and_grad(F.cross_entropy, x, Tensor(t), jit=True, up=up, reduction=reduction, **kw)
+    off = _loss_and_grad(F.cross_entropy, x, Tensor(t), jit=False, up=up, reduction=reduction, **kw)
+    for a, b in zip(on, off):
+        assert a.dtype == b.dtype == np.float32
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("jit", [True, False])
+def test_regression_kernel_path_agrees_with_numpy_path(name, reduction, jit, rng):  # noqa: ANN001
+    """Same shapes run the kernel; a target with an extra leading 1 broadcasts (numpy path)."""
+    x = rng.standard_normal((4, 5))
+    y = rng.standard_normal((4, 5))
+    y[0, :2] = x[0, :2]
+    results = []
+    for target in (y, y[None]):
+        with set_jit_enabled(jit), pytest.warns(UserWarning) if target.ndim == 3 else _nothing():
+            a, b = Tensor(x.copy(), requires_grad=True), Tensor(target.copy(), requires_grad=True)
+            loss = getattr(F, name)(a, b, reduction=reduction)
+            loss.backward()
+            results.append((loss.data, a.grad.data, b.grad.data.reshape(y.shape)))
+    for k, (p, q) in enumerate(zip(*results)):
+        np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-15, err_msg=f"output {k}")
+
+
+def _nothing():  # noqa: ANN202
+    import contextlib
+
+    return contextlib.nullcontext()
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+@pytest.mark.parametrize("options", CE_OPTIONS)
+def test_gradgradcheck_cross_entropy_kernel_path(reduction, options, rng):  # noqa: ANN001
+    from minigrad import gradgradcheck
+
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    t = Tensor(np.array([0, 1, 2, 1]))
+    kw = _options(options, 3, rng)
+    assert gradgradcheck(lambda a: F.cross_entropy(a, t, reduction=reduction, **kw), (x,))
+
+
+@pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
+def test_gradgradcheck_nll_and_bce_with_logits(reduction, rng):  # noqa: ANN001
+    from minigrad import gradgradcheck
+
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    t = Tensor(np.array([0, 1, 2, 1]))
+    w, q, y = Tensor(rng.random((4, 1))), Tensor(rng.random(3) + 0.5), Tensor(rng.random((4, 3)))
+    assert gradgradcheck(lambda a: F.nll_loss(a, t, weight=q, reduction=reduction), (x,))
+    assert gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, y, w, reduction, q), (x,))
+
+
+# ----------------------------------------------------------------------------- pooled buffers
+def test_results_held_from_one_call_survive_the_next_call(rng):
+    """The kernels write into pooled buffers: a loss or gradient the caller holds must never change."""
+    x, y = rng.standard_normal((8, 4)), rng.random((8, 4))
+    t = Tensor(rng.integers(0, 4, 8))
+    calls = {
+        "ce": lambda a: F.cross_entropy(a, t, reduction="none"),
+        "nll": lambda a: F.nll_loss(a, t, reduction="none"),
+        "bce": lambda a: F.binary_cross_entropy_with_logits(a, Tensor(y), reduction="none"),
+        "mse": lambda a: F.mse_loss(a, Tensor(y), reduction="none"),
+        "huber": lambda a: F.huber_loss(a, Tensor(y)),
+    }
+    for name, fn in calls.items():
+        a1 = Tensor(x.copy(), requires_grad=True)
+        loss1 = fn(a1)
+        loss1.sum().backward()
+        kept = loss1.data.copy(), a1.grad.data.copy()
+        for scale in (2.0, -3.0, 0.5, 4.0, 7.0):
+            a2 = Tensor(x * scale, requires_grad=True)
+            loss2 = fn(a2)
+            loss2.sum().backward()
+        np.testing.assert_array_equal(loss1.data, kept[0], err_msg=name)
+        np.testing.assert_array_equal(a1.grad.data, kept[1], err_msg=name)
+
+
+def test_retained_graph_backward_twice_gives_the_same_gradient_after_other_calls(rng):
+    x = rng.standard_normal((5, 3))
+    t = Tensor(np.array([0, 2, 1, 1, 0]))
+    a = Tensor(x.copy(), requires_grad=True)
+    loss = F.cross_entropy(a, t)
+    loss.backward(retain_graph=True)
+    first = a.grad.data.copy()
+    for k in range(6):
+        F.cross_entropy(Tensor(x * (k + 2), requires_grad=True), t).backward()
+    a.grad = None
+    loss.backward()
+    np.testing.assert_array_equal(a.grad.data, first)
