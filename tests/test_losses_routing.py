@@ -255,3 +255,11 @@ def test_retained_graph_backward_twice_gives_the_same_gradient_after_other_calls
     a.grad = None
     loss.backward()
     np.testing.assert_array_equal(a.grad.data, first)
+
+
+@pytest.mark.parametrize("name", ["mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"])
+@pytest.mark.parametrize("jit", [True, False])
+def test_integer_input_is_refused_not_truncated(name, jit):  # noqa: ANN001
+    """PyTorch refuses integer inputs; a silently truncated integer loss (huber of [1, 3] = 1) is worse."""
+    with set_jit_enabled(jit), pytest.raises(RuntimeError, match=f"{name}.*floating point.*int64"):
+        getattr(F, name)(Tensor(np.array([1, 2])), Tensor(np.array([0, 5])))

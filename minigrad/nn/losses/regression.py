@@ -158,6 +158,9 @@ class PointwiseLoss(Function):
 
 
 def _pointwise(name: str, kind: str, input: Tensor, target: Tensor, param: float, reduction: str) -> Tensor:
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"{name}: input must be floating point, got {input.dtype} "
+                           f"(an integer loss would be truncated); convert it with .float()")
     return PointwiseLoss.apply(input, _target(name, input, target), kind=kind, param=param,
                                reduction=reduction)
 
