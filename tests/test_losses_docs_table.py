@@ -1,4 +1,4 @@
-"""docs/losses.md's table lists every loss, each as `Module` / `function`, and nothing that is not exported."""
+"""docs/losses.md's table lists every loss as `Module` / `function`, and nothing that is not exported."""
 
 from __future__ import annotations
 

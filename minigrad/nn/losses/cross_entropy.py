@@ -3,12 +3,13 @@
 Both are fused autograd Functions. The maths is a handful of small numpy functions
 (``ce_forward``, ``ce_backward``, ...) working on a (positions, classes) matrix: a
 K-dimensional input (N, C, d1, ..., dK) is viewed with the class dim moved last and
-everything else flattened, so one kernel serves every shape, and a faster kernel can
-replace these functions one for one.
+everything else flattened, so one set of functions serves every shape. Cross-entropy with
+class indices on a 2-D input of at most ``KERNEL_MAX_CLASSES`` classes runs the fused
+kernel ``minigrad.kernels.cross_entropy`` instead (loss and gradient in one pass).
 
-The backward has two paths giving the same numbers: numpy for the ordinary
-``loss.backward()``, and Tensor operations when grad mode is on (``create_graph=True``),
-so that second derivatives (gradgradcheck, gradient penalties) work too.
+The backward has two paths giving the same numbers: numpy (or the kernel's saved gradient)
+for the ordinary ``loss.backward()``, and Tensor operations when grad mode is on
+(``create_graph=True``), so that second derivatives (gradgradcheck, gradient penalties) work too.
 """
 
 from __future__ import annotations

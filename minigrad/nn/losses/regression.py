@@ -1,9 +1,10 @@
 """Regression losses: how far a real-valued prediction ``x`` is from a target ``y``.
 
-L1, MSE, Huber and SmoothL1 are hot, so they share one fused Function: a value kernel
-and a derivative kernel per loss (``mse_value``/``mse_grad``, ...), swappable for faster
-ones. Its backward gives the target a gradient too (minus the input's), and switches to
-Tensor operations under ``create_graph=True`` so second derivatives work. PoissonNLL,
+L1, MSE, Huber and SmoothL1 are hot, so they share one fused Function. When input and
+target have the same shape and dtype it runs the fused kernel ``minigrad.kernels.regression``;
+a broadcasting target takes the numpy pair per loss (``mse_value``/``mse_grad``, ...). Its
+backward gives the target a gradient too (minus the input's), and switches to Tensor
+operations under ``create_graph=True`` so second derivatives work. PoissonNLL,
 GaussianNLL and LogCosh are compositions of differentiable primitives.
 Every loss has a function (``F.mse_loss``) and a Module (``nn.MSELoss``).
 """
