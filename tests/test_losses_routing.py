@@ -263,3 +263,47 @@ def test_integer_input_is_refused_not_truncated(name, jit):  # noqa: ANN001
     """PyTorch refuses integer inputs; a silently truncated integer loss (huber of [1, 3] = 1) is worse."""
     with set_jit_enabled(jit), pytest.raises(RuntimeError, match=f"{name}.*floating point.*int64"):
         getattr(F, name)(Tensor(np.array([1, 2])), Tensor(np.array([0, 5])))
+
+
+# ----------------------------------------------------------------------------- zero total weight
+def _zero_weight_case():  # noqa: ANN202
+    """Every kept target has class weight 0 (one row ignored): the 'mean' divides 0 by 0."""
+    x = np.array([[0.5, 1.0, -1.0], [0.2, 0.1, 0.3], [1.5, -0.5, 0.0]])
+    return x, np.array([0, 1, 0]), np.array([0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("create_graph", [False, True])
+@pytest.mark.parametrize("jit", [True, False])
+def test_cross_entropy_zero_total_weight_is_nan_as_torch_on_every_path(torch, label_smoothing, create_graph,
+                                                                        jit):  # noqa: ANN001
+    from minigrad import grad
+
+    x, t, w = _zero_weight_case()
+    tx = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.cross_entropy(tx, torch.tensor(t), weight=torch.tensor(w), ignore_index=1,
+                                                 label_smoothing=label_smoothing)
+    expected.backward()
+    for xs, ts in ((x, t), (x[:, :, None], t[:, None])):  # kernel path, numpy path
+        with set_jit_enabled(jit):
+            a = Tensor(xs.copy(), requires_grad=True)
+            loss = F.cross_entropy(a, Tensor(ts), weight=Tensor(w), ignore_index=1,
+                                   label_smoothing=label_smoothing)
+            (g,) = grad(loss, [a], create_graph=create_graph)
+        np.testing.assert_array_equal(loss.data, expected.detach().numpy(), err_msg=f"loss {xs.ndim}-D")
+        np.testing.assert_array_equal(g.data.reshape(x.shape), tx.grad.numpy(), err_msg=f"grad {xs.ndim}-D")
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_nll_zero_total_weight_is_nan_at_the_targets_as_torch(torch, create_graph):  # noqa: ANN001
+    from minigrad import grad
+
+    x, t, w = _zero_weight_case()
+    tx = torch.tensor(x, requires_grad=True)
+    expected = torch.nn.functional.nll_loss(tx, torch.tensor(t), weight=torch.tensor(w), ignore_index=1)
+    expected.backward()
+    a = Tensor(x.copy(), requires_grad=True)
+    loss = F.nll_loss(a, Tensor(t), weight=Tensor(w), ignore_index=1)
+    (g,) = grad(loss, [a], create_graph=create_graph)
+    np.testing.assert_array_equal(loss.data, expected.detach().numpy())
+    np.testing.assert_array_equal(g.data, tx.grad.numpy())

@@ -45,14 +45,16 @@ def grad_buffer(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarra
 
 
 def finish(total: float, denominator: float, reduction: str, rows: np.ndarray, dtype: np.dtype) -> np.ndarray:
-    """The reduced loss as a 0-d array of ``dtype`` (mean of nothing is NaN), or the rows for 'none'."""
+    """The reduced loss as a 0-d array of ``dtype``, or the rows for 'none'.
+
+    A 'mean' over a zero denominator is NaN, as in PyTorch: an empty input, every target
+    ignored, or class weights summing to 0 (even where label smoothing makes the total nonzero).
+    """
     if reduction == "none":
         return rows.astype(dtype, copy=False)
     if reduction == "sum":
         return np.asarray(total, dtype)
-    if denominator != 0:
-        return np.asarray(total / denominator, dtype)
-    return np.asarray(math.nan if total == 0 else math.copysign(math.inf, total), dtype)
+    return np.asarray(total / denominator if denominator != 0 else math.nan, dtype)
 
 
 def mean_scale(denominator: float, reduction: str) -> float:

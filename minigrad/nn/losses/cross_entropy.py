@@ -22,6 +22,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
 from ...kernels import cross_entropy as kernel_ce
+from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
 from ._reduction import check_reduction
@@ -176,17 +177,34 @@ def _weight_sum(wy: np.ndarray | None, n: int) -> float:
 
 
 def _scale(ctx: Function, grad: np.ndarray) -> Any:
-    """g / D per position: a (positions,) array for 'none', a number otherwise."""
+    """g / D per position: a (positions,) array for 'none', a number otherwise (NaN for D = 0)."""
     if ctx.reduction == "none":
         return grad.reshape(-1)
     if ctx.reduction == "sum":
         return grad.item()
-    return grad.item() / ctx.denominator if ctx.denominator else 0.0
+    return grad.item() / ctx.denominator if ctx.denominator else math.nan
 
 
-def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.ndarray) -> Tensor:
+def _zero_mean(ctx: Function) -> bool:
+    """A 'mean' over D = 0: the gradient is NaN (0/0) except where ``_keep`` says 0, as PyTorch."""
+    return ctx.reduction == "mean" and not ctx.denominator
+
+
+def _keep(t: np.ndarray, valid: np.ndarray | None, c: int, rows: bool) -> np.ndarray:
+    """Where a D = 0 'mean' gradient is NaN: kept rows (``rows``, CE) or kept targets (NLL)."""
+    n = t.shape[0]
+    keep = np.ones(n, bool) if valid is None else valid.astype(bool)
+    if rows:
+        return keep[:, None]
+    mask = np.zeros((n, c), bool)
+    mask[np.arange(n), t] = keep
+    return mask
+
+
+def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.ndarray,
+                     keep: np.ndarray) -> Tensor:
     """The same gradient with Tensor ops, differentiable again: g/D * (p * a - b), p = softmax(x)
-    (NLL has no softmax: a is None)."""
+    (NLL has no softmax: a is None); for a D = 0 'mean', NaN where ``keep``, else 0."""
     x = ctx.inputs[0]
     shape = x.shape
     cdim = 0 if x.ndim == 1 else 1
@@ -195,10 +213,12 @@ def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.nd
     elif ctx.reduction == "sum":
         g = grad
     else:
-        g = grad * (1.0 / ctx.denominator if ctx.denominator else 0.0)
+        g = grad * (1.0 / ctx.denominator if ctx.denominator else math.nan)
     local = -Tensor._make(class_back(b, shape))
     if a is not None:
         local = x.softmax(cdim) * Tensor._make(class_back(a[:, None], shape)) + local
+    if _zero_mean(ctx):
+        return where(class_back(keep, shape), g * local, 0.0)
     return g * local
 
 
@@ -247,19 +267,21 @@ class CrossEntropy(Function):
         if ctx.probs:
             e, s, wt = ctx.saved_tensors
             if STATE.grad_enabled:
-                return _tensor_backward(ctx, grad, wt.sum(axis=1), wt)
+                return _tensor_backward(ctx, grad, wt.sum(axis=1), wt, np.ones((wt.shape[0], 1), bool))
             g2 = ce_prob_backward(e, s, wt, _scale(ctx, grad.data))
         else:
             e, s, t, wy, valid = ctx.saved_tensors
             if STATE.grad_enabled:
                 classes = x.shape[0] if x.ndim == 1 else x.shape[1]
                 a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
-                return _tensor_backward(ctx, grad, a, b)
+                return _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
             if e is None:
                 g = grad.data
                 scale = g.reshape(-1, 1) if ctx.reduction == "none" else g
                 return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
             g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
+            if _zero_mean(ctx) and valid is not None:
+                g2[~valid] = 0
         return Tensor._make(class_back(g2.astype(x.dtype, copy=False), x.shape))
 
 
@@ -272,7 +294,7 @@ class NLL(Function):
         t, wy, valid = target
         ctx.reduction = reduction
         ctx.denominator = _weight_sum(wy, t.shape[0])
-        ctx.save_for_backward(t, wy)
+        ctx.save_for_backward(t, wy, valid)
         loss = -x2[np.arange(x2.shape[0]), t]
         if wy is not None:
             loss *= wy
@@ -281,13 +303,15 @@ class NLL(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         x = ctx.inputs[0]
-        t, wy = ctx.saved_tensors
+        t, wy, valid = ctx.saved_tensors
         c = x.shape[0] if x.ndim == 1 else x.shape[1]
         b = np.zeros((t.shape[0], c), dtype=x.dtype)
         b[np.arange(t.shape[0]), t] = 1.0 if wy is None else wy
         if STATE.grad_enabled:
-            return _tensor_backward(ctx, grad, None, b)
+            return _tensor_backward(ctx, grad, None, b, _keep(t, valid, c, rows=False))
         g2 = -_col(_scale(ctx, grad.data)) * b
+        if _zero_mean(ctx):
+            g2 = np.where(_keep(t, valid, c, rows=False), g2, 0)
         return Tensor._make(class_back(g2, x.shape).astype(x.dtype, copy=False))
 
 
