@@ -22,6 +22,7 @@ import numpy as np
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
 from ...kernels import cross_entropy as kernel_ce
+from ...kernels.config import use_kernel
 from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
@@ -289,12 +290,17 @@ class NLL(Function):
     """Negative log-likelihood of log-probabilities: l = -w_y x_y;  d/dx = -g/D w_y at y."""
 
     @staticmethod
-    def forward(ctx: Function, x: np.ndarray, target: tuple[np.ndarray, ...], reduction: str) -> np.ndarray:
+    def forward(ctx: Function, x: np.ndarray, target: tuple[np.ndarray, ...], weight: np.ndarray | None,
+                reduction: str) -> np.ndarray:
         x2 = class_last(x)
         t, wy, valid = target
         ctx.reduction = reduction
         ctx.denominator = _weight_sum(wy, t.shape[0])
         ctx.save_for_backward(t, wy, valid)
+        if x.ndim == 2 and use_kernel(x.dtype):
+            kernel_target = t if valid is None else np.where(valid, t, -1)
+            loss, ctx.fused_grad = kernel_ce.nll_loss(x, kernel_target, weight, -1, reduction)
+            return loss
         loss = -x2[np.arange(x2.shape[0]), t]
         if wy is not None:
             loss *= wy
@@ -309,6 +315,9 @@ class NLL(Function):
         b[np.arange(t.shape[0]), t] = 1.0 if wy is None else wy
         if STATE.grad_enabled:
             return _tensor_backward(ctx, grad, None, b, _keep(t, valid, c, rows=False))
+        if getattr(ctx, "fused_grad", None) is not None:
+            scale = grad.data.reshape(-1, 1) if ctx.reduction == "none" else grad.data
+            return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
         g2 = -_col(_scale(ctx, grad.data)) * b
         if _zero_mean(ctx):
             g2 = np.where(_keep(t, valid, c, rows=False), g2, 0)
@@ -406,7 +415,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     check_reduction("nll_loss", reduction)
     c = _classes("nll_loss", input)
     w = _weight("nll_loss", weight, c, input.dtype)
-    return NLL.apply(input, target=_index_target("nll_loss", input, target, w, ignore_index),
+    return NLL.apply(input, target=_index_target("nll_loss", input, target, w, ignore_index), weight=w,
                      reduction=reduction)
 
 
