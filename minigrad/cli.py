@@ -69,7 +69,8 @@ def _ensure_threads(threads: int, argv: Sequence[str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.command == "warmup":
         from . import kernels
 
@@ -77,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"compiled all kernels in {seconds:.2f} s")
         return 0
     threads = args.threads if args.threads is not None else DEFAULT_THREADS
+    if threads < 1:
+        parser.error(f"--threads {threads}: the thread count must be >= 1")
     _ensure_threads(threads, argv)
     from .trainer import TrainConfig, Trainer
 

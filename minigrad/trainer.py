@@ -185,6 +185,13 @@ class Trainer:
             raise ValueError(f"--loss {config.loss!r}: choose one of {sorted(LOSSES)}")
         if config.epochs < 0 or config.batch_size <= 0:
             raise ValueError("--epochs must be >= 0 and --batch-size > 0")
+        if config.limit is not None and config.limit <= 0:
+            raise ValueError(f"--limit {config.limit}: the number of training images must be > 0")
+        if config.clip_grad_norm is not None and not config.clip_grad_norm > 0:
+            raise ValueError(f"--clip-grad-norm {config.clip_grad_norm}: the maximum norm must be > 0 "
+                             "(leave the option out to train without clipping)")
+        if Path(config.out).exists() and not Path(config.out).is_dir():
+            raise ValueError(f"--out {config.out!r} is a file; give a folder for the run's outputs")
         mg.manual_seed(config.seed)
         self.loss_fn = LOSSES[config.loss]
         self.model = build_mlp(config.arch, config.activation)
@@ -212,6 +219,11 @@ class Trainer:
 
     def resume(self, path: str | os.PathLike) -> None:
         state = mg.load(path)
+        saved = state.get("config", {})
+        for key in ("arch", "activation", "optimizer", "scheduler"):
+            if key in saved and saved[key] != getattr(self.config, key):
+                raise ValueError(f"--resume {path}: the checkpoint was trained with --{key} {saved[key]} but "
+                                 f"this run asks for --{key} {getattr(self.config, key)}; use the same value")
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
@@ -220,6 +232,14 @@ class Trainer:
         self.history = History(**{k: list(v) for k, v in state["history"].items()})
         self.generator.set_state(json.loads(state["generator"]))
         self.log(f"resumed from {path} after epoch {self.epoch}")
+
+    def check_arch_fits(self, n_pixels: int, n_classes: int) -> None:
+        """The first layer must take every pixel and the last must score every class."""
+        sizes = [int(s) for s in self.config.arch.split("-")]
+        if sizes[0] != n_pixels or sizes[-1] < n_classes:
+            raise ValueError(f"--arch {self.config.arch}: the images have {n_pixels} pixels and "
+                             f"{n_classes} classes, so the sizes must start with {n_pixels} and end "
+                             f"with at least {n_classes}, e.g. {n_pixels}-128-{n_classes}")
 
     # ------------------------------------------------------------------ training
     def train_epoch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
@@ -269,6 +289,7 @@ class Trainer:
         splits = load_splits(cfg)
         load_seconds = time.perf_counter() - t0
         x_train, y_train = splits["train"]
+        self.check_arch_fits(x_train.shape[1], int(max(y.max(initial=0) for _, y in splits.values())) + 1)
         steps_per_epoch = -(-len(x_train) // cfg.batch_size)
         self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, cfg.epochs, steps_per_epoch)
         if cfg.resume:

@@ -112,3 +112,48 @@ def test_debug_run_writes_the_gradient_monitor_report(tiny_mnist, tmp_path):
     report = (tmp_path / "run" / "monitor.txt").read_text()
     assert "grad norm" in report and "relu" in report
     assert (tmp_path / "run" / "monitor.png").stat().st_size > 0
+
+
+@pytest.mark.parametrize("extra, needle", [
+    (["--limit", "0"], "--limit"),
+    (["--limit", "-5"], "--limit"),
+    (["--clip-grad-norm", "-1"], "--clip-grad-norm"),
+    (["--arch", "784-128-5"], "--arch"),
+    (["--arch", "100-10"], "--arch"),
+])
+def test_command_line_rejects_bad_values_with_exit_code_2(tiny_mnist, tmp_path, capsys, monkeypatch,
+                                                        extra, needle):
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
+    args = ["train", "--data-dir", str(tiny_mnist), "--out", str(tmp_path / "x"), "--no-progress",
+            "--no-graph", "--epochs", "1"]
+    assert main([*args, *extra]) == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_command_line_rejects_an_out_path_that_is_a_file(tiny_mnist, tmp_path, capsys, monkeypatch):
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")
+    (tmp_path / "afile").write_text("x")
+    args = ["train", "--data-dir", str(tiny_mnist), "--out", str(tmp_path / "afile"), "--no-progress",
+            "--no-graph", "--epochs", "1"]
+    assert main(args) == 2
+    assert "--out" in capsys.readouterr().err
+
+
+def test_command_line_rejects_a_thread_count_below_one(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--threads", "0"])
+    assert exit_info.value.code == 2
+    assert "--threads" in capsys.readouterr().err
+
+
+def test_resume_with_a_different_optimizer_or_scheduler_is_refused(tiny_mnist, tmp_path):
+    Trainer(config(tiny_mnist, tmp_path, epochs=1, optimizer="sgd", graph=False)).fit()
+    ckpt = str(tmp_path / "run" / "checkpoint.npz")
+    for change in ({"optimizer": "adam"}, {"scheduler": "plateau"}):
+        options = {"optimizer": "sgd", **change}
+        trainer = Trainer(config(tiny_mnist, tmp_path, epochs=2, resume=ckpt, out=str(tmp_path / "run2"),
+                                 graph=False, **options))
+        with pytest.raises(ValueError, match=f"--{next(iter(change))}"):
+            trainer.fit()

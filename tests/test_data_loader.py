@@ -159,3 +159,23 @@ def test_random_split_fractions_match_torch(torch):
         random_split(TensorDataset(np.zeros(5)), [2, 2])
     with pytest.raises(IndexError, match="Subset"):
         Subset(TensorDataset(np.zeros(5)), [0, 5])
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_batches_never_share_memory_with_the_dataset(shuffle):
+    """As in PyTorch (default_collate stacks into new tensors): an in-place transform or an
+    in-place edit of a batch leaves the dataset unchanged."""
+    x = np.arange(12.0, dtype=np.float32).reshape(6, 2)
+    y = np.arange(6)
+    ds = TensorDataset(x.copy(), y.copy())
+
+    def in_place(batch):
+        batch -= 100
+        return batch
+
+    for _, yb in DataLoader(ds, batch_size=4, shuffle=shuffle, transform=in_place):
+        yb.data[...] = -1
+    for xb, _ in DataLoader(ds, batch_size=4, shuffle=shuffle):
+        xb.data[...] = 0
+    np.testing.assert_array_equal(ds.arrays[0], x)
+    np.testing.assert_array_equal(ds.arrays[1], y)

@@ -125,3 +125,12 @@ def test_inf_loss_reports_first_bad_step():
     d = diagnose(loss)
     assert d.status == "diverged" and d.evidence["nan_step"] == 2
     assert d.evidence["loss_before_nan"] == 1.5
+
+
+@pytest.mark.parametrize("losses", [[1.0, 0.5, 0.3], [1.0, 0.5, 0.3, 0.2], [2.3, 1.1, 0.6]])
+def test_a_few_falling_epoch_losses_are_healthy(losses):
+    """A series shorter than the smoothing window is used as is: a 3-epoch run whose loss
+    fell 70% used to be smoothed into a constant and called not_decreasing."""
+    d = diagnose(losses)
+    assert d.status == "healthy", str(d)
+    assert d.evidence["relative_decrease"] == pytest.approx((losses[0] - losses[-1]) / losses[0])

@@ -256,3 +256,23 @@ def test_kinds_override(rng):
         record = monitor.step()
     assert record.layers["fc1"].kind == "relu"
     assert record.layers["fc1"].dead == pytest.approx(np.mean((x.data @ model.fc1.weight.data.T) == 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_dead_fraction_counts_negative_zero_and_not_nan(dtype):
+    class Fixed(Module):
+        """Outputs a fixed array; marked as a relu through ``kinds``."""
+
+        def __init__(self):
+            super().__init__()
+            self.w = Parameter(np.ones(1, dtype))
+
+        def forward(self, x):
+            return x * self.w
+
+    values = np.array([0.0, -0.0, np.nan, 1e-3, np.inf, 0.0, 2.0, -0.0], dtype)
+    model = Fixed()
+    with GradientMonitor(model, kinds={"": "relu"}) as monitor:
+        model(mg.tensor(values))
+        record = monitor.step()
+    assert record.layers["Fixed"].dead == pytest.approx(4 / 8)

@@ -2,7 +2,7 @@
 
 Two paths give the same batches:
 - fast path, for a ``TensorDataset`` (MNIST is one) or a ``Subset`` of one: each batch is
-  one numpy fancy-indexing call per field (a slice when not shuffling), a few microseconds;
+  one numpy fancy-indexing call per field (a copied slice when not shuffling), a few microseconds;
 - generic path, for any other dataset: ``dataset[i]`` for each sample, then ``collate_fn``
   stacks them (``default_collate`` unless given).
 
@@ -106,8 +106,11 @@ class DataLoader:
             if index is not None:
                 order = index if order is None else index[order]
             for start in range(0, stop, bs):
-                sel = slice(start, start + bs) if order is None else order[start:start + bs]
-                yield self._finish([a[sel] for a in arrays], single=False)
+                if order is None:  # a slice is a view: copy it so batches never alias the dataset
+                    fields = [a[start:start + bs].copy() for a in arrays]
+                else:
+                    fields = [a[order[start:start + bs]] for a in arrays]
+                yield self._finish(fields, single=False)
             return
         for start in range(0, stop, bs):
             ids = range(start, min(start + bs, n)) if order is None else order[start:start + bs].tolist()

@@ -1,9 +1,10 @@
 """diagnose: read a training-loss curve the way a practitioner would, and say what to try.
 
 The curve is first smoothed with a rolling median (window ``w = max(5, n // 25)``, made
-odd), which follows the trend but ignores single bad steps, and with a rolling mean of the
-same window (the centre of a zigzag). From them come the evidence numbers, all relative so
-that they do not depend on the loss's scale:
+odd; a curve shorter than the window is used as is), which follows the trend but ignores
+single bad steps, and with a rolling mean of the same window (the centre of a zigzag).
+From them come the evidence numbers, all relative so that they do not depend on the
+loss's scale:
 
 - ``relative_decrease``: (head - tail) / |head|, head and tail the means of the first and
   last 10% of the smoothed curve;
@@ -246,10 +247,12 @@ def _window(n: int) -> int:
 
 
 def _rolling_median(x: np.ndarray, w: int) -> np.ndarray:
-    """Centred rolling median of odd window ``w``; the series is mirrored at both ends."""
-    if x.size <= 2:
+    """Centred rolling median of odd window ``w``; the series is mirrored at both ends.
+    A series shorter than the window is returned as is: mirroring [1, 0.5, 0.3] gives
+    medians [0.5, 0.5, 0.5], which would erase the whole trend."""
+    if x.size < w:
         return x.copy()
-    half = min(w // 2, (x.size - 1) // 2)
+    half = w // 2
     padded = np.pad(x, half, mode="reflect")
     windows = np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1)
     return np.median(windows, axis=1)

@@ -170,7 +170,7 @@ class GradientMonitor:
         layer.total += float(flat.sum())
         layer.total_sq += float(np.dot(flat, flat))
         if layer.kind == "relu":
-            layer.n_dead += flat.size - int(np.count_nonzero(flat))
+            layer.n_dead += flat.size - _count_nonzero(flat)
         elif layer.kind == "tanh":
             layer.n_flat += int(np.count_nonzero(np.abs(flat) > 0.99))
         elif layer.kind == "sigmoid":
@@ -322,6 +322,12 @@ class GradientMonitor:
 
     def __exit__(self, *exc: Any) -> None:
         self.remove()
+
+
+def _count_nonzero(flat: np.ndarray) -> int:
+    """``np.count_nonzero(flat)`` for a float array, counted on its bits (2.5x faster): shifting
+    out the sign bit maps +0.0 and -0.0 to 0 and every other value (NaN included) to non-zero."""
+    return int(np.count_nonzero(flat.view(f"i{flat.itemsize}") << 1))
 
 
 def _infer_kind(flat: np.ndarray, current: str | None) -> str:
