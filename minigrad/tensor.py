@@ -560,7 +560,7 @@ class Tensor:
         return _red.Amax.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return -_red.Amax.apply(-self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Amin.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return _red.LogSumExp.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)

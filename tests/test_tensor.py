@@ -117,3 +117,14 @@ def test_setitem_and_inplace_outside_the_graph():
     w = mg.zeros(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="no_grad"):
         w[0] = 1.0
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "bool", "int64", "float32"])
+def test_min_and_amin_match_torch_for_every_dtype(torch, dtype):
+    """min must not be computed as -max(-x): negation wraps uint8 and fails on bool."""
+    values = np.array([3, 0, 5], dtype=dtype)
+    ref = torch.from_numpy(values.copy())
+    x = mg.tensor(values)
+    assert x.min().item() == ref.min().item()
+    assert x.amin().item() == ref.amin().item()
+    assert x.amin(0, keepdim=True).tolist() == ref.amin(0, keepdim=True).tolist()

@@ -107,14 +107,18 @@ def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) ->
 class Amax(Function):
     """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0"""
 
-    @staticmethod
-    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+    reduce = staticmethod(np.amax)
+
+    @classmethod
+    def forward(cls, ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None,
+                keepdim: bool) -> np.ndarray:
         if x.size == 0:
             raise RuntimeError(
-                f"amax(): cannot reduce an empty tensor of shape {x.shape} (no identity)"
+                f"{cls.__name__.lower()}(): cannot reduce an empty tensor of shape {x.shape} "
+                f"(no identity)"
             )
         ctx.dim, ctx.keepdim = dim, keepdim
-        return np.amax(x, axis=dim, keepdims=keepdim)
+        return cls.reduce(x, axis=dim, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -123,6 +127,14 @@ class Amax(Function):
         hit = (x == out).astype(grad.dtype)
         hit /= hit.sum(axis=ctx.dim, keepdims=True)
         return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
+
+
+class Amin(Amax):
+    """d/dx_i min(x) = 1/k if x_i is one of the k tied minima, else 0
+
+    Its own reduction, not -amax(-x): negation wraps unsigned integers and fails on bool."""
+
+    reduce = staticmethod(np.amin)
 
 
 def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
@@ -142,7 +154,7 @@ def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
 
 def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     if d is None:
-        return -Amax.apply(-x, dim=None, keepdim=False)
+        return Amin.apply(x, dim=None, keepdim=False)
     from .comparison import argmin
     from .indexing import gather
 
