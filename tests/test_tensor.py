@@ -128,3 +128,14 @@ def test_min_and_amin_match_torch_for_every_dtype(torch, dtype):
     assert x.min().item() == ref.min().item()
     assert x.amin().item() == ref.amin().item()
     assert x.amin(0, keepdim=True).tolist() == ref.amin(0, keepdim=True).tolist()
+
+
+@pytest.mark.parametrize("name", ["exp", "log", "log1p", "sqrt", "sin", "cos", "tanh", "sigmoid"])
+@pytest.mark.parametrize("dtype", ["int64", "bool"])
+def test_float_maths_on_integer_tensors_gives_default_float(torch, name, dtype):
+    """PyTorch computes these in the default float dtype, not float64 and not int."""
+    values = np.array([1, 0, 1, 1], dtype=dtype) if dtype == "bool" else np.array([1, 2, 5])
+    out = getattr(mg.tensor(values), name)()
+    ref = getattr(torch.from_numpy(values.copy()), name)()
+    assert out.dtype == mg.float32
+    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6)

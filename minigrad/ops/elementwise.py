@@ -51,6 +51,12 @@ def operands(a: Any, b: Any, true_div: bool = False) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+def as_float(x: np.ndarray) -> np.ndarray:
+    """``x`` itself if floating, else cast to the default float dtype: PyTorch computes
+    exp, log, sin... of integer and bool tensors in float32, not float64 (numpy's choice)."""
+    return x if x.dtype.kind in "fc" else x.astype(dtypes.get_default_dtype())
+
+
 def _broadcast_error(name: str, a: np.ndarray, b: np.ndarray) -> ValueError:
     return ValueError(
         f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together; each "
@@ -183,7 +189,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return np.exp(x)
+        return np.exp(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -196,7 +202,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x)
+            return np.log(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -209,7 +215,7 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
+            return np.log1p(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -222,7 +228,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return np.sqrt(x)
+            return np.sqrt(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -246,7 +252,7 @@ class Sin(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return np.sin(x)
+        return np.sin(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -258,7 +264,7 @@ class Cos(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return np.cos(x)
+        return np.cos(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -272,6 +278,7 @@ class Erf(Function):
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         from scipy.special import erf
 
+        x = as_float(x)
         return erf(x).astype(x.dtype, copy=False)
 
     @staticmethod
