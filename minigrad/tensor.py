@@ -642,7 +642,10 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         _check_inplace(self, "__setitem__")
-        self.data[_idx.to_numpy_index(index)] = value.data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            _check_setitem_value(value)
+            value = value.data
+        self.data[_idx.to_numpy_index(index)] = value
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _idx.gather(self, dim, index)
@@ -680,6 +683,20 @@ def _check_inplace(t: Tensor, op: str) -> None:
         raise RuntimeError(
             f"{op}: in-place change of {kind} (shape {t.shape}) would corrupt the gradient. "
             f"Do it inside minigrad.no_grad() (as optimizers do) or use the out-of-place op."
+        )
+
+
+def _check_setitem_value(value: Tensor) -> None:
+    """Writing into a tensor is not recorded in the graph, so a value that requires grad
+    would silently lose its gradient: refuse it instead."""
+    from .autograd.grad_mode import STATE
+
+    if STATE.grad_enabled and value.requires_grad:
+        raise RuntimeError(
+            f"__setitem__: the value (shape {value.shape}) requires grad, but writing into a "
+            f"tensor is not differentiable here and its gradient would be lost. Build the "
+            f"result out of place instead (minigrad.cat, minigrad.stack, minigrad.where), or "
+            f"write value.detach() if no gradient should flow."
         )
 
 

@@ -264,3 +264,26 @@ def test_graph_nodes_record_order_and_creation_sequence():
     assert c.grad_fn.seq < d.grad_fn.seq
     assert d.grad_fn.next_functions == ((c.grad_fn, 0), (None, 0))
     assert not d.is_leaf and a.is_leaf
+
+
+def test_setitem_with_a_value_that_requires_grad_is_refused_not_silently_cut():
+    """Writing a graph tensor into a constant would lose its gradient without a word."""
+    w = mg.tensor([1.0], requires_grad=True)
+    out = mg.zeros(3)
+    with pytest.raises(RuntimeError, match="__setitem__.*requires grad.*cat"):
+        out[0:1] = w * 2
+    assert out.tolist() == [0.0, 0.0, 0.0]
+    with mg.no_grad():
+        out[0:1] = w * 2
+    assert out.tolist() == [2.0, 0.0, 0.0]
+
+
+def test_pow_gradient_at_zero_to_the_zero_matches_torch(torch):
+    """d/da a^b is taken as 0 where b == 0 (PyTorch's rule), not 0 * 0^-1 = nan."""
+    grads = []
+    for lib in (mg, torch):
+        a = lib.tensor([0.0, 0.0, 2.0], requires_grad=True)
+        b = lib.tensor([0.0, 2.0, 0.0], requires_grad=True)
+        (a ** b).sum().backward()
+        grads.append((a.grad.tolist(), b.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
