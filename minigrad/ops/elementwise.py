@@ -156,7 +156,8 @@ class PowScalar(Function):
 
 
 class Pow(_Binary):
-    """d/da a^b = b * a^(b-1),  d/db a^b = a^b * log(a)   (taken as 0 where a = 0, b >= 0)"""
+    """d/da a^b = b * a^(b-1)   (taken as 0 where b = 0, where it would be 0 * 0^-1 at a = 0),
+    d/db a^b = a^b * log(a)   (taken as 0 where a = 0, b >= 0): PyTorch's conventions"""
 
     ufunc = np.power
 
@@ -164,7 +165,10 @@ class Pow(_Binary):
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        ga = grad * b * a ** (b - 1.0) if need_a else None
+        ga = None
+        if need_a:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = where(b.data == 0, 0.0, grad * b * a ** (b - 1.0))
         gb = None
         if need_b:
             edge = (a.data == 0) & (b.data >= 0)
