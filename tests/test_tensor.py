@@ -139,3 +139,23 @@ def test_float_maths_on_integer_tensors_gives_default_float(torch, name, dtype):
     ref = getattr(torch.from_numpy(values.copy()), name)()
     assert out.dtype == mg.float32
     np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "prod", "logsumexp", "cumsum"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reducing_a_0d_tensor_over_dim_0_or_minus_1_matches_torch(torch, name, keepdim):
+    for d in (0, -1):
+        x, ref = mg.tensor(3.0), torch.tensor(3.0)
+        args = (d,) if name == "cumsum" else (d, keepdim)
+        out, expected = getattr(x, name)(*args), getattr(ref, name)(*args)
+        assert out.shape == tuple(expected.shape)
+        assert out.item() == pytest.approx(expected.item())
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "amax", "amin", "norm"])
+def test_an_empty_dim_tuple_reduces_everything_like_torch(torch, name):
+    x, ref = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    kwargs = {"dim": ()}
+    out, expected = getattr(x, name)(**kwargs), getattr(ref, name)(**kwargs)
+    assert out.shape == tuple(expected.shape)
+    assert out.item() == pytest.approx(expected.item())

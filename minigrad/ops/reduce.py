@@ -31,12 +31,14 @@ def dim(t: Tensor, d: int) -> int:
 
 
 def dims(t: Tensor, d: Any) -> tuple[int, ...] | None:
-    """Normalise ``dim`` arguments: None (all), an int, or a sequence of ints."""
+    """Normalise ``dim`` arguments: None (all), an int, or a sequence of ints.
+
+    As in PyTorch, an empty sequence means all dimensions, and a 0-d tensor accepts
+    dim 0 or -1 (its one value is the whole reduction): both come back as None."""
     if d is None:
         return None
-    if isinstance(d, int):
-        return (dim(t, d),)
-    return tuple(sorted(dim(t, int(x)) for x in d))
+    axes = (dim(t, d),) if isinstance(d, int) else tuple(sorted(dim(t, int(x)) for x in d))
+    return axes if axes and t.ndim else None
 
 
 def _axes(t_ndim: int, d: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -223,10 +225,12 @@ class Cumsum(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = dim
-        return np.cumsum(x, axis=dim)
+        return np.cumsum(x, axis=dim) if x.ndim else x.copy()
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
+        if grad.ndim == 0:
+            return grad
         return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
 
 
