@@ -159,3 +159,18 @@ def test_an_empty_dim_tuple_reduces_everything_like_torch(torch, name):
     out, expected = getattr(x, name)(**kwargs), getattr(ref, name)(**kwargs)
     assert out.shape == tuple(expected.shape)
     assert out.item() == pytest.approx(expected.item())
+
+
+@pytest.mark.parametrize("pair", [("int64", "float32"), ("int32", "float16"), ("bool", "float32"),
+                                  ("uint8", "int8"), ("float32", "float64"), ("bool", "int32")])
+def test_cat_and_stack_promote_dtypes_like_torch(torch, pair):
+    """An integer tensor joined with a float32 one gives float32 (numpy would say float64)."""
+    arrays = [np.ones(2, dtype=d) for d in pair]
+    expected = torch.cat([torch.from_numpy(a) for a in arrays]).numpy().dtype
+    assert mg.cat([mg.tensor(a) for a in arrays]).dtype == expected
+    assert mg.stack([mg.tensor(a) for a in arrays]).dtype == expected
+
+
+def test_matmul_of_long_and_float32_gives_float32():
+    out = mg.tensor([[1, 2]]) @ mg.tensor([[1.5], [2.0]])
+    assert out.dtype == mg.float32 and out.tolist() == [[5.5]]

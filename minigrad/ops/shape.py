@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .reduce import dim as _dim
@@ -162,7 +163,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise RuntimeError("cat: expected a non-empty list of tensors")
     if any(t.ndim == 0 for t in tensors):
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtype = dtypes.promote_types(*[t.dtype for t in tensors])
     tensors = [t.to(dtype) for t in tensors]
     return Cat.apply(*tensors, dim=_dim(tensors[0], dim))
 
