@@ -347,16 +347,16 @@ class Tensor:
         return _cmp.remainder(self, other)
 
     def __iadd__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.add)
+        return _inplace(self, other, np.add, "__iadd__")
 
     def __isub__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.subtract)
+        return _inplace(self, other, np.subtract, "__isub__")
 
     def __imul__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.multiply)
+        return _inplace(self, other, np.multiply, "__imul__")
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.divide)
+        return _inplace(self, other, np.true_divide, "__itruediv__")
 
     def add(self, other: Any, alpha: Number = 1) -> Tensor:
         return self + (other * alpha if alpha != 1 else other)
@@ -380,16 +380,16 @@ class Tensor:
         return _linalg.matmul(self, other)
 
     def add_(self, other: Any, alpha: Number = 1) -> Tensor:
-        return _inplace(self, other * alpha if alpha != 1 else other, np.add)
+        return _inplace(self, other * alpha if alpha != 1 else other, np.add, "add_")
 
     def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
-        return _inplace(self, other * alpha if alpha != 1 else other, np.subtract)
+        return _inplace(self, other * alpha if alpha != 1 else other, np.subtract, "sub_")
 
     def mul_(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.multiply)
+        return _inplace(self, other, np.multiply, "mul_")
 
     def div_(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.divide)
+        return _inplace(self, other, np.true_divide, "div_")
 
     def clamp_(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         _check_inplace(self, "clamp_")
@@ -700,9 +700,30 @@ def _check_setitem_value(value: Tensor) -> None:
         )
 
 
-def _inplace(t: Tensor, other: Any, ufunc: np.ufunc) -> Tensor:
-    _check_inplace(t, ufunc.__name__ + "_")
-    ufunc(t.data, other.data if isinstance(other, Tensor) else other, out=t.data, casting="unsafe")
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _category(value: Any) -> int:
+    """bool < integer < floating < complex: PyTorch's type categories."""
+    if isinstance(value, np.ndarray | np.generic):
+        return _CATEGORY[value.dtype.kind]
+    return 0 if isinstance(value, bool) else 1 if isinstance(value, int) else 2
+
+
+def _inplace(t: Tensor, other: Any, ufunc: np.ufunc, op: str) -> Tensor:
+    """``t op= other`` in t's own dtype. As in PyTorch, a result of a higher category
+    (float into an int tensor, int into a bool one) is refused rather than truncated."""
+    _check_inplace(t, op)
+    value = other.data if isinstance(other, Tensor) else other
+    needed = max(_category(value), 2 if ufunc is np.true_divide else 0)
+    if needed > _CATEGORY[t.dtype.kind]:
+        operand = getattr(value, "dtype", type(value).__name__)
+        raise RuntimeError(
+            f"{op}: with a {operand} operand the result is not {t.dtype} (and division always "
+            f"gives floats), so it can't be stored in place in this {t.dtype} tensor of shape "
+            f"{t.shape}. Use the out-of-place op, or convert first (x = x.float())."
+        )
+    ufunc(t.data, value, out=t.data, casting="unsafe")
     return t
 
 

@@ -174,3 +174,31 @@ def test_cat_and_stack_promote_dtypes_like_torch(torch, pair):
 def test_matmul_of_long_and_float32_gives_float32():
     out = mg.tensor([[1, 2]]) @ mg.tensor([[1.5], [2.0]])
     assert out.dtype == mg.float32 and out.tolist() == [[5.5]]
+
+
+@pytest.mark.parametrize("dtype, op, value", [
+    ("int64", "__iadd__", 1.5), ("int64", "__itruediv__", 2), ("int64", "mul_", 0.5),
+    ("bool", "add_", 1), ("int64", "sub_", "float_tensor"),
+])
+def test_inplace_op_that_would_truncate_is_refused_like_torch(torch, dtype, op, value):
+    """x += 1.5 on an int64 tensor must not silently truncate to x += 1."""
+    def other(lib):
+        return lib.tensor([0.5, 0.5]) if value == "float_tensor" else value
+    ref = torch.from_numpy(np.array([1, 2], dtype=dtype))
+    with pytest.raises(RuntimeError):
+        getattr(ref, op)(other(torch))
+    x = mg.tensor(np.array([1, 2], dtype=dtype))
+    with pytest.raises(RuntimeError, match=rf"{op}.*{dtype}"):
+        getattr(x, op)(other(mg))
+    assert x.tolist() == ref.tolist()
+
+
+def test_inplace_ops_that_keep_the_dtype_still_work():
+    x = mg.tensor(np.array([1, 2], dtype=np.uint8))
+    x += 1
+    x *= mg.tensor([2, 3])
+    assert x.dtype == mg.uint8 and x.tolist() == [4, 9]
+    y = mg.tensor([1.0, 2.0])
+    y += mg.tensor([1, 1])
+    y /= 2
+    assert y.tolist() == [1.0, 1.5]
