@@ -541,14 +541,14 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.mean(self, dim, keepdim)
 
-    def var(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
-        return _red.var(self, dim, keepdim, correction if unbiased is None else int(unbiased))
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        """PyTorch's ``var(dim, unbiased, keepdim, *, correction)``; see ``ops.reduce.var``."""
+        return _red.var_args("var", self, dim, unbiased, keepdim, correction)
 
-    def std(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
-        return _red.var(self, dim, keepdim,
-                        correction if unbiased is None else int(unbiased)).sqrt()
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return _red.var_args("std", self, dim, unbiased, keepdim, correction).sqrt()
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return _red.reduce_max(self, dim, keepdim)

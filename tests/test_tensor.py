@@ -202,3 +202,19 @@ def test_inplace_ops_that_keep_the_dtype_still_work():
     y += mg.tensor([1, 1])
     y /= 2
     assert y.tolist() == [1.0, 1.5]
+
+
+@pytest.mark.parametrize("name", ["var", "std"])
+def test_var_and_std_positional_arguments_follow_torch(torch, name):
+    """torch's var(dim, unbiased, keepdim): a second positional bool is ``unbiased``."""
+    values = [[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]]
+    x, ref = mg.tensor(values), torch.tensor(values)
+    for args, kwargs in [((0, False), {}), ((1, True, True), {}), ((False,), {}),
+                         ((0,), {"keepdim": True, "correction": 0}), ((), {"unbiased": False})]:
+        out, expected = getattr(x, name)(*args, **kwargs), getattr(ref, name)(*args, **kwargs)
+        fn_out = getattr(mg, name)(x, *args, **kwargs)
+        assert out.shape == tuple(expected.shape) == fn_out.shape
+        np.testing.assert_allclose(out.data, expected.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(fn_out.data, expected.numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match=f"{name}.*unbiased.*correction"):
+        getattr(x, name)(0, unbiased=True, correction=0)

@@ -106,6 +106,19 @@ def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) ->
     return total / float(denom) if denom else total * float("nan")
 
 
+def var_args(name: str, x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+             correction: int | None) -> Tensor:
+    """Resolve PyTorch's var/std arguments: ``unbiased`` (a bool, also accepted in place of
+    ``dim`` as in ``x.var(False)``) or ``correction`` (default 1, Bessel's), not both."""
+    if isinstance(d, bool):
+        d, unbiased = None, d
+    if unbiased is not None and correction is not None:
+        raise ValueError(f"{name}(): pass either unbiased={unbiased} or correction={correction}, "
+                         f"not both (unbiased=False is correction=0)")
+    return var(x, d, keepdim, int(unbiased) if unbiased is not None else
+               1 if correction is None else correction)
+
+
 class Amax(Function):
     """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0"""
 
