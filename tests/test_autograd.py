@@ -287,3 +287,11 @@ def test_pow_gradient_at_zero_to_the_zero_matches_torch(torch):
         (a ** b).sum().backward()
         grads.append((a.grad.tolist(), b.grad.tolist()))
     np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_a_numpy_value_error_that_is_not_about_shapes_is_not_reported_as_one():
+    """Integer to a negative integer power fails in numpy; the message must say so,
+    not claim that (1,) and (1,) cannot be broadcast."""
+    with pytest.raises(ValueError, match=r"pow: .*negative integer powers") as info:
+        mg.tensor([2]) ** mg.tensor([-1])
+    assert "broadcast" not in str(info.value)

@@ -74,8 +74,13 @@ class _Binary(Function):
     def forward(cls, ctx: Function, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         try:
             return cls.ufunc(a, b)
-        except ValueError:
-            raise _broadcast_error(cls.__name__.lower(), a, b) from None
+        except ValueError as e:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise _broadcast_error(cls.__name__.lower(), a, b) from None
+            raise ValueError(f"{cls.__name__.lower()}: {e} (operands {a.dtype} {a.shape} and "
+                             f"{b.dtype} {b.shape})") from None
 
 
 class Add(_Binary):
