@@ -295,3 +295,21 @@ def test_a_numpy_value_error_that_is_not_about_shapes_is_not_reported_as_one():
     with pytest.raises(ValueError, match=r"pow: .*negative integer powers") as info:
         mg.tensor([2]) ** mg.tensor([-1])
     assert "broadcast" not in str(info.value)
+
+
+@pytest.mark.parametrize("dim, values", [
+    (None, [[0.0, 2.0, 3.0], [1.5, 1.0, 2.0]]),
+    (1, [[0.0, 2.0, 3.0], [1.5, 0.0, 0.0], [1.0, 2.0, 4.0]]),
+])
+def test_second_derivative_of_prod_with_zeros_matches_torch(torch, dim, values):
+    """prod's gradient where some x_i = 0 must stay differentiable under create_graph
+    (it was a numpy constant, so Hessians silently lost the cross terms)."""
+    hessians = []
+    for lib in (mg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        p = x.prod() if dim is None else x.prod(dim)
+        y = (p * x.sum()).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        hessians.append(np.array(h.tolist()))
+    np.testing.assert_allclose(hessians[0], hessians[1], rtol=1e-12)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .elementwise import Where
 
@@ -220,6 +221,8 @@ class Prod(Function):
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         if (x.data != 0).all():
             return g * _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim) / x
+        if STATE.grad_enabled:
+            return g * _product_of_the_others(x, ctx.dim)
         axis = 0 if ctx.dim is None else ctx.dim[0]
         flat = x.data.reshape(-1) if ctx.dim is None else x.data
         ones = np.ones_like(np.take(flat, [0], axis=axis))
@@ -230,6 +233,18 @@ class Prod(Function):
         right = np.flip(np.delete(right, -1, axis=axis), axis=axis)
         others = (left * right).reshape(x.shape)
         return g * Tensor._make(others)
+
+
+def _product_of_the_others(x: Tensor, d: tuple[int, ...] | None) -> Tensor:
+    """prod_{j != i} x_j along the reduced axis, from differentiable ops only, for
+    create_graph where some x_i = 0 (prod / x_i is undefined there). Row i of an n x n
+    copy of x gets a 1 on the diagonal, and each row is multiplied out: O(n^2) work."""
+    flat = x.reshape(-1) if d is None else x.transpose(d[0], -1)
+    n = flat.shape[-1]
+    copies = flat.unsqueeze(-2).expand(*flat.shape[:-1], n, n)
+    one = Tensor._make(np.ones((), x.dtype))
+    others = Where.apply(one, copies, cond=np.eye(n, dtype=bool)).prod(-1)
+    return others.reshape(x.shape) if d is None else others.transpose(d[0], -1)
 
 
 class Cumsum(Function):
