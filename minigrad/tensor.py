@@ -228,11 +228,20 @@ class Tensor:
         return grad
 
     def _accumulate(self, grad: Tensor, create_graph: bool) -> None:
-        """Add ``grad`` into ``.grad``; the first time, store a private copy."""
-        if create_graph:
-            self.grad = grad if self.grad is None else self.grad + grad
-        elif self.grad is None:
-            self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+        """Add ``grad`` into ``.grad``.
+
+        A ``.grad`` that is a constant is private to this tensor (a copy, or a fresh sum),
+        so later accumulations add into it in place. Under ``create_graph`` a gradient that
+        requires grad is stored as it is (it is part of a graph, and may be shared with other
+        leaves, as ``a + b`` gives both the same one), so adding to it is always out of place.
+        """
+        if self.grad is None:
+            if create_graph and grad.requires_grad:
+                self.grad = grad
+            else:
+                self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+        elif create_graph or self.grad.requires_grad:
+            self.grad = self.grad + grad
         else:
             self.grad.data += grad.data
 

@@ -313,3 +313,19 @@ def test_second_derivative_of_prod_with_zeros_matches_torch(torch, dim, values):
         (h,) = lib.autograd.grad((g * g).sum(), x)
         hessians.append(np.array(h.tolist()))
     np.testing.assert_allclose(hessians[0], hessians[1], rtol=1e-12)
+
+
+def test_grads_from_create_graph_are_not_shared_or_written_in_place_later(torch):
+    """a + b hands both leaves the same gradient tensor (a read-only broadcast view);
+    a later plain backward must neither crash on it nor change b.grad through a.grad."""
+    results = []
+    for lib in (mg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 4.0], requires_grad=True)
+        (a + b).sum().backward(create_graph=True)
+        (a * 5).sum().backward()
+        c = lib.tensor([1.0, 2.0], requires_grad=True)
+        (c * c).sum().backward(create_graph=True)
+        (c * 5).sum().backward()
+        results.append((a.grad.tolist(), b.grad.tolist(), c.grad.tolist()))
+    assert results[0] == results[1]
