@@ -218,3 +218,19 @@ def test_var_and_std_positional_arguments_follow_torch(torch, name):
         np.testing.assert_allclose(fn_out.data, expected.numpy(), rtol=1e-6)
     with pytest.raises(ValueError, match=f"{name}.*unbiased.*correction"):
         getattr(x, name)(0, unbiased=True, correction=0)
+
+
+def test_flatten_with_start_after_end_is_refused(torch):
+    with pytest.raises(RuntimeError):
+        torch.zeros(2, 3, 4).flatten(2, 1)
+    with pytest.raises(RuntimeError, match=r"flatten.*start_dim 2.*end_dim 1"):
+        mg.zeros(2, 3, 4).flatten(2, 1)
+
+
+@pytest.mark.parametrize("name", ["amax", "amin"])
+def test_amax_of_an_empty_tensor_over_a_nonempty_dim_matches_torch(torch, name):
+    """Only reducing over a dimension of size 0 has no identity; zeros(0, 3).amax(1) is (0,)."""
+    out = getattr(mg.zeros(0, 3), name)(1)
+    assert out.shape == tuple(getattr(torch.zeros(0, 3), name)(1).shape) == (0,)
+    with pytest.raises(RuntimeError, match=rf"{name}.*\(0, 3\)"):
+        getattr(mg.zeros(0, 3), name)(0)

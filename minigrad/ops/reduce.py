@@ -128,10 +128,10 @@ class Amax(Function):
     @classmethod
     def forward(cls, ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None,
                 keepdim: bool) -> np.ndarray:
-        if x.size == 0:
+        if x.size == 0 and any(x.shape[a] == 0 for a in _axes(x.ndim, dim)):
             raise RuntimeError(
-                f"{cls.__name__.lower()}(): cannot reduce an empty tensor of shape {x.shape} "
-                f"(no identity)"
+                f"{cls.__name__.lower()}(): cannot reduce over a dimension of size 0 (tensor of "
+                f"shape {x.shape}, dim {dim}): there is no identity for max/min"
             )
         ctx.dim, ctx.keepdim = dim, keepdim
         return cls.reduce(x, axis=dim, keepdims=keepdim)

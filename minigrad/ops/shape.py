@@ -53,6 +53,9 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if x.ndim == 0:
         return reshape(x, (1,))
     s, e = _dim(x, start_dim), _dim(x, end_dim)
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                           f"tensor of shape {x.shape}; swap them")
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
