@@ -329,3 +329,19 @@ def test_grads_from_create_graph_are_not_shared_or_written_in_place_later(torch)
         (c * 5).sum().backward()
         results.append((a.grad.tolist(), b.grad.tolist(), c.grad.tolist()))
     assert results[0] == results[1]
+
+
+def test_retain_grad_is_filled_by_grad_and_by_backward_with_inputs_once(torch):
+    """A retained non-leaf gets its gradient whichever entry point runs the graph, and
+    listing it in backward(inputs=...) as well does not count it twice."""
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        lib.autograd.grad((y * y).sum(), x, retain_graph=True)
+        after_grad = y.grad.tolist()
+        y.grad = None
+        (y * y).sum().backward(inputs=[y])
+        results.append((after_grad, y.grad.tolist(), x.grad))
+    assert results[0] == results[1]
