@@ -315,6 +315,7 @@ def test_second_derivative_of_prod_with_zeros_matches_torch(torch, dim, values):
     np.testing.assert_allclose(hessians[0], hessians[1], rtol=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
 def test_grads_from_create_graph_are_not_shared_or_written_in_place_later(torch):
     """a + b hands both leaves the same gradient tensor (a read-only broadcast view);
     a later plain backward must neither crash on it nor change b.grad through a.grad."""
