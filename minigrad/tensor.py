@@ -466,6 +466,16 @@ class Tensor:
     def sign(self) -> Tensor:
         return _cmp.sign(self)
 
+    def round(self) -> Tensor:
+        """Nearest integer, halves to even (as PyTorch); a constant for autograd."""
+        return _cmp.round(self)
+
+    def floor(self) -> Tensor:
+        return _cmp.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _cmp.ceil(self)
+
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return _cmp.all(self, dim, keepdim)
 

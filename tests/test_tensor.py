@@ -234,3 +234,11 @@ def test_amax_of_an_empty_tensor_over_a_nonempty_dim_matches_torch(torch, name):
     assert out.shape == tuple(getattr(torch.zeros(0, 3), name)(1).shape) == (0,)
     with pytest.raises(RuntimeError, match=rf"{name}.*\(0, 3\)"):
         getattr(mg.zeros(0, 3), name)(0)
+
+
+@pytest.mark.parametrize("name", ["round", "floor", "ceil"])
+def test_rounding_methods_match_torch(torch, name):
+    values = [0.5, 1.5, 2.5, -0.5, -1.7, 2.2]
+    out = getattr(mg.tensor(values), name)()
+    assert out.tolist() == getattr(torch.tensor(values), name)().tolist()
+    assert out.dtype == mg.float32
