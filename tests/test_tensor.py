@@ -242,3 +242,11 @@ def test_rounding_methods_match_torch(torch, name):
     out = getattr(mg.tensor(values), name)()
     assert out.tolist() == getattr(torch.tensor(values), name)().tolist()
     assert out.dtype == mg.float32
+
+
+def test_transpose_of_a_vector_still_checks_its_dims(torch):
+    with pytest.raises(IndexError):
+        torch.ones(3).transpose(0, 1)
+    with pytest.raises(IndexError, match=r"range.*got 1.*\(3,\)"):
+        mg.ones(3).transpose(0, 1)
+    assert mg.ones(3).transpose(0, -1).shape == (3,)

@@ -87,10 +87,10 @@ def permute(x: Tensor, dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    a, b = _dim(x, dim0), _dim(x, dim1)
     if x.ndim < 2:
         return x
     dims = list(range(x.ndim))
-    a, b = _dim(x, dim0), _dim(x, dim1)
     dims[a], dims[b] = dims[b], dims[a]
     return Permute.apply(x, dims=tuple(dims))
 
