@@ -250,3 +250,10 @@ def test_transpose_of_a_vector_still_checks_its_dims(torch):
     with pytest.raises(IndexError, match=r"range.*got 1.*\(3,\)"):
         mg.ones(3).transpose(0, 1)
     assert mg.ones(3).transpose(0, -1).shape == (3,)
+
+
+def test_a_dim_listed_twice_is_refused_by_name(torch):
+    with pytest.raises(RuntimeError):
+        torch.ones(2, 3).sum((0, -2))
+    with pytest.raises(RuntimeError, match=r"dim 0 appears more than once in \(0, -2\)"):
+        mg.ones(2, 3).sum((0, -2))

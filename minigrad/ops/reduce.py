@@ -39,6 +39,10 @@ def dims(t: Tensor, d: Any) -> tuple[int, ...] | None:
     if d is None:
         return None
     axes = (dim(t, d),) if isinstance(d, int) else tuple(sorted(dim(t, int(x)) for x in d))
+    for a, b in zip(axes, axes[1:]):
+        if a == b:
+            raise RuntimeError(f"dim {a} appears more than once in {tuple(d)} for a tensor of "
+                               f"shape {t.shape}; list each dimension once")
     return axes if axes and t.ndim else None
 
 
