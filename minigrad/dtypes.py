@@ -35,5 +35,13 @@ def set_default_dtype(dtype) -> None:
     _default_dtype = dtype
 
 
+def promote_types(*types: np.dtype) -> np.dtype:
+    """The dtype that tensors of ``types`` combine to, by PyTorch's rule: if any is
+    floating, the widest floating one (int64 with float32 gives float32, where numpy
+    says float64); otherwise numpy's integer/bool promotion, which agrees with PyTorch."""
+    floats = [t for t in types if t.kind == "f"]
+    return np.result_type(*(floats or types))
+
+
 def is_floating(dtype: np.dtype) -> bool:
     return dtype.kind == "f"

@@ -122,12 +122,14 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return x.mean(dim, keepdim)
 
 
-def var(x: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1) -> Tensor:
-    return x.var(dim, keepdim, correction=correction)
+def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    return x.var(dim, unbiased, keepdim, correction=correction)
 
 
-def std(x: Tensor, dim: Any = None, keepdim: bool = False, *, correction: int = 1) -> Tensor:
-    return x.std(dim, keepdim, correction=correction)
+def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    return x.std(dim, unbiased, keepdim, correction=correction)
 
 
 def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:

@@ -228,11 +228,20 @@ class Tensor:
         return grad
 
     def _accumulate(self, grad: Tensor, create_graph: bool) -> None:
-        """Add ``grad`` into ``.grad``; the first time, store a private copy."""
-        if create_graph:
-            self.grad = grad if self.grad is None else self.grad + grad
-        elif self.grad is None:
-            self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+        """Add ``grad`` into ``.grad``.
+
+        A ``.grad`` that is a constant is private to this tensor (a copy, or a fresh sum),
+        so later accumulations add into it in place. Under ``create_graph`` a gradient that
+        requires grad is stored as it is (it is part of a graph, and may be shared with other
+        leaves, as ``a + b`` gives both the same one), so adding to it is always out of place.
+        """
+        if self.grad is None:
+            if create_graph and grad.requires_grad:
+                self.grad = grad
+            else:
+                self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+        elif create_graph or self.grad.requires_grad:
+            self.grad = self.grad + grad
         else:
             self.grad.data += grad.data
 
@@ -347,16 +356,16 @@ class Tensor:
         return _cmp.remainder(self, other)
 
     def __iadd__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.add)
+        return _inplace(self, other, np.add, "__iadd__")
 
     def __isub__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.subtract)
+        return _inplace(self, other, np.subtract, "__isub__")
 
     def __imul__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.multiply)
+        return _inplace(self, other, np.multiply, "__imul__")
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.divide)
+        return _inplace(self, other, np.true_divide, "__itruediv__")
 
     def add(self, other: Any, alpha: Number = 1) -> Tensor:
         return self + (other * alpha if alpha != 1 else other)
@@ -380,16 +389,16 @@ class Tensor:
         return _linalg.matmul(self, other)
 
     def add_(self, other: Any, alpha: Number = 1) -> Tensor:
-        return _inplace(self, other * alpha if alpha != 1 else other, np.add)
+        return _inplace(self, other * alpha if alpha != 1 else other, np.add, "add_")
 
     def sub_(self, other: Any, alpha: Number = 1) -> Tensor:
-        return _inplace(self, other * alpha if alpha != 1 else other, np.subtract)
+        return _inplace(self, other * alpha if alpha != 1 else other, np.subtract, "sub_")
 
     def mul_(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.multiply)
+        return _inplace(self, other, np.multiply, "mul_")
 
     def div_(self, other: Any) -> Tensor:
-        return _inplace(self, other, np.divide)
+        return _inplace(self, other, np.true_divide, "div_")
 
     def clamp_(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         _check_inplace(self, "clamp_")
@@ -456,6 +465,16 @@ class Tensor:
 
     def sign(self) -> Tensor:
         return _cmp.sign(self)
+
+    def round(self) -> Tensor:
+        """Nearest integer, halves to even (as PyTorch); a constant for autograd."""
+        return _cmp.round(self)
+
+    def floor(self) -> Tensor:
+        return _cmp.floor(self)
+
+    def ceil(self) -> Tensor:
+        return _cmp.ceil(self)
 
     def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return _cmp.all(self, dim, keepdim)
@@ -541,14 +560,14 @@ class Tensor:
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.mean(self, dim, keepdim)
 
-    def var(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
-        return _red.var(self, dim, keepdim, correction if unbiased is None else int(unbiased))
+    def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        """PyTorch's ``var(dim, unbiased, keepdim, *, correction)``; see ``ops.reduce.var``."""
+        return _red.var_args("var", self, dim, unbiased, keepdim, correction)
 
-    def std(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1,
-            unbiased: bool | None = None) -> Tensor:
-        return _red.var(self, dim, keepdim,
-                        correction if unbiased is None else int(unbiased)).sqrt()
+    def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+            correction: int | None = None) -> Tensor:
+        return _red.var_args("std", self, dim, unbiased, keepdim, correction).sqrt()
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return _red.reduce_max(self, dim, keepdim)
@@ -560,7 +579,7 @@ class Tensor:
         return _red.Amax.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return -_red.Amax.apply(-self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Amin.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
         return _red.LogSumExp.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
@@ -642,7 +661,10 @@ class Tensor:
 
     def __setitem__(self, index: Any, value: Any) -> None:
         _check_inplace(self, "__setitem__")
-        self.data[_idx.to_numpy_index(index)] = value.data if isinstance(value, Tensor) else value
+        if isinstance(value, Tensor):
+            _check_setitem_value(value)
+            value = value.data
+        self.data[_idx.to_numpy_index(index)] = value
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _idx.gather(self, dim, index)
@@ -683,9 +705,44 @@ def _check_inplace(t: Tensor, op: str) -> None:
         )
 
 
-def _inplace(t: Tensor, other: Any, ufunc: np.ufunc) -> Tensor:
-    _check_inplace(t, ufunc.__name__ + "_")
-    ufunc(t.data, other.data if isinstance(other, Tensor) else other, out=t.data, casting="unsafe")
+def _check_setitem_value(value: Tensor) -> None:
+    """Writing into a tensor is not recorded in the graph, so a value that requires grad
+    would silently lose its gradient: refuse it instead."""
+    from .autograd.grad_mode import STATE
+
+    if STATE.grad_enabled and value.requires_grad:
+        raise RuntimeError(
+            f"__setitem__: the value (shape {value.shape}) requires grad, but writing into a "
+            f"tensor is not differentiable here and its gradient would be lost. Build the "
+            f"result out of place instead (minigrad.cat, minigrad.stack, minigrad.where), or "
+            f"write value.detach() if no gradient should flow."
+        )
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _category(value: Any) -> int:
+    """bool < integer < floating < complex: PyTorch's type categories."""
+    if isinstance(value, np.ndarray | np.generic):
+        return _CATEGORY[value.dtype.kind]
+    return 0 if isinstance(value, bool) else 1 if isinstance(value, int) else 2
+
+
+def _inplace(t: Tensor, other: Any, ufunc: np.ufunc, op: str) -> Tensor:
+    """``t op= other`` in t's own dtype. As in PyTorch, a result of a higher category
+    (float into an int tensor, int into a bool one) is refused rather than truncated."""
+    _check_inplace(t, op)
+    value = other.data if isinstance(other, Tensor) else other
+    needed = max(_category(value), 2 if ufunc is np.true_divide else 0)
+    if needed > _CATEGORY[t.dtype.kind]:
+        operand = getattr(value, "dtype", type(value).__name__)
+        raise RuntimeError(
+            f"{op}: with a {operand} operand the result is not {t.dtype} (and division always "
+            f"gives floats), so it can't be stored in place in this {t.dtype} tensor of shape "
+            f"{t.shape}. Use the out-of-place op, or convert first (x = x.float())."
+        )
+    ufunc(t.data, value, out=t.data, casting="unsafe")
     return t
 
 

@@ -264,3 +264,85 @@ def test_graph_nodes_record_order_and_creation_sequence():
     assert c.grad_fn.seq < d.grad_fn.seq
     assert d.grad_fn.next_functions == ((c.grad_fn, 0), (None, 0))
     assert not d.is_leaf and a.is_leaf
+
+
+def test_setitem_with_a_value_that_requires_grad_is_refused_not_silently_cut():
+    """Writing a graph tensor into a constant would lose its gradient without a word."""
+    w = mg.tensor([1.0], requires_grad=True)
+    out = mg.zeros(3)
+    with pytest.raises(RuntimeError, match="__setitem__.*requires grad.*cat"):
+        out[0:1] = w * 2
+    assert out.tolist() == [0.0, 0.0, 0.0]
+    with mg.no_grad():
+        out[0:1] = w * 2
+    assert out.tolist() == [2.0, 0.0, 0.0]
+
+
+def test_pow_gradient_at_zero_to_the_zero_matches_torch(torch):
+    """d/da a^b is taken as 0 where b == 0 (PyTorch's rule), not 0 * 0^-1 = nan."""
+    grads = []
+    for lib in (mg, torch):
+        a = lib.tensor([0.0, 0.0, 2.0], requires_grad=True)
+        b = lib.tensor([0.0, 2.0, 0.0], requires_grad=True)
+        (a ** b).sum().backward()
+        grads.append((a.grad.tolist(), b.grad.tolist()))
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+
+
+def test_a_numpy_value_error_that_is_not_about_shapes_is_not_reported_as_one():
+    """Integer to a negative integer power fails in numpy; the message must say so,
+    not claim that (1,) and (1,) cannot be broadcast."""
+    with pytest.raises(ValueError, match=r"pow: .*negative integer powers") as info:
+        mg.tensor([2]) ** mg.tensor([-1])
+    assert "broadcast" not in str(info.value)
+
+
+@pytest.mark.parametrize("dim, values", [
+    (None, [[0.0, 2.0, 3.0], [1.5, 1.0, 2.0]]),
+    (1, [[0.0, 2.0, 3.0], [1.5, 0.0, 0.0], [1.0, 2.0, 4.0]]),
+])
+def test_second_derivative_of_prod_with_zeros_matches_torch(torch, dim, values):
+    """prod's gradient where some x_i = 0 must stay differentiable under create_graph
+    (it was a numpy constant, so Hessians silently lost the cross terms)."""
+    hessians = []
+    for lib in (mg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        p = x.prod() if dim is None else x.prod(dim)
+        y = (p * x.sum()).sum()
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        hessians.append(np.array(h.tolist()))
+    np.testing.assert_allclose(hessians[0], hessians[1], rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True:UserWarning")
+def test_grads_from_create_graph_are_not_shared_or_written_in_place_later(torch):
+    """a + b hands both leaves the same gradient tensor (a read-only broadcast view);
+    a later plain backward must neither crash on it nor change b.grad through a.grad."""
+    results = []
+    for lib in (mg, torch):
+        a = lib.tensor([1.0, 2.0], requires_grad=True)
+        b = lib.tensor([3.0, 4.0], requires_grad=True)
+        (a + b).sum().backward(create_graph=True)
+        (a * 5).sum().backward()
+        c = lib.tensor([1.0, 2.0], requires_grad=True)
+        (c * c).sum().backward(create_graph=True)
+        (c * 5).sum().backward()
+        results.append((a.grad.tolist(), b.grad.tolist(), c.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_retain_grad_is_filled_by_grad_and_by_backward_with_inputs_once(torch):
+    """A retained non-leaf gets its gradient whichever entry point runs the graph, and
+    listing it in backward(inputs=...) as well does not count it twice."""
+    results = []
+    for lib in (mg, torch):
+        x = lib.tensor([1.0, 3.0], requires_grad=True)
+        y = x * 2
+        y.retain_grad()
+        lib.autograd.grad((y * y).sum(), x, retain_graph=True)
+        after_grad = y.grad.tolist()
+        y.grad = None
+        (y * y).sum().backward(inputs=[y])
+        results.append((after_grad, y.grad.tolist(), x.grad))
+    assert results[0] == results[1]

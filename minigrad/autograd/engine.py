@@ -126,7 +126,8 @@ def run_backward(
     capture: Sequence[Tensor] | None = None,
 ) -> dict[int, Tensor]:
     """Backpropagate from ``outputs``; accumulate into leaves' ``.grad``, or, when
-    ``capture`` is given, return the gradients of those tensors instead (``grad()``)."""
+    ``capture`` is given, return the gradients of those tensors instead (``grad()``).
+    Non-leaves that ``retain_grad()`` get their ``.grad`` either way, as in PyTorch."""
     if retain_graph is None:
         retain_graph = create_graph
     roots = [_check_root_grad(t, g) for t, g in zip(outputs, grad_outputs)]
@@ -166,7 +167,7 @@ def run_backward(
             if out is not None:
                 if out._hooks:
                     grad = out._run_hooks(grad)
-                if out._retains_grad and capture is None:
+                if out._retains_grad:
                     out._accumulate(grad, create_graph)
             if id(node) in capture_nodes:
                 captured[id(capture_nodes[id(node)])] = grad
@@ -214,7 +215,7 @@ def backward(
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     grads = run_backward(tensors, grad_tensors, retain_graph, create_graph, capture=inputs)
     for t in inputs:
-        if id(t) in grads:
+        if id(t) in grads and not t._retains_grad:
             t._accumulate(grads[id(t)], create_graph)
 
 

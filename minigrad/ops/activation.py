@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .elementwise import Erf, Where
+from .elementwise import Erf, Where, as_float
 
 
 def _zero(grad: Tensor) -> Tensor:
@@ -25,7 +25,7 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return np.tanh(x)
+        return np.tanh(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -44,7 +44,7 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return stable_sigmoid(x)
+        return stable_sigmoid(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:

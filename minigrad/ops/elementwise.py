@@ -51,6 +51,12 @@ def operands(a: Any, b: Any, true_div: bool = False) -> tuple[Tensor, Tensor]:
     return a, b
 
 
+def as_float(x: np.ndarray) -> np.ndarray:
+    """``x`` itself if floating, else cast to the default float dtype: PyTorch computes
+    exp, log, sin... of integer and bool tensors in float32, not float64 (numpy's choice)."""
+    return x if x.dtype.kind in "fc" else x.astype(dtypes.get_default_dtype())
+
+
 def _broadcast_error(name: str, a: np.ndarray, b: np.ndarray) -> ValueError:
     return ValueError(
         f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together; each "
@@ -68,8 +74,13 @@ class _Binary(Function):
     def forward(cls, ctx: Function, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         try:
             return cls.ufunc(a, b)
-        except ValueError:
-            raise _broadcast_error(cls.__name__.lower(), a, b) from None
+        except ValueError as e:
+            try:
+                np.broadcast_shapes(a.shape, b.shape)
+            except ValueError:
+                raise _broadcast_error(cls.__name__.lower(), a, b) from None
+            raise ValueError(f"{cls.__name__.lower()}: {e} (operands {a.dtype} {a.shape} and "
+                             f"{b.dtype} {b.shape})") from None
 
 
 class Add(_Binary):
@@ -150,7 +161,8 @@ class PowScalar(Function):
 
 
 class Pow(_Binary):
-    """d/da a^b = b * a^(b-1),  d/db a^b = a^b * log(a)   (taken as 0 where a = 0, b >= 0)"""
+    """d/da a^b = b * a^(b-1)   (taken as 0 where b = 0, where it would be 0 * 0^-1 at a = 0),
+    d/db a^b = a^b * log(a)   (taken as 0 where a = 0, b >= 0): PyTorch's conventions"""
 
     ufunc = np.power
 
@@ -158,7 +170,10 @@ class Pow(_Binary):
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        ga = grad * b * a ** (b - 1.0) if need_a else None
+        ga = None
+        if need_a:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ga = where(b.data == 0, 0.0, grad * b * a ** (b - 1.0))
         gb = None
         if need_b:
             edge = (a.data == 0) & (b.data >= 0)
@@ -183,7 +198,7 @@ class Exp(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return np.exp(x)
+        return np.exp(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -196,7 +211,7 @@ class Log(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(x)
+            return np.log(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -209,7 +224,7 @@ class Log1p(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
+            return np.log1p(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -222,7 +237,7 @@ class Sqrt(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            return np.sqrt(x)
+            return np.sqrt(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -246,7 +261,7 @@ class Sin(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return np.sin(x)
+        return np.sin(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -258,7 +273,7 @@ class Cos(Function):
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
-        return np.cos(x)
+        return np.cos(as_float(x))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -272,6 +287,7 @@ class Erf(Function):
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
         from scipy.special import erf
 
+        x = as_float(x)
         return erf(x).astype(x.dtype, copy=False)
 
     @staticmethod

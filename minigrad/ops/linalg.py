@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -66,6 +67,6 @@ def matmul(a: Any, b: Any) -> Tensor:
     if not isinstance(b, Tensor):
         b = Tensor(b)
     if a.dtype != b.dtype:
-        dtype = np.result_type(a.dtype, b.dtype)
+        dtype = dtypes.promote_types(a.dtype, b.dtype)
         a, b = a.to(dtype), b.to(dtype)
     return MatMul.apply(a, b)

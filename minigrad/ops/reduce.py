@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .elementwise import Where
 
@@ -31,12 +32,18 @@ def dim(t: Tensor, d: int) -> int:
 
 
 def dims(t: Tensor, d: Any) -> tuple[int, ...] | None:
-    """Normalise ``dim`` arguments: None (all), an int, or a sequence of ints."""
+    """Normalise ``dim`` arguments: None (all), an int, or a sequence of ints.
+
+    As in PyTorch, an empty sequence means all dimensions, and a 0-d tensor accepts
+    dim 0 or -1 (its one value is the whole reduction): both come back as None."""
     if d is None:
         return None
-    if isinstance(d, int):
-        return (dim(t, d),)
-    return tuple(sorted(dim(t, int(x)) for x in d))
+    axes = (dim(t, d),) if isinstance(d, int) else tuple(sorted(dim(t, int(x)) for x in d))
+    for a, b in zip(axes, axes[1:]):
+        if a == b:
+            raise RuntimeError(f"dim {a} appears more than once in {tuple(d)} for a tensor of "
+                               f"shape {t.shape}; list each dimension once")
+    return axes if axes and t.ndim else None
 
 
 def _axes(t_ndim: int, d: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -104,17 +111,34 @@ def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) ->
     return total / float(denom) if denom else total * float("nan")
 
 
+def var_args(name: str, x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+             correction: int | None) -> Tensor:
+    """Resolve PyTorch's var/std arguments: ``unbiased`` (a bool, also accepted in place of
+    ``dim`` as in ``x.var(False)``) or ``correction`` (default 1, Bessel's), not both."""
+    if isinstance(d, bool):
+        d, unbiased = None, d
+    if unbiased is not None and correction is not None:
+        raise ValueError(f"{name}(): pass either unbiased={unbiased} or correction={correction}, "
+                         f"not both (unbiased=False is correction=0)")
+    return var(x, d, keepdim, int(unbiased) if unbiased is not None else
+               1 if correction is None else correction)
+
+
 class Amax(Function):
     """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0"""
 
-    @staticmethod
-    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
-        if x.size == 0:
+    reduce = staticmethod(np.amax)
+
+    @classmethod
+    def forward(cls, ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None,
+                keepdim: bool) -> np.ndarray:
+        if x.size == 0 and any(x.shape[a] == 0 for a in _axes(x.ndim, dim)):
             raise RuntimeError(
-                f"amax(): cannot reduce an empty tensor of shape {x.shape} (no identity)"
+                f"{cls.__name__.lower()}(): cannot reduce over a dimension of size 0 (tensor of "
+                f"shape {x.shape}, dim {dim}): there is no identity for max/min"
             )
         ctx.dim, ctx.keepdim = dim, keepdim
-        return np.amax(x, axis=dim, keepdims=keepdim)
+        return cls.reduce(x, axis=dim, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -123,6 +147,14 @@ class Amax(Function):
         hit = (x == out).astype(grad.dtype)
         hit /= hit.sum(axis=ctx.dim, keepdims=True)
         return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
+
+
+class Amin(Amax):
+    """d/dx_i min(x) = 1/k if x_i is one of the k tied minima, else 0
+
+    Its own reduction, not -amax(-x): negation wraps unsigned integers and fails on bool."""
+
+    reduce = staticmethod(np.amin)
 
 
 def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
@@ -142,7 +174,7 @@ def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
 
 def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     if d is None:
-        return -Amax.apply(-x, dim=None, keepdim=False)
+        return Amin.apply(x, dim=None, keepdim=False)
     from .comparison import argmin
     from .indexing import gather
 
@@ -193,6 +225,8 @@ class Prod(Function):
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         if (x.data != 0).all():
             return g * _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim) / x
+        if STATE.grad_enabled:
+            return g * _product_of_the_others(x, ctx.dim)
         axis = 0 if ctx.dim is None else ctx.dim[0]
         flat = x.data.reshape(-1) if ctx.dim is None else x.data
         ones = np.ones_like(np.take(flat, [0], axis=axis))
@@ -205,16 +239,30 @@ class Prod(Function):
         return g * Tensor._make(others)
 
 
+def _product_of_the_others(x: Tensor, d: tuple[int, ...] | None) -> Tensor:
+    """prod_{j != i} x_j along the reduced axis, from differentiable ops only, for
+    create_graph where some x_i = 0 (prod / x_i is undefined there). Row i of an n x n
+    copy of x gets a 1 on the diagonal, and each row is multiplied out: O(n^2) work."""
+    flat = x.reshape(-1) if d is None else x.transpose(d[0], -1)
+    n = flat.shape[-1]
+    copies = flat.unsqueeze(-2).expand(*flat.shape[:-1], n, n)
+    one = Tensor._make(np.ones((), x.dtype))
+    others = Where.apply(one, copies, cond=np.eye(n, dtype=bool)).prod(-1)
+    return others.reshape(x.shape) if d is None else others.transpose(d[0], -1)
+
+
 class Cumsum(Function):
     """d/dx_i sum_{j<=k} x_j: the gradient is a reversed cumulative sum of the output's"""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = dim
-        return np.cumsum(x, axis=dim)
+        return np.cumsum(x, axis=dim) if x.ndim else x.copy()
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
+        if grad.ndim == 0:
+            return grad
         return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
 
 

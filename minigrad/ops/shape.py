@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
 from .reduce import dim as _dim
@@ -52,6 +53,9 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if x.ndim == 0:
         return reshape(x, (1,))
     s, e = _dim(x, start_dim), _dim(x, end_dim)
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
+                           f"tensor of shape {x.shape}; swap them")
     return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
@@ -83,10 +87,10 @@ def permute(x: Tensor, dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    a, b = _dim(x, dim0), _dim(x, dim1)
     if x.ndim < 2:
         return x
     dims = list(range(x.ndim))
-    a, b = _dim(x, dim0), _dim(x, dim1)
     dims[a], dims[b] = dims[b], dims[a]
     return Permute.apply(x, dims=tuple(dims))
 
@@ -162,7 +166,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
         raise RuntimeError("cat: expected a non-empty list of tensors")
     if any(t.ndim == 0 for t in tensors):
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtype = dtypes.promote_types(*[t.dtype for t in tensors])
     tensors = [t.to(dtype) for t in tensors]
     return Cat.apply(*tensors, dim=_dim(tensors[0], dim))
 
