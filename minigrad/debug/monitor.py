@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd.grad_mode import STATE as GRAD_STATE
+from ..kernels.stats import update_norms
 from ..nn.module import Module
 from ..tensor import RemovableHandle, Tensor
 from .norms import array_norm
@@ -136,7 +137,6 @@ class GradientMonitor:
         self._handles: list[RemovableHandle] = []
         self._tensor_handles: list[RemovableHandle] = []
         self._snapshots: dict[int, np.ndarray] = {}
-        self._scratch: dict[int, np.ndarray] = {}
         for name, module in model.named_modules():
             params = list(module.named_parameters(prefix=name, recurse=False))
             kind = kinds.pop(name, None) or ACTIVATION_KINDS.get(type(module).__name__)
@@ -210,7 +210,6 @@ class GradientMonitor:
             snap = self._snapshots.get(id(p))
             if snap is None or snap.shape != p.data.shape or snap.dtype != p.data.dtype:
                 self._snapshots[id(p)] = p.data.copy()
-                self._scratch[id(p)] = np.empty_like(p.data)
             else:
                 np.copyto(snap, p.data)
 
@@ -219,12 +218,11 @@ class GradientMonitor:
         before_sq: dict[str, float] = {}
         delta_sq: dict[str, float] = {}
         for name, p in self._params:
-            grad = None if p.grad is None else array_norm(p.grad.data)
-            before = self._snapshots[id(p)]
-            diff = np.subtract(p.data, before, out=self._scratch[id(p)])
-            norm = array_norm(before)
-            before_sq[name], delta_sq[name] = norm * norm, array_norm(diff) ** 2
-            params[name] = ParamStats(grad, norm, math.sqrt(delta_sq[name]) / norm if norm > 0 else None)
+            g2, b2, d2 = update_norms(p.data, self._snapshots[id(p)], None if p.grad is None else p.grad.data)
+            norm = math.sqrt(b2)
+            before_sq[name], delta_sq[name] = b2, d2
+            params[name] = ParamStats(None if p.grad is None else math.sqrt(g2), norm,
+                                      math.sqrt(d2) / norm if norm > 0 else None)
         layers = {label: self._layer_stats(layer, params, before_sq, delta_sq)
                   for label, layer in self._layers.items()}
         _flag(layers)

@@ -3,7 +3,8 @@
 Families (one file each): ``cross_entropy`` (softmax + cross-entropy, NLL), ``bce`` (BCE with
 logits), ``regression`` (MSE, L1, Huber, SmoothL1), ``linear`` (Linear + fused activation,
 forward and backward around BLAS), ``optim`` (fused SGD, Adam/AdamW, RMSprop, Adagrad
-updates). ``functions`` wraps the loss and Linear kernels as autograd Functions.
+updates), ``stats`` (the gradient monitor's per-step norms). ``functions`` holds
+``LinearAct``, the fused Linear layer as an autograd Function.
 
 Every public kernel function dispatches on ``use_kernel(dtype)``: the Numba kernel by default,
 the numpy reference with ``MINIGRAD_JIT=0``, ``set_jit_enabled(False)``, or arrays that are
@@ -18,7 +19,7 @@ import time
 
 import numpy as np
 
-from . import bce, cross_entropy, linear, optim, regression
+from . import bce, cross_entropy, linear, optim, regression, stats
 from ._jit import KERNELS
 from .config import jit_enabled, set_jit_enabled
 
@@ -56,6 +57,7 @@ def _exercise(dtype: np.dtype) -> None:
     optim.adam([p], [g], [s1], [s2], [s3], step=1, lr=0.1, beta1=0.9, beta2=0.999, eps=1e-8, amsgrad=True)
     optim.rmsprop([p], [g], [s1], [s2], [s3], lr=0.1, alpha=0.99, eps=1e-8, momentum=0.9, centered=True)
     optim.adagrad([p], [g], [s1], step=1, lr=0.1)
+    stats.update_norms(p, s1, g)
 
 
 __all__ = [
