@@ -136,8 +136,9 @@ def build_scheduler(name: str, optimizer: Any, epochs: int, steps_per_epoch: int
     return kinds[name]()
 
 
-def load_splits(config: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Train / val / test arrays (float32 images, int64 labels), ``limit`` applied to train.
+def load_splits(config: TrainConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
+    """Train / val / test arrays (float32 images, int64 labels), ``limit`` applied to train,
+    and where they came from (the dataset's ``source``).
 
     With ``normalize`` the pixels are standardised with the training set's mean and standard
     deviation: inputs centred around 0 with unit spread make the first layer learn faster.
@@ -155,7 +156,7 @@ def load_splits(config: TrainConfig) -> dict[str, tuple[np.ndarray, np.ndarray]]
     if config.limit is not None:
         x, y = splits["train"]
         splits["train"] = (x[: config.limit], y[: config.limit])
-    return splits
+    return splits, ds.source
 
 
 @mg.no_grad()
@@ -286,7 +287,7 @@ class Trainer:
     def fit(self) -> dict[str, Any]:
         cfg = self.config
         t0 = time.perf_counter()
-        splits = load_splits(cfg)
+        splits, source = load_splits(cfg)
         load_seconds = time.perf_counter() - t0
         x_train, y_train = splits["train"]
         self.check_arch_fits(x_train.shape[1], int(max(y.max(initial=0) for _, y in splits.values())) + 1)
@@ -296,7 +297,7 @@ class Trainer:
             self.resume(cfg.resume)
         self.out.mkdir(parents=True, exist_ok=True)
         self.log(f"minigrad train: {cfg.arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr}, "
-                 f"{len(x_train)} training images (data loaded in {load_seconds:.2f} s)")
+                 f"{len(x_train)} training images from {source} (loaded in {load_seconds:.2f} s)")
         if cfg.debug:
             from minigrad.debug import GradientMonitor
 

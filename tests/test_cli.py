@@ -45,7 +45,8 @@ def test_train_writes_every_output_and_learns(tiny_mnist, tmp_path, capsys):
     assert len(metrics["history"]["val_acc"]) == 3
     assert (out / "metrics.csv").read_text().count("\n") == 4
     assert "784" in (out / "graph.svg").read_text()
-    assert "test accuracy" in capsys.readouterr().out
+    log = capsys.readouterr().out
+    assert "test accuracy" in log and str(tiny_mnist) in log  # the log names the data source
 
 
 def test_resume_after_an_interruption_matches_an_uninterrupted_run(tiny_mnist, tmp_path):
