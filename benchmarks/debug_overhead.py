@@ -15,7 +15,8 @@ import argparse
 import os
 import statistics
 import sys
-import time
+
+from _bench import BLAS_THREAD_VARS, time_per_call
 
 
 def _args() -> argparse.Namespace:
@@ -27,7 +28,7 @@ def _args() -> argparse.Namespace:
 
 
 ARGS = _args()
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+for _var in BLAS_THREAD_VARS:
     os.environ[_var] = str(ARGS.threads)
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -55,10 +56,8 @@ def step(model: nn.Module, x: mg.Tensor, y: mg.Tensor, monitor: GradientMonitor 
 
 
 def block(model: nn.Module, x: mg.Tensor, y: mg.Tensor, monitor: GradientMonitor | None, n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        step(model, x, y, monitor)
-    return (time.perf_counter() - start) / n
+    """Mean seconds per step over ``n`` consecutive steps."""
+    return time_per_call(lambda: step(model, x, y, monitor), n)
 
 
 def main() -> None:

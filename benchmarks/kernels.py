@@ -10,17 +10,16 @@ Timings on a shared 2-core machine are noisy; compare ratios within one run.
 
 from __future__ import annotations
 
-import glob
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from _bench import blas_info, blas_threads, calls_for, timings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,51 +31,16 @@ from minigrad.kernels.config import set_jit_enabled  # noqa: E402
 
 def timeit(fn: Callable[[], object], repeats: int = 7, min_time: float = 0.05) -> tuple[float, float]:
     """(best, median) seconds per call over ``repeats`` batches of about ``min_time`` seconds."""
-    fn()
-    loops = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        if time.perf_counter() - start > min_time / 4:
-            break
-        loops *= 4
-    per_batch = max(1, int(loops * min_time / max(time.perf_counter() - start, 1e-9)))
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(per_batch):
-            fn()
-        runs.append((time.perf_counter() - start) / per_batch)
+    runs = timings(fn, calls_for(fn, min_time), repeats)
     return min(runs), statistics.median(runs)
-
-
-def blas_threads() -> str:
-    """OpenBLAS's thread count via threadpoolctl, else by asking numpy's bundled OpenBLAS directly."""
-    try:
-        from threadpoolctl import threadpool_info
-
-        return ", ".join(f"{i['internal_api']}={i['num_threads']}" for i in threadpool_info())
-    except ImportError:
-        pass
-    import ctypes
-
-    libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "libscipy_openblas*"))
-    for path in libs:
-        lib = ctypes.CDLL(path)
-        for symbol in ("scipy_openblas_get_num_threads64_", "openblas_get_num_threads"):
-            if hasattr(lib, symbol):
-                return str(getattr(lib, symbol)())
-    return f"unknown (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')})"
 
 
 def environment() -> None:
     import numba
 
-    blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, numba {numba.__version__}, "
           f"cores {os.cpu_count()}")
-    print(f"BLAS: {blas['name']} {blas.get('version', '')}, threads {blas_threads()}; "
+    print(f"BLAS: {blas_info()}, threads {blas_threads()}; "
           f"numba threads {numba.get_num_threads()} (kernels are serial)")
     torch = _torch()
     if torch is not None:
@@ -214,6 +178,17 @@ def bench_linear(rng: np.random.Generator) -> None:
         ratio(name, fast, row(name, "torch linear+relu", torch_linear), "kernel vs torch")
 
 
+def bench_torch_optim(torch, name: str, fast: float, params: list[np.ndarray],  # noqa: ANN001
+                      grads: list[np.ndarray], optimizer: str, **kwargs: float) -> None:
+    """Rows for ``torch.optim.<optimizer>`` with foreach=True and fused=True on copies of ``params``."""
+    for flag in ("foreach", "fused"):
+        tp = [torch.tensor(p, requires_grad=True) for p in params]
+        for p, g in zip(tp, grads):
+            p.grad = torch.tensor(g)
+        opt = getattr(torch.optim, optimizer)(tp, **kwargs, **{flag: True})
+        ratio(name, fast, row(name, f"torch {optimizer} {flag}=True", opt.step), "kernel vs torch")
+
+
 def bench_optim(rng: np.random.Generator) -> None:
     shapes = [(128, 784), (128,), (10, 128), (10,)]
     params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
@@ -229,24 +204,14 @@ def bench_optim(rng: np.random.Generator) -> None:
                     lambda: optim.adam_reference(params, grads, m, v, None, **adam_kw))
     ratio(name, fast, reference, "kernel vs numpy")
     if torch is not None:
-        for flag in ("foreach", "fused"):
-            tp = [torch.tensor(p, requires_grad=True) for p in params]
-            for p, g in zip(tp, grads):
-                p.grad = torch.tensor(g)
-            opt = torch.optim.Adam(tp, lr=1e-3, **{flag: True})
-            ratio(name, fast, row(name, f"torch Adam {flag}=True", opt.step), "kernel vs torch")
+        bench_torch_optim(torch, name, fast, params, grads, "Adam", lr=1e-3)
     name = f"SGD momentum step ({count} params)"
     sgd_kw = dict(step=10, lr=1e-2, momentum=0.9)
     fast = row(name, "numba kernel", lambda: optim.sgd(params, grads, buf, **sgd_kw))
     reference = row(name, "numpy reference", lambda: optim.sgd_reference(params, grads, buf, **sgd_kw))
     ratio(name, fast, reference, "kernel vs numpy")
     if torch is not None:
-        for flag in ("foreach", "fused"):
-            tp = [torch.tensor(p, requires_grad=True) for p in params]
-            for p, g in zip(tp, grads):
-                p.grad = torch.tensor(g)
-            opt = torch.optim.SGD(tp, lr=1e-2, momentum=0.9, **{flag: True})
-            ratio(name, fast, row(name, f"torch SGD {flag}=True", opt.step), "kernel vs torch")
+        bench_torch_optim(torch, name, fast, params, grads, "SGD", lr=1e-2, momentum=0.9)
     name = f"RMSprop step ({count} params)"
     rms_kw = dict(lr=1e-2, alpha=0.99, eps=1e-8)
     fast = row(name, "numba kernel", lambda: optim.rmsprop(params, grads, sq, None, None, **rms_kw))

@@ -11,39 +11,17 @@ threads; the numpy BLAS library and its thread count are printed first.
 from __future__ import annotations
 
 import argparse
-import os
-import time
 from collections.abc import Callable
 
 import numpy as np
+from _bench import best_of, blas_info, calls_for, configured_threads
 
 SHAPES = [(128, 10), (4096, 10), (128, 1000)]
 
 
-def _blas_info() -> tuple[str, int]:
-    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
-    name = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var):
-            return name, int(os.environ[var])
-    return name, os.cpu_count() or 1
-
-
 def _time(step: Callable[[], None], repeat: int) -> float:
-    """Best over ``repeat`` rounds of the mean time per call, in microseconds."""
-    step()
-    start = time.perf_counter()
-    calls = 0
-    while time.perf_counter() - start < 0.05:
-        step()
-        calls += 1
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(calls):
-            step()
-        best = min(best, (time.perf_counter() - start) / calls)
-    return best * 1e6
+    """Best over ``repeat`` rounds of the mean time per call (rounds of about 0.05 s), in microseconds."""
+    return best_of(step, calls_for(step, 0.05), repeat) * 1e6
 
 
 def _cases(shape: tuple[int, int], rng: np.random.Generator):
@@ -87,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     import torch
 
-    blas, blas_threads = _blas_info()
+    blas, blas_threads = blas_info(), configured_threads()
     threads = args.threads or blas_threads
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__}, BLAS {blas}, BLAS threads {blas_threads}; "

@@ -18,6 +18,8 @@ import os
 import sys
 import time
 
+from _bench import BLAS_THREAD_VARS, blas_info
+
 
 def _args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -31,7 +33,7 @@ def _args() -> argparse.Namespace:
 
 
 ARGS = _args()
-for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+for var in (*BLAS_THREAD_VARS, "NUMBA_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -40,15 +42,6 @@ import numpy as np  # noqa: E402
 import minigrad as mg  # noqa: E402
 from minigrad.nn import functional as F  # noqa: E402
 from minigrad.trainer import build_mlp  # noqa: E402
-
-
-def blas_info() -> str:
-    try:
-        config = np.show_config(mode="dicts")
-        blas = config["Build Dependencies"]["blas"]
-        return f"{blas.get('name')} {blas.get('version', '')}".strip()
-    except Exception:  # noqa: BLE001 - informational only
-        return "unknown"
 
 
 def load() -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], float]:

@@ -9,9 +9,9 @@ the figures are the cost of the update rule alone: ~235k parameters in six tenso
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _bench import blas_info, median_of
 
 import minigrad as mg
 from minigrad import optim
@@ -26,22 +26,9 @@ CONFIGS = {
 }
 
 
-def _time_step(step, repeat: int) -> float:
-    """Median milliseconds per call of ``step`` after a few warm-up calls."""
-    for _ in range(5):
-        step()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
-
-
-def _blas_info() -> str:
-    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
-    config = blas.get("openblas configuration", "")
-    return f"{blas.get('name', '?')} {blas.get('version', '')} ({config})"
+def step_ms(step, repeat: int) -> float:
+    """Median milliseconds per call of ``step`` over ``repeat`` single calls, after 5 warm-up calls."""
+    return 1e3 * median_of(step, number=1, repeat=repeat, warmup=5)
 
 
 def main() -> None:
@@ -55,14 +42,14 @@ def main() -> None:
     grads = [rng.standard_normal(s).astype(np.float32) * 1e-3 for s in SHAPES]
     print(f"parameters: {sum(a.size for a in data)} float32 in {len(SHAPES)} tensors; "
           f"torch {torch.__version__} threads={torch.get_num_threads()}; numpy {np.__version__} BLAS: "
-          f"{_blas_info()}")
+          f"{blas_info(configuration=True)}")
     print(f"{'optimizer':<14}{'minigrad ms':>12}{'torch ms':>10}{'foreach ms':>12}{'fused ms':>10}"
           f"{'mg/torch':>10}{'mg/best':>9}")
     for label, (name, kwargs) in CONFIGS.items():
         params = [mg.Tensor(a.copy(), requires_grad=True) for a in data]
         for p, g in zip(params, grads, strict=True):
             p.grad = mg.Tensor(g)
-        mine = _time_step(getattr(optim, name)(params, **kwargs).step, args.repeat)
+        mine = step_ms(getattr(optim, name)(params, **kwargs).step, args.repeat)
         row = []
         for variant in ({}, {"foreach": True}, {"fused": True}):
             tparams = [torch.tensor(a.copy(), requires_grad=True) for a in data]
@@ -73,7 +60,7 @@ def main() -> None:
             except (TypeError, RuntimeError):
                 row.append(float("nan"))
                 continue
-            row.append(_time_step(topt.step, args.repeat))
+            row.append(step_ms(topt.step, args.repeat))
         print(f"{label:<14}{mine:>12.3f}{row[0]:>10.3f}{row[1]:>12.3f}{row[2]:>10.3f}{mine / row[0]:>10.2f}"
               f"{mine / np.nanmin(row):>9.2f}")
 

@@ -19,19 +19,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from _bench import best_of  # noqa: E402
+
 import minigrad as mg  # noqa: E402
-
-
-def best_of(fn, number: int, repeat: int = 5) -> float:
-    """Best mean time per call in seconds over ``repeat`` runs of ``number`` calls."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        best = min(best, (time.perf_counter() - start) / number)
-    return best
 
 
 def expression(a, b):

@@ -9,9 +9,9 @@ for the full graph and with ``collapse_modules=True``. Target: under 2 s each.
 from __future__ import annotations
 
 import shutil
-import time
 
 import numpy as np
+from _bench import median_of
 
 import minigrad as mg
 from minigrad import nn, viz
@@ -55,23 +55,14 @@ def training_step() -> tuple[mg.Tensor, MLP]:
     return loss, model
 
 
-def median_time(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
-
-
 def main() -> None:
     loss, model = training_step()
     print("draw the graph of one 784-128-10 MLP training step (batch 128), median of 5 runs")
     print(f"{'variant':<28}{'DOT only':>12}{'DOT + SVG':>12}")
     for name, kwargs in (("full graph", {"params": model}),
                          ("collapse_modules=True", {"model": model, "collapse_modules": True})):
-        dot_s = median_time(lambda kw=kwargs: viz.draw(loss, **kw).source)
-        svg = (median_time(lambda kw=kwargs: viz.draw(loss, **kw).svg())
+        dot_s = median_of(lambda kw=kwargs: viz.draw(loss, **kw).source, warmup=0)
+        svg = (median_of(lambda kw=kwargs: viz.draw(loss, **kw).svg(), warmup=0)
                if shutil.which("dot") else float("nan"))
         print(f"{name:<28}{dot_s * 1e3:>10.1f}ms{svg * 1e3:>10.1f}ms")
 

@@ -10,25 +10,15 @@ import pytest
 import minigrad as mg
 from minigrad.debug import GradientFindings, check_gradients, global_grad_norm
 from minigrad.nn import Module, Parameter
-from minigrad.nn import functional as F
-
-
-class Linear(Module):
-    def __init__(self, fan_in, fan_out, rng):
-        super().__init__()
-        self.weight = Parameter(rng.normal(0, 1 / np.sqrt(fan_in), (fan_out, fan_in)).astype(np.float32))
-        self.bias = Parameter(np.zeros(fan_out, np.float32))
-
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+from tests.debug_models import linear
 
 
 class WithUnusedLayer(Module):
     def __init__(self, rng):
         super().__init__()
-        self.fc1 = Linear(6, 5, rng)
-        self.extra = Linear(5, 5, rng)  # defined but never called
-        self.fc2 = Linear(5, 2, rng)
+        self.fc1 = linear(6, 5, rng)
+        self.extra = linear(5, 5, rng)  # defined but never called
+        self.fc2 = linear(5, 2, rng)
 
     def forward(self, x):
         return self.fc2(self.fc1(x).relu())

@@ -2,70 +2,37 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad import nn
 from minigrad.debug import GradientMonitor
 from minigrad.nn import Module, Parameter
-from minigrad.nn import functional as F
+from tests.debug_models import mlp, normal_init_
 
 
-class Linear(Module):
-    def __init__(self, fan_in: int, fan_out: int, rng: np.random.Generator, std: float | None = None):
-        super().__init__()
-        std = 1.0 / np.sqrt(fan_in) if std is None else std
-        self.weight = Parameter(rng.normal(0, std, (fan_out, fan_in)).astype(np.float32))
-        self.bias = Parameter(np.zeros(fan_out, np.float32))
-
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
+def small_mlp(rng, act=nn.ReLU):
+    """20-16-3: fc1, act, fc2."""
+    return mlp(20, 16, 3, rng, act)
 
 
-class ReLU(Module):
-    def forward(self, x):
-        return x.relu()
-
-
-class Tanh(Module):
-    def forward(self, x):
-        return x.tanh()
-
-
-class MLP(Module):
-    def __init__(self, rng, act=ReLU):
-        super().__init__()
-        self.fc1 = Linear(20, 16, rng)
-        self.act = act()
-        self.fc2 = Linear(16, 3, rng)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
-
-
-class SigmoidLayer(Module):
+class SigmoidLayer(nn.Linear):
     """Linear then sigmoid inside one module: the monitor must infer the kind."""
 
     def __init__(self, width, rng):
-        super().__init__()
-        self.weight = Parameter(rng.normal(0, 1 / np.sqrt(width), (width, width)).astype(np.float32))
-        self.bias = Parameter(np.zeros(width, np.float32))
+        super().__init__(width, width)
+        normal_init_(self, rng)
 
     def forward(self, x):
-        return F.linear(x, self.weight, self.bias).sigmoid()
+        return super().forward(x).sigmoid()
 
 
-class SigmoidStack(Module):
-    def __init__(self, depth, width, rng):
-        super().__init__()
-        for i in range(depth):
-            setattr(self, f"l{i}", SigmoidLayer(width, rng))
-        self.depth = depth
-
-    def forward(self, x):
-        for i in range(self.depth):
-            x = getattr(self, f"l{i}")(x)
-        return x
+def sigmoid_stack(depth, width, rng):
+    """``depth`` SigmoidLayers named l0, l1, ...: gradients shrink towards l0."""
+    return nn.Sequential(OrderedDict((f"l{i}", SigmoidLayer(width, rng)) for i in range(depth)))
 
 
 def ce(logits, y):
@@ -82,7 +49,7 @@ def data(rng, n=32):
 
 
 def test_layer_statistics_match_numpy(rng):
-    model = MLP(rng)
+    model = small_mlp(rng)
     x, y = data(rng)
     w1_before = model.fc1.weight.data.copy()
     with GradientMonitor(model) as monitor:
@@ -112,7 +79,7 @@ def test_layer_statistics_match_numpy(rng):
 
 
 def test_output_gradient_norm_matches_a_retained_grad(rng):
-    model = MLP(rng)
+    model = small_mlp(rng)
     x, y = data(rng)
     captured = []
 
@@ -130,7 +97,7 @@ def test_output_gradient_norm_matches_a_retained_grad(rng):
 
 
 def test_tanh_saturation_fraction(rng):
-    model = MLP(rng, act=Tanh)
+    model = small_mlp(rng, act=nn.Tanh)
     model.fc1.weight.data *= 30
     x, y = data(rng)
     monitor = GradientMonitor(model)
@@ -143,7 +110,7 @@ def test_tanh_saturation_fraction(rng):
 
 
 def test_sigmoid_stack_shows_vanishing_gradients(rng):
-    model = SigmoidStack(20, 8, rng)
+    model = sigmoid_stack(20, 8, rng)
     x = mg.tensor(rng.normal(size=(16, 8)).astype(np.float32))
     monitor = GradientMonitor(model)
     for _ in range(2):
@@ -165,7 +132,7 @@ def test_sigmoid_stack_shows_vanishing_gradients(rng):
 
 
 def test_every_records_one_step_in_k(rng):
-    model = MLP(rng)
+    model = small_mlp(rng)
     x, y = data(rng)
     monitor = GradientMonitor(model, every=3)
     for _ in range(7):
@@ -187,7 +154,7 @@ def test_every_records_one_step_in_k(rng):
 
 
 def test_hooks_are_removed_cleanly(rng):
-    model = MLP(rng)
+    model = small_mlp(rng)
     x, _ = data(rng)
     monitor = GradientMonitor(model)
     out = model(x)
@@ -205,7 +172,7 @@ def test_hooks_are_removed_cleanly(rng):
 
 
 def test_no_grad_forward_is_ignored(rng):
-    model = MLP(rng)
+    model = small_mlp(rng)
     x, y = data(rng)
     monitor = GradientMonitor(model)
     with mg.no_grad():
@@ -218,7 +185,7 @@ def test_no_grad_forward_is_ignored(rng):
 
 
 def test_plot_returns_figure_and_writes_file(rng, tmp_path):
-    model = MLP(rng)
+    model = small_mlp(rng)
     x, y = data(rng)
     monitor = GradientMonitor(model)
     for _ in range(3):
@@ -236,7 +203,7 @@ def test_plot_returns_figure_and_writes_file(rng, tmp_path):
 
 
 def test_bad_arguments(rng):
-    model = MLP(rng)
+    model = small_mlp(rng)
     with pytest.raises(TypeError, match="nn.Module"):
         GradientMonitor([model])
     with pytest.raises(ValueError, match="every"):
@@ -249,7 +216,7 @@ def test_bad_arguments(rng):
 
 
 def test_kinds_override(rng):
-    model = MLP(rng)
+    model = small_mlp(rng)
     x, y = data(rng)
     with GradientMonitor(model, kinds={"fc1": "relu"}) as monitor:
         ce(model(x), y).backward()

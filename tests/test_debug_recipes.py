@@ -7,37 +7,12 @@ import pytest
 
 import minigrad as mg
 from minigrad.debug import AnomalyError, GradientMonitor, detect_anomaly, diagnose, global_grad_norm
-from minigrad.nn import Module, Parameter
-from minigrad.nn import functional as F
+from tests.debug_models import mlp
 
 
-class Linear(Module):
-    def __init__(self, fan_in, fan_out, rng):
-        super().__init__()
-        self.weight = Parameter(rng.normal(0, 1 / np.sqrt(fan_in), (fan_out, fan_in)).astype(np.float32))
-        self.bias = Parameter(np.zeros(fan_out, np.float32))
-
-    def forward(self, x):
-        return F.linear(x, self.weight, self.bias)
-
-
-class ReLU(Module):
-    def forward(self, x):
-        return x.relu()
-
-
-class MLP(Module):
+def mnist_mlp():
     """784-32-10, as for MNIST."""
-
-    def __init__(self, seed=1):
-        super().__init__()
-        rng = np.random.default_rng(seed)
-        self.fc1 = Linear(784, 32, rng)
-        self.act = ReLU()
-        self.fc2 = Linear(32, 10, rng)
-
-    def forward(self, x):
-        return self.fc2(self.act(self.fc1(x)))
+    return mlp(784, 32, 10, np.random.default_rng(1))
 
 
 class MnistLike:
@@ -58,7 +33,7 @@ def cross_entropy(logits, y):
 
 
 def train(lr, steps, monitor=None, max_norm=None):
-    model, data = MLP(), MnistLike()
+    model, data = mnist_mlp(), MnistLike()
     losses, norms = [], []
     for _ in range(steps):
         x, y = data.batch()
@@ -96,7 +71,7 @@ def test_small_learning_rate_is_healthy():
 
 
 def test_anomaly_mode_stops_the_diverging_run_at_the_first_bad_op():
-    model, data = MLP(), MnistLike()
+    model, data = mnist_mlp(), MnistLike()
     with pytest.raises(AnomalyError) as info, detect_anomaly(), np.errstate(all="ignore"):
         for _ in range(30):
             x, y = data.batch()
@@ -109,7 +84,7 @@ def test_anomaly_mode_stops_the_diverging_run_at_the_first_bad_op():
 
 
 def test_monitor_on_a_training_run_flags_large_updates_at_lr_10():
-    model, data = MLP(), MnistLike()
+    model, data = mnist_mlp(), MnistLike()
     with GradientMonitor(model) as monitor, np.errstate(all="ignore"):
         for _ in range(3):
             x, y = data.batch()
