@@ -62,3 +62,15 @@ def reduce_accurate(loss: Tensor, reduction: str, denominator: float | None = No
         return AccurateSum.apply(loss, scale=1.0)
     count = loss.numel() if denominator is None else denominator
     return AccurateSum.apply(loss, scale=1.0 / count if count else float("nan"))
+
+
+def reduce_array(loss: np.ndarray, reduction: str, denominator: float, dtype: np.dtype) -> np.ndarray:
+    """The numpy side of a fused loss's reduction: 'none' keeps ``loss`` (as ``dtype``), 'sum'
+    adds it in float64, 'mean' divides that sum by ``denominator`` (NaN when it is 0, as in
+    PyTorch). The result is cast back to ``dtype``."""
+    if reduction == "none":
+        return loss.astype(dtype, copy=False)
+    total = loss.sum(dtype=np.float64)
+    if reduction == "mean":
+        total = total / denominator if denominator else np.nan
+    return np.asarray(total, dtype=dtype)

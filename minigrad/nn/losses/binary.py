@@ -21,7 +21,7 @@ from ...kernels import bce as kernel_bce
 from ...ops.activation import Softplus
 from ...tensor import Tensor
 from ..module import Module
-from ._reduction import check_reduction, reduce_accurate
+from ._reduction import check_reduction, reduce_accurate, reduce_array
 
 
 def _array(value: Tensor | None, dtype: np.dtype) -> np.ndarray | None:
@@ -35,15 +35,6 @@ def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
     if target.shape != input.shape:
         raise ValueError(f"{name}: Target size ({tuple(target.shape)}) must be the same as input size "
                          f"({tuple(input.shape)})")
-
-
-def _reduce(loss: np.ndarray, reduction: str, dtype: np.dtype) -> np.ndarray:
-    if reduction == "none":
-        return loss.astype(dtype, copy=False)
-    total = loss.sum(dtype=np.float64)
-    if reduction == "mean":
-        total = total / loss.size if loss.size else np.nan
-    return np.asarray(total, dtype=dtype)
 
 
 def _scale(ctx: Function, grad: Tensor) -> Any:
@@ -81,7 +72,7 @@ class BinaryCrossEntropy(Function):
     def forward(ctx: Function, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 reduction: str) -> np.ndarray:
         ctx.target, ctx.weight, ctx.reduction, ctx.count = target, weight, reduction, x.size
-        return _reduce(bce_forward(x, target, weight), reduction, x.dtype)
+        return reduce_array(bce_forward(x, target, weight), reduction, x.size, x.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:

@@ -26,7 +26,7 @@ from ...kernels.config import use_kernel
 from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
-from ._reduction import check_reduction
+from ._reduction import check_reduction, reduce_array
 
 
 # ----------------------------------------------------------------------------- layout
@@ -158,14 +158,10 @@ def ce_prob_backward(e: np.ndarray, s: np.ndarray, wt: np.ndarray, scale: Any) -
 
 
 # ----------------------------------------------------------------------------- Functions
-def _reduce_rows(loss: np.ndarray, reduction: str, denominator: float, shape: tuple[int, ...],
-                 dtype: np.dtype) -> np.ndarray:
-    if reduction == "none":
-        return loss.astype(dtype, copy=False).reshape(shape)
-    total = loss.sum(dtype=np.float64)
-    if reduction == "mean":
-        total = total / denominator if denominator else np.nan
-    return np.asarray(total, dtype=dtype)
+def _reduce_rows(loss: np.ndarray, reduction: str, denominator: float, x: np.ndarray) -> np.ndarray:
+    """Per-position losses reduced; for 'none', shaped like the target (N, d1, ...)."""
+    out = reduce_array(loss, reduction, denominator, x.dtype)
+    return out.reshape(_target_shape(x)) if reduction == "none" else out
 
 
 def _target_shape(x: np.ndarray) -> tuple[int, ...]:
@@ -250,7 +246,7 @@ class CrossEntropy(Function):
             loss, e, s = ce_prob_forward(x2, wt)
             ctx.denominator = x2.shape[0]
             ctx.save_for_backward(e, s, wt)
-            return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
+            return _reduce_rows(loss, reduction, ctx.denominator, x)
         t, wy, valid = target
         ctx.denominator = _weight_sum(wy, t.shape[0])
         if x.ndim == 2 and x.shape[1] <= KERNEL_MAX_CLASSES:
@@ -260,7 +256,7 @@ class CrossEntropy(Function):
             return loss
         loss, e, s = ce_forward(x2, t, wy, valid, weight, smoothing)
         ctx.save_for_backward(e, s, t, wy, valid)
-        return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
+        return _reduce_rows(loss, reduction, ctx.denominator, x)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
@@ -304,7 +300,7 @@ class NLL(Function):
         loss = -x2[np.arange(x2.shape[0]), t]
         if wy is not None:
             loss *= wy
-        return _reduce_rows(loss, reduction, ctx.denominator, _target_shape(x), x.dtype)
+        return _reduce_rows(loss, reduction, ctx.denominator, x)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:

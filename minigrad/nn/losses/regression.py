@@ -22,7 +22,7 @@ from ...kernels import regression as kernel_regression
 from ...ops.activation import Softplus
 from ...tensor import Tensor
 from ..module import Module
-from ._reduction import check_reduction, reduce_accurate
+from ._reduction import check_reduction, reduce_accurate, reduce_array
 
 
 def _as_tensor(value: Tensor | float, like: Tensor) -> Tensor:
@@ -135,12 +135,7 @@ class PointwiseLoss(Function):
         ctx.count = d.size
         ctx.save_for_backward(d)
         loss = KERNELS[kind][0](d, param)
-        if reduction == "none":
-            return loss
-        total = loss.sum(dtype=np.float64)
-        if reduction == "mean":
-            total = total / d.size if d.size else np.nan
-        return np.asarray(total, dtype=loss.dtype)
+        return reduce_array(loss, reduction, d.size, loss.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
