@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps train test lint bench lessons clean
+.PHONY: setup system-deps train test lint bench lessons grade clean
 
 setup: system-deps $(STAMP)
 
@@ -37,6 +37,10 @@ lint: setup
 lessons: setup
 	$(BIN)/jupytext --to ipynb --update-metadata '{"jupytext": null}' lessons/[0-9][0-9]_*.py
 	$(BIN)/python -m nbconvert --clear-output --inplace lessons/*.ipynb 2>/dev/null || true
+
+# The workbook: grade your own engine (workbook/tinytorch) against minigrad; TASK=3 for one task.
+grade: setup
+	$(BIN)/python workbook/grade.py $(TASK)
 
 bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
