@@ -80,6 +80,19 @@ def test_only_task_1_done(tmp_path):
     assert "1 of 8 tasks done." in stdout
 
 
+def test_learner_code_that_does_not_import(tmp_path):
+    """A syntax error in the learner's package is one short message per test, not a traceback."""
+    package = tmp_path / "learner" / "tinytorch"
+    stubgen.generate(package)
+    value = package / "value.py"
+    value.write_text(value.read_text(encoding="utf-8").replace("def exp(self)", "def exp(self", 1))
+    code, _, results = run_grader(tmp_path, "1", "--impl", str(tmp_path / "learner"))
+    message = results["1"]["failures"][0]["message"]
+    assert code == 1 and results["1"]["status"] == "failing"
+    assert message.startswith(f"could not import tinytorch from {tmp_path / 'learner'}: SyntaxError"), message
+    assert "Traceback" not in message
+
+
 @pytest.mark.parametrize("variant", BROKEN, ids=lambda p: p.stem)
 def test_broken_implementation_fails_with_a_message(tmp_path, variant):
     broken = load_variant(variant)

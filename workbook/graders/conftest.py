@@ -21,7 +21,7 @@ from types import ModuleType  # noqa: E402
 import pytest  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from workbook.grading import TODO, load_tinytorch  # noqa: E402
+from workbook.grading import TODO, impl_dir, load_tinytorch  # noqa: E402
 
 TASKS = {
     1: "Value: ops and local derivatives",
@@ -42,8 +42,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def tt() -> ModuleType:
-    """The tinytorch package being graded (``$TINYTORCH_IMPL``, yours by default)."""
-    return load_tinytorch()
+    """The tinytorch package being graded (``$TINYTORCH_IMPL``, yours by default); an import
+    that fails (a syntax error, a bad import) fails every grader with one short message."""
+    try:
+        return load_tinytorch()
+    except Exception as e:  # noqa: BLE001 - whatever breaks the import is reported to the learner
+        error = f"{type(e).__name__}: {e}"
+    pytest.fail(f"could not import tinytorch from {impl_dir()}: {error}\n"
+                "  hint: run `python -c 'import tinytorch'` in that folder to see the full traceback",
+                pytrace=False)
 
 
 def task_of(item: pytest.Item) -> int:

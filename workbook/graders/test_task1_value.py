@@ -1,8 +1,9 @@
 """Task 1: `Value` ops, each forward value and local derivative graded against minigrad.
 
 No ``backward()`` yet: each check builds ``out = op(inputs)``, sets ``out.grad`` to a random
-upstream gradient g, calls ``out._backward()`` once, and compares every input's ``grad`` with
-minigrad's g * d out / d input.
+upstream gradient g and each input's ``grad`` to 0.25 (a share already received from another
+use), calls ``out._backward()`` once, and compares every input's ``grad`` with
+0.25 + minigrad's g * d out / d input.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from workbook.grading import call, check_close, fail
 
 pytestmark = pytest.mark.task1
 
+PRIOR = 0.25
 CHAIN_HINT = ("the chain rule: input.grad += (local derivative) * out.grad; multiply by out.grad "
-              "(here it is {g}, not 1) and add with +=")
+              "(here it is {g}, not 1) and add with += (grad was already 0.25: another use's share)")
 
 # name -> (tinytorch op on Values, minigrad op on tensors, inputs (lists of floats), local derivative text)
 UNARY = {
@@ -53,9 +55,12 @@ def run_local(tt, what, build, mg_build, values, g, inputs, derivative):
              "pass the inputs as children: Value(result, (self, other), op); backward() (task 2) "
              "walks the graph through _prev")
     out.grad = g
-    call(f"{what} backward: out._backward()", out._backward, inputs={**inputs, "out.grad": g})
+    for v in vals:
+        v.grad = PRIOR
+    context = {**inputs, "out.grad": g} | {f"{name}.grad before": PRIOR for name in inputs}
+    call(f"{what} backward: out._backward()", out._backward, inputs=context)
     for (name, v), t in zip(zip(inputs, vals), tensors):
-        check_close(f"{what} backward: {name}.grad", v.grad, t.grad.item(), inputs={**inputs, "out.grad": g},
+        check_close(f"{what} backward: {name}.grad", v.grad, PRIOR + t.grad.item(), inputs=context,
                     check_dtype=False, rtol=1e-12,
                     hint=f"local derivative {derivative}; " + CHAIN_HINT.format(g=f"{g:.4g}"))
 
