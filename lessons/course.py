@@ -58,7 +58,8 @@ class Exercise:
         Generator; the learner's function and the reference are called on copies of it.
     trials: how many random inputs :func:`check_function` tries.
     rtol, atol: tolerances of the comparison, as in ``np.allclose``.
-    same: an optional ``same(answer, expected) -> bool`` replacing the default comparison.
+    same: an optional ``same(answer, expected)`` replacing the default comparison; it returns
+        a bool, or ``(ok, why)`` where ``why`` says what is wrong without giving the answer.
     """
 
     kind: Kind
@@ -144,7 +145,8 @@ def _as_array(value: Any) -> np.ndarray:
 def _compare(answer: Any, expected: Any, ex: Exercise) -> tuple[bool, str]:
     """Whether ``answer`` matches ``expected``, and if not a sentence about the answer only."""
     if ex.same is not None:
-        return bool(ex.same(answer, expected)), ""
+        verdict = ex.same(answer, expected)
+        return verdict if isinstance(verdict, tuple) else (bool(verdict), "")
     if isinstance(expected, str):
         ok = isinstance(answer, str) and answer.strip().lower() == expected.strip().lower()
         return ok, "" if ok or isinstance(answer, str) else f"the answer should be a string, got {answer!r}"
