@@ -428,6 +428,7 @@ assert abs(mine[id(a)].item() - a.grad.item()) < 1e-15 and abs(mine[id(b)].item(
 assert [node.name for node in order] == ["Tanh", "Add", "Mul"]
 assert abs(xs.grad.item() - 5 * math.cos(0.3)) < 1e-12
 assert abs(good[-1] - 3) < 1e-3 and abs(good[-1] - 3) == min(abs(w - 3) for w in good)
+assert np.isclose((good[1] - 3) / (good[0] - 3), 0.8)   # each step removes 20% of the distance
 assert max(bad) > 4 and max(abs(w - 3) for w in bad[-15:]) > 2   # still swinging a full period later
 assert len(frames) == 3
 assert np.allclose(seen[0], 4 * np.array([1.0, -2.0, 3.0]))

@@ -500,6 +500,8 @@ assert np.allclose(Z_t.grad.numpy(), dlogits_by_hand)
 assert np.abs(Z_t.grad.numpy()).max() < 1 / N
 assert np.allclose(Z_t.grad.numpy().sum(1), 0.0)
 
+residual = np.abs(Y - (2 * X[:, 0] + 1))     # the prose: 10 % of the points 10 to 20 units off
+assert np.isclose((residual > 5).mean(), 0.1) and 9 < residual[residual > 5].min() < residual.max() < 21
 assert np.allclose(fits["MSE"], (w_ls, b_ls), atol=1e-2)
 assert abs(fits["L1"][0] - 2) < 0.15 and abs(fits["Huber"][0] - 2) < 0.15
 assert abs(fits["MSE"][1] - 1) > abs(fits["Huber"][1] - 1)
