@@ -1,0 +1,376 @@
+"""Issue 16 regressions in the optimizers: gradients and state that do not fit their parameter
+(B01), inf/nan parameters in the fused kernels (B13), load_state_dict validation (B16)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import optim
+from minigrad.kernels import optim as optim_kernels
+from minigrad.kernels.config import set_jit_enabled
+from minigrad.nn.utils import clip_grad_norm_, clip_grad_value_
+
+CONFIGS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("Adam", dict(lr=0.1)),
+    ("Adam", dict(lr=0.1, amsgrad=True, weight_decay=0.1)),
+    ("AdamW", dict(lr=0.1)),
+    ("RMSprop", dict(lr=0.1, momentum=0.5, centered=True)),
+    ("RMSprop", dict(lr=0.1)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.1)),
+]
+IDS = [f"{name}-{options}" for name, options in CONFIGS]
+
+
+@pytest.fixture(params=[True, False], ids=["jit", "numpy"])
+def jit(request):  # noqa: ANN001, ANN201
+    with set_jit_enabled(request.param):
+        yield request.param
+
+
+def _snapshot(opt: optim.Optimizer, params: list[mg.Tensor]) -> tuple[list, dict]:
+    return [p.data.copy() for p in params], copy.deepcopy(opt.state_dict())
+
+
+def _assert_unchanged(opt: optim.Optimizer, params: list[mg.Tensor], before: tuple[list, dict]) -> None:
+    datas, state = before
+    for p, d in zip(params, datas, strict=True):
+        np.testing.assert_array_equal(p.data, d)
+    after = opt.state_dict()
+    assert after["param_groups"] == state["param_groups"]
+    assert after["state"].keys() == state["state"].keys()
+    for k, values in state["state"].items():
+        for key, value in values.items():
+            np.testing.assert_array_equal(after["state"][k][key], value)
+
+
+# ---------------------------------------------------------------- Tensor.grad setter (as torch)
+def test_grad_setter_refuses_what_torch_refuses():
+    p = mg.tensor(np.ones(5), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"gradient of size '\[3\]' to a tensor of size '\[5\]'"):
+        p.grad = mg.tensor(np.ones(3))
+    with pytest.raises(RuntimeError, match="gradient with dtype 'float32' to a tensor with dtype 'float64'"):
+        p.grad = mg.tensor(np.ones(5, np.float32))
+    with pytest.raises(TypeError, match="expected to be a Tensor or None but got grad of type ndarray"):
+        p.grad = np.ones(5)
+    with pytest.raises(RuntimeError, match="its own grad"):
+        p.grad = p
+    assert p.grad is None
+    strided = mg.tensor(np.arange(10.0))[::2]
+    p.grad = strided  # a non-contiguous gradient of the right shape and dtype is fine, as in torch
+    assert p.grad is strided
+    p.grad = None
+    assert p.grad is None
+
+
+def test_grad_setter_raises_torch_exception_types(torch):  # noqa: ANN001
+    for wrong in (np.ones(3), np.ones(5, np.float32), np.ones(5)):
+        tp = torch.ones(5, dtype=torch.float64, requires_grad=True)
+        p = mg.tensor(np.ones(5), requires_grad=True)
+        theirs_value, ours_value = (wrong, wrong) if wrong.shape == (5,) and wrong.dtype == np.float64 else \
+            (torch.from_numpy(wrong), mg.tensor(wrong))
+        with pytest.raises((TypeError, RuntimeError)) as theirs:
+            tp.grad = theirs_value
+        with pytest.raises(type(theirs.value)):
+            p.grad = ours_value
+
+
+# ---------------------------------------------------------------- B01: grads that do not fit
+@pytest.mark.parametrize(("name", "options"), CONFIGS, ids=IDS)
+def test_wrong_shape_grad_raises_and_changes_nothing(name, options, jit):  # noqa: ANN001
+    """The issue's case: a (3,) gradient for a (2000,) parameter, planted through ``.grad.data``
+    (which the setter cannot see). The old kernels read past the gradient's end and filled the
+    parameter and its state with garbage; the numpy path broadcast or raised a bare ValueError."""
+    first = mg.tensor(np.linspace(-1, 1, 7), requires_grad=True)
+    p = mg.tensor(np.ones(2000), requires_grad=True)
+    opt = getattr(optim, name)([first, p], **options)
+    first.grad, p.grad = mg.tensor(np.ones(7)), mg.tensor(np.ones(2000))
+    opt.step()
+    before = _snapshot(opt, [first, p])
+    p.grad.data = np.ones(3)
+    with pytest.raises(RuntimeError, match=rf"{name}\.step: the gradient of parameter 1 of group 0 "
+                                           r"\(shape \(2000,\)\) has shape \(3,\)"):
+        opt.step()
+    _assert_unchanged(opt, [first, p], before)  # the first parameter was not updated either
+    p.grad.data = np.ones(1)  # would broadcast silently on the numpy path
+    with pytest.raises(RuntimeError, match="has shape"):
+        opt.step()
+    _assert_unchanged(opt, [first, p], before)
+
+
+@pytest.mark.parametrize(("name", "options"), CONFIGS, ids=IDS)
+def test_wrong_dtype_or_non_array_grad_raises(name, options, jit):  # noqa: ANN001
+    p = mg.tensor(np.ones(6), requires_grad=True)
+    opt = getattr(optim, name)([p], **options)
+    p.grad = mg.tensor(np.ones(6))
+    p.grad.data = np.ones(6, np.float32)
+    with pytest.raises(RuntimeError, match="dtype float32 but the parameter has shape .* dtype float64"):
+        opt.step()
+    p.grad.data = [1.0] * 6
+    with pytest.raises(RuntimeError, match="must be a Tensor holding a numpy array"):
+        opt.step()
+    np.testing.assert_array_equal(p.data, np.ones(6))
+    assert opt.state == {}
+
+
+@pytest.mark.parametrize(("name", "options"), CONFIGS, ids=IDS)
+def test_state_that_does_not_fit_raises(name, options, jit):  # noqa: ANN001
+    """State arrays of another shape (or a parameter whose data was replaced) are refused
+    before any kernel runs; a kernel would index them with the parameter's flat index."""
+    p = mg.tensor(np.ones(8), requires_grad=True)
+    opt = getattr(optim, name)([p], **options)
+    p.grad = mg.tensor(np.ones(8))
+    opt.step()
+    arrays = [k for k, v in opt.state[p].items() if isinstance(v, np.ndarray)]
+    if not arrays:
+        return  # plain SGD keeps no arrays
+    before = _snapshot(opt, [p])
+    for key in arrays:
+        saved = opt.state[p][key]
+        opt.state[p][key] = np.zeros(3)
+        with pytest.raises(RuntimeError, match=rf"state '{key}' has shape \(3,\) but the parameter has "
+                                               r"shape \(8,\)"):
+            opt.step()
+        opt.state[p][key] = saved.astype(np.float32)
+        with pytest.raises(RuntimeError, match=f"state '{key}' has dtype float32"):
+            opt.step()
+        opt.state[p][key] = saved
+    _assert_unchanged(opt, [p], before)
+    p.data, p.grad = np.ones(2), mg.tensor(np.ones(2))
+    with pytest.raises(RuntimeError, match=r"has shape \(8,\) but the parameter has shape \(2,\)"):
+        opt.step()
+
+
+@pytest.mark.parametrize(("name", "key", "option"), [("Adam", "max_exp_avg_sq", "amsgrad"),
+                                                     ("RMSprop", "grad_avg", "centered"),
+                                                     ("RMSprop", "momentum_buffer", "momentum")])
+def test_option_switched_on_later_needs_its_state(name, key, option, jit):  # noqa: ANN001
+    """Turning amsgrad/centered/momentum on after the first step left that state missing;
+    the old kernels then read (and wrote) a 0-element array at every index."""
+    p = mg.tensor(np.ones(500), requires_grad=True)
+    opt = getattr(optim, name)([p], lr=0.1)
+    p.grad = mg.tensor(np.ones(500))
+    opt.step()
+    opt.param_groups[0][option] = 0.5 if option == "momentum" else True
+    before = _snapshot(opt, [p])
+    with pytest.raises(RuntimeError, match=f"state '{key}' must be a numpy array, got NoneType"):
+        opt.step()
+    _assert_unchanged(opt, [p], before)
+
+
+@pytest.mark.parametrize(("name", "options"), CONFIGS, ids=IDS)
+def test_non_contiguous_grad_gives_the_contiguous_result(name, options, jit):  # noqa: ANN001
+    grads = [np.sin(np.arange(24.0) + t).reshape(4, 6) for t in range(3)]
+    results = []
+    for strided in (False, True):
+        p = mg.tensor(np.linspace(-1, 1, 24).reshape(4, 6), requires_grad=True)
+        opt = getattr(optim, name)([p], **options)
+        for g in grads:
+            p.grad = mg.tensor(np.asfortranarray(g) if strided else g)
+            assert p.grad.data.flags.c_contiguous != strided
+            opt.step()
+        results.append(p.data.copy())
+    np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize("fn", ["sgd", "adam", "rmsprop", "adagrad"])
+def test_kernel_functions_refuse_arrays_of_another_shape(fn, jit):  # noqa: ANN001
+    p, short = np.ones(100), np.ones(3)
+    full = np.zeros(100)
+    calls = {
+        "sgd": lambda g, s: optim_kernels.sgd([p], [g], [s], step=2, lr=0.1, momentum=0.9),
+        "adam": lambda g, s: optim_kernels.adam([p], [g], [s], [full.copy()], [full.copy()], step=1, lr=0.1,
+                                                beta1=0.9, beta2=0.99, eps=1e-8, amsgrad=True),
+        "rmsprop": lambda g, s: optim_kernels.rmsprop([p], [g], [s], [full.copy()], [full.copy()], lr=0.1,
+                                                      alpha=0.9, eps=1e-8, momentum=0.5, centered=True),
+        "adagrad": lambda g, s: optim_kernels.adagrad([p], [g], [s], step=1, lr=0.1),
+    }
+    with pytest.raises(ValueError, match=rf"optim\.{fn}: grad of parameter 0 has shape \(3,\)"):
+        calls[fn](short, full.copy())
+    with pytest.raises(ValueError, match=r"of parameter 0 has shape \(3,\) but the parameter has shape"):
+        calls[fn](np.ones(100), short.copy())
+    with pytest.raises(ValueError, match="needs a numpy array"):
+        calls[fn](np.ones(100), None)
+    np.testing.assert_array_equal(p, np.ones(100))
+
+
+def test_clip_grad_checks_gradients_first():
+    a = mg.tensor(np.ones(4), requires_grad=True)
+    b = mg.tensor(np.ones(5), requires_grad=True)
+    a.grad, b.grad = mg.tensor(np.full(4, 10.0)), mg.tensor(np.ones(5))
+    b.grad.data = np.ones(2)
+    with pytest.raises(RuntimeError, match=r"clip_grad_norm_: the gradient of parameter 1 \(shape \(5,\)\) "
+                                           r"has shape \(2,\)"):
+        clip_grad_norm_([a, b], 1.0)
+    with pytest.raises(RuntimeError, match="clip_grad_value_: the gradient of parameter 1"):
+        clip_grad_value_([a, b], 1.0)
+    np.testing.assert_array_equal(a.grad.data, np.full(4, 10.0))
+
+
+# ---------------------------------------------------------------- B13: inf / nan parameters
+def _run(name: str, options: dict, jit: bool, steps: int = 3) -> tuple[np.ndarray, dict]:
+    p = mg.tensor(np.array([np.inf, -np.inf, np.nan, 0.9, -0.3]), requires_grad=True)
+    opt = getattr(optim, name)([p], **options)
+    with set_jit_enabled(jit):
+        for t in range(steps):
+            p.grad = mg.tensor(np.array([0.5, -1.0, 2.0, 0.25, -0.75]) * (t + 1))
+            opt.step()
+    return p.data, opt.state[p]
+
+
+NONFINITE = [(name, {**options, "weight_decay": wd}) for name, options in CONFIGS if name != "AdamW"
+             for wd in (0.0, 0.1)] + [("AdamW", dict(lr=0.1, weight_decay=wd)) for wd in (0.0, 0.01)]
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize(("name", "options"), NONFINITE, ids=[f"{n}-{o}" for n, o in NONFINITE])
+def test_kernels_match_numpy_on_inf_and_nan_parameters(name, options):  # noqa: ANN001
+    """The old SGD and Adam kernels computed ``0 * p`` for weight_decay=0, so an inf parameter
+    became nan and its state nan (numpy and torch keep inf and finite state)."""
+    fused, fused_state = _run(name, options, jit=True)
+    plain, plain_state = _run(name, options, jit=False)
+    np.testing.assert_allclose(fused, plain, rtol=1e-12, atol=0, equal_nan=True)
+    for key, value in plain_state.items():
+        np.testing.assert_allclose(fused_state[key], value, rtol=1e-12, atol=0, equal_nan=True, err_msg=key)
+    if options["weight_decay"] == 0:
+        assert np.isposinf(fused[0]) and np.isneginf(fused[1]) and np.isnan(fused[2])
+        assert np.isfinite(fused[3:]).all()
+        for key, value in fused_state.items():
+            assert np.isfinite(value).all(), key
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize(("name", "options"), NONFINITE, ids=[f"{n}-{o}" for n, o in NONFINITE])
+def test_inf_and_nan_parameters_match_torch(name, options, torch):  # noqa: ANN001
+    ours, state = _run(name, options, jit=True)
+    tp = torch.tensor([np.inf, -np.inf, np.nan, 0.9, -0.3], dtype=torch.float64, requires_grad=True)
+    topt = getattr(torch.optim, name)([tp], **options)
+    for t in range(3):
+        tp.grad = torch.tensor([0.5, -1.0, 2.0, 0.25, -0.75], dtype=torch.float64) * (t + 1)
+        topt.step()
+    np.testing.assert_allclose(ours, tp.detach().numpy(), rtol=1e-10, atol=0, equal_nan=True)
+    for key, value in topt.state[tp].items():
+        if key != "step":
+            np.testing.assert_allclose(state[key], value.numpy(), rtol=1e-10, atol=0, equal_nan=True,
+                                       err_msg=key)
+
+
+# ---------------------------------------------------------------- B16: load_state_dict
+def _trained(name: str = "Adam", **options) -> tuple[optim.Optimizer, list[mg.Tensor]]:
+    params = [mg.tensor(np.linspace(-1, 1, 6), requires_grad=True), mg.tensor(np.ones(3), requires_grad=True)]
+    opt = getattr(optim, name)([{"params": params[:1]}, {"params": params[1:], "lr": 0.05}], **options)
+    for p in params:
+        p.grad = mg.tensor(np.full(p.shape, 0.5))
+    opt.step()
+    return opt, params
+
+
+def _bad_group(key, value):  # noqa: ANN001, ANN202
+    def edit(sd):  # noqa: ANN001, ANN202
+        sd["param_groups"][1][key] = value
+    return edit
+
+
+def _bad_state(key, value):  # noqa: ANN001, ANN202
+    def edit(sd):  # noqa: ANN001, ANN202
+        sd["state"][1][key] = value
+    return edit
+
+
+BAD_STATE_DICTS = [
+    (_bad_group("lr", -5.0), "parameter group 1: Adam: invalid lr -5.0"),
+    (_bad_group("lr", "0.1"), "parameter group 1: Adam: invalid lr '0.1'"),
+    (_bad_group("lr", float("nan")), "invalid lr nan"),
+    (_bad_group("betas", (2, 0.999)), "invalid beta parameter at index 0: 2"),
+    (_bad_group("betas", (0.9,)), "betas must be a pair"),
+    (_bad_group("eps", None), "invalid eps None"),
+    (_bad_group("amsgrad", "yes"), "amsgrad must be True or False"),
+    (_bad_group("amsgrad", True), r"state 'max_exp_avg_sq' must be a numpy array, got NoneType"),
+    (_bad_group("params", [1, 1]), "parameter group 1 has 1 parameters but the saved group has 2"),
+    (_bad_group("params", [0]), "parameter index 0 appears twice"),
+    (_bad_group("params", ["1"]), "integer indices"),
+    (_bad_state("step", 2.5), "state 'step' is 2.5; it must be an integer >= 0"),
+    (_bad_state("step", -1), "state 'step' is -1"),
+    (_bad_state("step", True), "state 'step' is True"),
+    (_bad_state("step", "1"), "state 'step' is '1'"),
+    (_bad_state("exp_avg", np.zeros(4)),
+     r"state 'exp_avg' has shape \(4,\) but the parameter has shape \(3,\)"),
+    (_bad_state("exp_avg", None), "state 'exp_avg' must be a numpy array, got NoneType"),
+    (_bad_state("exp_avg", np.array(["a", "b", "c"])), "state 'exp_avg' has dtype <U1"),
+    (lambda sd: sd.pop("state"), "the saved state has no 'state' entry"),
+    (lambda sd: sd.pop("param_groups"), "the saved state has no 'param_groups' entry"),
+    (lambda sd: sd.update(state=[1]), "'state' must be a dict"),
+    (lambda sd: sd["state"].update({7: {}}), "parameter index 7, which no parameter group refers to"),
+    (lambda sd: sd["state"].update({1: 3}), "its state must be a dict, got int"),
+]
+
+
+@pytest.mark.parametrize(("edit", "match"), BAD_STATE_DICTS, ids=[m for _, m in BAD_STATE_DICTS])
+def test_load_state_dict_validates_everything_and_changes_nothing(edit, match):  # noqa: ANN001
+    source, _ = _trained()
+    saved = source.state_dict()
+    edit(saved)
+    target, params = _trained()
+    target.param_groups[0]["lr"] = 0.123
+    before = _snapshot(target, params)
+    with pytest.raises(ValueError, match=match):
+        target.load_state_dict(saved)
+    _assert_unchanged(target, params, before)
+    assert target.param_groups[0]["lr"] == 0.123
+
+
+def test_load_state_dict_refuses_a_non_dict():
+    opt, _ = _trained()
+    with pytest.raises(TypeError, match="expects a dict with 'state' and 'param_groups', got list"):
+        opt.load_state_dict([])
+
+
+def test_load_state_dict_accepts_torch_style_values_and_casts():
+    """Tensors become arrays; a whole-number float step (PyTorch keeps ``tensor(3.)``) becomes
+    an int; float32 state is cast to the parameter's float64, as PyTorch does."""
+    source, _ = _trained()
+    saved = source.state_dict()
+    saved["state"][1] = {"step": mg.tensor(3.0), "exp_avg": mg.tensor(np.full(3, 0.5, np.float32)),
+                         "exp_avg_sq": np.full(3, 0.25, np.float32)}
+    saved["param_groups"][0]["betas"] = [0.8, 0.9]
+    target, params = _trained()
+    target.load_state_dict(saved)
+    state = target.state[params[1]]
+    assert state["step"] == 3 and type(state["step"]) is int
+    for key in ("exp_avg", "exp_avg_sq"):
+        assert type(state[key]) is np.ndarray and state[key].dtype == np.float64
+    assert target.param_groups[0]["betas"] == (0.8, 0.9)
+    target.step()
+    assert state["step"] == 4
+
+
+def test_load_state_dict_after_mg_save_round_trip(tmp_path):
+    opt, params = _trained("RMSprop", momentum=0.5, centered=True)
+    path = tmp_path / "opt.npz"
+    mg.save(opt.state_dict(), path)
+    target, target_params = _trained("RMSprop", momentum=0.5, centered=True)
+    target.load_state_dict(mg.load(path))
+    for p in params + target_params:
+        p.grad = mg.tensor(np.full(p.shape, -0.25))
+    opt.step()
+    target.step()
+    for p, q in zip(params, target_params, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+# ---------------------------------------------------------------- foreach / fused
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "Adagrad"])
+def test_foreach_and_fused_are_accepted_but_not_both(name, torch):  # noqa: ANN001
+    p = [mg.tensor([1.0], requires_grad=True)]
+    getattr(optim, name)(p, foreach=True)
+    getattr(optim, name)(p, fused=True)
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        getattr(optim, name)(p, foreach=True, fused=True)
+    with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
+        getattr(torch.optim, name)([torch.ones(1, requires_grad=True)], foreach=True, fused=True)
