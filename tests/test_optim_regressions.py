@@ -374,3 +374,77 @@ def test_foreach_and_fused_are_accepted_but_not_both(name, torch):  # noqa: ANN0
         getattr(optim, name)(p, foreach=True, fused=True)
     with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
         getattr(torch.optim, name)([torch.ones(1, requires_grad=True)], foreach=True, fused=True)
+
+
+# ---------------------------------------------------------------- schedulers' load_state_dict
+def _sgd_two_groups() -> optim.SGD:
+    a, b = mg.tensor([1.0], requires_grad=True), mg.tensor([2.0], requires_grad=True)
+    return optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+
+
+def _sequential(opt: optim.Optimizer) -> optim.lr_scheduler.SequentialLR:
+    sched = optim.lr_scheduler
+    return sched.SequentialLR(opt, [sched.LinearLR(opt, 0.1, total_iters=3),
+                                    sched.MultiStepLR(opt, milestones=[2, 5])], milestones=[3])
+
+
+def _bad(key, value):  # noqa: ANN001, ANN202
+    return lambda sd: sd.update({key: value})
+
+
+SCHEDULER_CASES = [
+    ("StepLR", _bad("base_lrs", [0.1]), r"'base_lrs' must be a list of 2 entries .* got list of 1"),
+    ("StepLR", _bad("base_lrs", [0.1, "x"]), r"'base_lrs\[1\]' must be like 0.5"),
+    ("StepLR", _bad("last_epoch", 2.5), "'last_epoch' must be like"),
+    ("StepLR", _bad("_step_count", True), "'_step_count' must be like"),
+    ("StepLR", _bad("T_max", 10), r"unknown entries \['T_max'\]; is this the state of another scheduler"),
+    ("StepLR", _bad("gamma", None), "'gamma' must be like 0.5"),
+    ("MultiStepLR", _bad("milestones", {"2": 1}), "'milestones' must map epochs to positive counts"),
+    ("ReduceLROnPlateau", _bad("min_lrs", [0.0]), "'min_lrs' must be a list of 2 entries"),
+    ("ReduceLROnPlateau", _bad("mode", 3), "'mode' must be like 'min'"),
+    ("SequentialLR", lambda sd: sd["_schedulers"][1].update(last_epoch="3"), "'last_epoch' must be like"),
+    ("SequentialLR", lambda sd: sd["_schedulers"].pop(), "'_schedulers' must hold the states of 2"),
+]
+
+
+def _make_scheduler(name: str, opt: optim.Optimizer):  # noqa: ANN202
+    sched = optim.lr_scheduler
+    return {"StepLR": lambda: sched.StepLR(opt, step_size=2, gamma=0.5),
+            "MultiStepLR": lambda: sched.MultiStepLR(opt, milestones=[2, 4], gamma=0.5),
+            "ReduceLROnPlateau": lambda: sched.ReduceLROnPlateau(opt, patience=1),
+            "SequentialLR": lambda: _sequential(opt)}[name]()
+
+
+@pytest.mark.parametrize(("name", "edit", "match"), SCHEDULER_CASES, ids=[c[2][:40] for c in SCHEDULER_CASES])
+def test_scheduler_load_state_dict_validates_and_changes_nothing(name, edit, match):  # noqa: ANN001
+    """The old load_state_dict was ``__dict__.update(state_dict)``: anything went in."""
+    source = _make_scheduler(name, _sgd_two_groups())
+    for _ in range(3):
+        source.step(1.0) if name == "ReduceLROnPlateau" else source.step()
+    saved = copy.deepcopy(source.state_dict())
+    edit(saved)
+    target = _make_scheduler(name, _sgd_two_groups())
+    before = copy.deepcopy(target.state_dict())
+    with pytest.raises(ValueError, match=match):
+        target.load_state_dict(saved)
+    after = target.state_dict()
+    assert repr(after) == repr(before)
+
+
+def test_scheduler_load_state_dict_refuses_a_non_dict_and_round_trips_through_mg_save(tmp_path):
+    sched = optim.lr_scheduler
+    with pytest.raises(TypeError, match="expects a dict"):
+        sched.StepLR(_sgd_two_groups(), 2).load_state_dict([("last_epoch", 3)])
+    opt = _sgd_two_groups()
+    s = sched.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=10)
+    for _ in range(4):
+        s.step()
+    mg.save({"optim": opt.state_dict(), "sched": s.state_dict()}, tmp_path / "c.npz")
+    loaded = mg.load(tmp_path / "c.npz")
+    opt2 = _sgd_two_groups()
+    s2 = sched.OneCycleLR(opt2, max_lr=[1.0, 2.0], total_steps=10)
+    opt2.load_state_dict(loaded["optim"])
+    s2.load_state_dict(loaded["sched"])
+    s.step()
+    s2.step()
+    assert s2.get_last_lr() == s.get_last_lr() and s2.last_epoch == 5
