@@ -448,3 +448,16 @@ def test_scheduler_load_state_dict_refuses_a_non_dict_and_round_trips_through_mg
     s.step()
     s2.step()
     assert s2.get_last_lr() == s.get_last_lr() and s2.last_epoch == 5
+
+
+def test_a_torch_style_step_tensor_set_in_the_state_keeps_counting():
+    p = mg.tensor(np.ones(3), requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    p.grad = mg.tensor(np.ones(3))
+    opt.step()
+    opt.state[p]["step"] = mg.tensor(4.0)
+    opt.step()
+    assert opt.state[p]["step"] == 5 and type(opt.state[p]["step"]) is int
+    opt.state[p]["step"] = 1.5
+    with pytest.raises(RuntimeError, match="state 'step' is 1.5"):
+        opt.step()

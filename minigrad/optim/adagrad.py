@@ -9,7 +9,7 @@ import numpy as np
 
 from ..kernels import optim as optim_kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_flag, _check_implementation, _check_non_negative
+from .optimizer import Optimizer, _advance_step, _check_flag, _check_implementation, _check_non_negative
 
 
 class Adagrad(Optimizer):
@@ -47,9 +47,8 @@ class Adagrad(Optimizer):
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
                 states: list[dict[str, Any]]) -> None:
-        for state in states:
-            state["step"] = int(state["step"]) + 1
+        steps = [_advance_step(state) for state in states]
         optim_kernels.adagrad([p.data for p in params], grads, [s["sum"] for s in states],
-                              step=[s["step"] for s in states], lr=group["lr"], lr_decay=group["lr_decay"],
+                              step=steps, lr=group["lr"], lr_decay=group["lr_decay"],
                               weight_decay=group["weight_decay"], eps=group["eps"],
                               maximize=group["maximize"])

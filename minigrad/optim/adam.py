@@ -10,7 +10,7 @@ import numpy as np
 
 from ..kernels import optim as optim_kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_flag, _check_implementation, _check_non_negative
+from .optimizer import Optimizer, _advance_step, _check_flag, _check_implementation, _check_non_negative
 
 
 class Adam(Optimizer):
@@ -63,12 +63,11 @@ class Adam(Optimizer):
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
                 states: list[dict[str, Any]]) -> None:
-        for state in states:
-            state["step"] = int(state["step"]) + 1
+        steps = [_advance_step(state) for state in states]
         beta1, beta2 = group["betas"]
         optim_kernels.adam([p.data for p in params], grads, [s["exp_avg"] for s in states],
                            [s["exp_avg_sq"] for s in states], [s.get("max_exp_avg_sq") for s in states],
-                           step=[s["step"] for s in states], lr=group["lr"], beta1=beta1, beta2=beta2,
+                           step=steps, lr=group["lr"], beta1=beta1, beta2=beta2,
                            eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
                            maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
 

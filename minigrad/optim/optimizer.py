@@ -100,6 +100,13 @@ def _as_step(value: Any) -> int | None:
     return value if value >= 0 else None
 
 
+def _advance_step(state: dict[str, Any]) -> int:
+    """Add one to ``state['step']`` (already checked to be a step count) and return it."""
+    step = state["step"]
+    state["step"] = step = (step if type(step) is int else _as_step(step)) + 1
+    return step
+
+
 class Optimizer:
     """Base class: param groups, lazy per-parameter state, checks, zero_grad and (de)serialisation.
 

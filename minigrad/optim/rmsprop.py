@@ -9,7 +9,7 @@ import numpy as np
 
 from ..kernels import optim as optim_kernels
 from ..tensor import Tensor
-from .optimizer import Optimizer, _check_flag, _check_non_negative
+from .optimizer import Optimizer, _advance_step, _check_flag, _check_non_negative
 
 
 class RMSprop(Optimizer):
@@ -55,7 +55,7 @@ class RMSprop(Optimizer):
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
                 states: list[dict[str, Any]]) -> None:
         for state in states:
-            state["step"] = int(state["step"]) + 1
+            _advance_step(state)
         optim_kernels.rmsprop([p.data for p in params], grads, [s["square_avg"] for s in states],
                               [s.get("grad_avg") for s in states], [s.get("momentum_buffer") for s in states],
                               lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
