@@ -231,11 +231,13 @@ class Optimizer:
                 return f"state 'step' is {step!r}; it must be an integer >= 0"
         return None
 
-    def _params_with_grad(self, index: int, group: dict[str, Any]) -> tuple[list[Tensor], list[np.ndarray]]:
-        """The parameters of group ``index`` that have a gradient, and their gradient arrays,
-        after checking both and any existing state (``RuntimeError`` naming the parameter)."""
+    def _params_with_grad(self, index: int, group: dict[str, Any]
+                          ) -> tuple[list[Tensor], list[np.ndarray], list[dict[str, Any] | None]]:
+        """The parameters of group ``index`` that have a gradient, their gradient arrays and
+        their states (None before the first step), after checking them (``RuntimeError``
+        naming the parameter)."""
         owner = f"{type(self).__name__}.step"
-        params, grads = [], []
+        params, grads, states = [], [], []
         for k, p in enumerate(group["params"]):
             def where(k: int = k, p: Tensor = p) -> str:
                 return f"parameter {k} of group {index} (shape {getattr(p.data, 'shape', None)})"
@@ -253,7 +255,8 @@ class Optimizer:
                     raise RuntimeError(f"{owner}: {where()}: {problem}")
             params.append(p)
             grads.append(g)
-        return params, grads
+            states.append(state)
+        return params, grads, states
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss.
@@ -263,14 +266,12 @@ class Optimizer:
         loss = self._closure_loss(closure)
         with no_grad():
             work = [(group, *self._params_with_grad(i, group)) for i, group in enumerate(self.param_groups)]
-            for group, params, grads in work:
+            for group, params, grads, states in work:
                 if not params:
                     continue
-                states = []
-                for p in params:
-                    if p not in self.state:
-                        self.state[p] = self._init_state(p, group)
-                    states.append(self.state[p])
+                for k, p in enumerate(params):
+                    if states[k] is None:
+                        states[k] = self.state[p] = self._init_state(p, group)
                 self._update(group, params, grads, states)
         return loss
 
