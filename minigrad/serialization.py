@@ -50,6 +50,10 @@ class CheckpointError(RuntimeError):
     """A checkpoint file is missing, truncated, corrupted or not a minigrad checkpoint."""
 
 
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """There is no checkpoint file at the path (also a ``FileNotFoundError``)."""
+
+
 def _encode(obj: Any, arrays: dict[str, np.ndarray], where: str, depth: int = 0) -> Any:
     """JSON description of ``obj``; arrays go to ``arrays`` under generated names."""
     if depth > MAX_DEPTH:
@@ -246,13 +250,14 @@ def save(obj: Any, path: str | os.PathLike) -> None:
 def load(path: str | os.PathLike, *, max_inflated_bytes: int = MAX_INFLATED_BYTES) -> Any:
     """Read a checkpoint written by ``minigrad.save``; arrays come back fully in memory.
 
-    A missing file raises ``FileNotFoundError``; any other failure to read it (truncated,
-    corrupted, foreign, or deflated members inflating to more than ``max_inflated_bytes``)
-    raises ``CheckpointError`` naming the path and the problem.
+    Every failure to read it raises ``CheckpointError`` naming the path and the problem:
+    missing (``CheckpointNotFoundError``, also a ``FileNotFoundError``), truncated, corrupted,
+    foreign, or deflated members inflating to more than ``max_inflated_bytes``. Arrays come
+    back C-contiguous, in native byte order.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
-        raise FileNotFoundError(f"minigrad.load: no such file: {path!r}")
+        raise CheckpointNotFoundError(f"minigrad.load: no such file: {path!r}")
     try:
         return _read(path, max_inflated_bytes)
     except CheckpointError:

@@ -155,6 +155,8 @@ def test_truncated_and_corrupted_files(tmp_path) -> None:
     _expect_error(empty, "truncated, corrupted")
     with pytest.raises(FileNotFoundError, match="no such file"):
         mg.load(tmp_path / "missing.npz")
+    with pytest.raises(CheckpointError, match="no such file"):  # every failure to read is one
+        mg.load(tmp_path / "missing.npz")
 
 
 def test_foreign_files(tmp_path) -> None:
