@@ -461,3 +461,28 @@ def test_a_torch_style_step_tensor_set_in_the_state_keeps_counting():
     opt.state[p]["step"] = 1.5
     with pytest.raises(RuntimeError, match="state 'step' is 1.5"):
         opt.step()
+
+
+@pytest.mark.parametrize(("name", "options"), CONFIGS, ids=IDS)
+def test_read_only_data_or_state_raises_before_anything_changes(name, options, jit):  # noqa: ANN001
+    """numpy raised 'output array is read-only' halfway through a step, after the first
+    parameters were already updated."""
+    first = mg.tensor(np.linspace(-1, 1, 4), requires_grad=True)
+    p = mg.tensor(np.ones(4), requires_grad=True)
+    opt = getattr(optim, name)([first, p], **options)
+    first.grad, p.grad = mg.tensor(np.ones(4)), mg.tensor(np.ones(4))
+    opt.step()
+    before = _snapshot(opt, [first, p])
+    p.data.flags.writeable = False
+    with pytest.raises(RuntimeError, match=r"parameter 1 of group 0 \(shape \(4,\)\) must be a writable "
+                                           r"floating-point numpy array, got ndarray float64 \(read-only\)"):
+        opt.step()
+    _assert_unchanged(opt, [first, p], before)
+    p.data.flags.writeable = True
+    arrays = [k for k, v in opt.state[p].items() if isinstance(v, np.ndarray)]
+    for key in arrays:
+        opt.state[p][key].flags.writeable = False
+        with pytest.raises(RuntimeError, match=f"state '{key}' is a read-only array"):
+            opt.step()
+        opt.state[p][key].flags.writeable = True
+    _assert_unchanged(opt, [first, p], before)

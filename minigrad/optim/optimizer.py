@@ -221,6 +221,8 @@ class Optimizer:
                     return f"state '{key}' has shape {value.shape} but the parameter has shape {shape}"
                 if value.dtype != dtype:
                     return f"state '{key}' has dtype {value.dtype} but the parameter has dtype {dtype}"
+                if not value.flags.writeable:
+                    return f"state '{key}' is a read-only array"
         for key in self._state_arrays(group):
             if not isinstance(state.get(key), np.ndarray):
                 return (f"state '{key}' must be a numpy array, got {type(state.get(key)).__name__} (was the "
@@ -242,9 +244,11 @@ class Optimizer:
             def where(k: int = k, p: Tensor = p) -> str:
                 return f"parameter {k} of group {index} (shape {getattr(p.data, 'shape', None)})"
 
-            if not isinstance(p.data, np.ndarray) or p.data.dtype.kind != "f":
-                raise RuntimeError(f"{owner}: the data of {where()} must be a floating-point numpy array, "
-                                   f"got {type(p.data).__name__} {getattr(p.data, 'dtype', '')}")
+            data = p.data
+            if not isinstance(data, np.ndarray) or data.dtype.kind != "f" or not data.flags.writeable:
+                raise RuntimeError(f"{owner}: the data of {where()} must be a writable floating-point numpy "
+                                   f"array, got {type(data).__name__} {getattr(data, 'dtype', '')}"
+                                   + (" (read-only)" if isinstance(data, np.ndarray) else ""))
             g = check_grad(owner, p, where)
             if g is None:
                 continue
