@@ -18,7 +18,8 @@ a missing array) raises ``CheckpointError`` naming the file and the problem. Mem
 by the file: ``minigrad.save`` stores members uncompressed, and the bytes that decompressing
 (deflated) members may produce are capped by ``max_inflated_bytes`` (default
 ``MAX_INFLATED_BYTES``, 256 MiB), so a small "zip bomb" cannot expand into gigabytes; pass a
-larger cap to ``load`` for a big compressed checkpoint you trust.
+larger cap to ``load`` (or raise ``MAX_INFLATED_BYTES``) for a big compressed checkpoint you
+trust.
 """
 
 from __future__ import annotations
@@ -247,19 +248,20 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     atomic_write(path, buf.getvalue())
 
 
-def load(path: str | os.PathLike, *, max_inflated_bytes: int = MAX_INFLATED_BYTES) -> Any:
+def load(path: str | os.PathLike, *, max_inflated_bytes: int | None = None) -> Any:
     """Read a checkpoint written by ``minigrad.save``; arrays come back fully in memory.
 
     Every failure to read it raises ``CheckpointError`` naming the path and the problem:
     missing (``CheckpointNotFoundError``, also a ``FileNotFoundError``), truncated, corrupted,
-    foreign, or deflated members inflating to more than ``max_inflated_bytes``. Arrays come
-    back C-contiguous, in native byte order.
+    foreign, or deflated members inflating to more than ``max_inflated_bytes`` (default: the
+    module's ``MAX_INFLATED_BYTES``, which code that cannot pass the argument may change).
+    Arrays come back C-contiguous, in native byte order.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointNotFoundError(f"minigrad.load: no such file: {path!r}")
     try:
-        return _read(path, max_inflated_bytes)
+        return _read(path, MAX_INFLATED_BYTES if max_inflated_bytes is None else max_inflated_bytes)
     except CheckpointError:
         raise
     except _Corrupt as e:

@@ -278,7 +278,7 @@ def _bomb(path, inflated: int, declared: int | None = None) -> None:  # noqa: AN
         z._didModify = True
 
 
-def test_zip_bomb_is_refused_by_the_cap_and_loads_under_a_larger_one(tmp_path) -> None:  # noqa: ANN001
+def test_zip_bomb_is_refused_by_the_cap_and_loads_under_a_larger_one(tmp_path, monkeypatch) -> None:  # noqa: ANN001
     path = tmp_path / "bomb.npz"
     _bomb(path, 40 * 2**20)
     assert path.stat().st_size < 2**20  # 40 MiB of zeros in well under 1 MiB
@@ -286,6 +286,10 @@ def test_zip_bomb_is_refused_by_the_cap_and_loads_under_a_larger_one(tmp_path) -
         mg.load(path, max_inflated_bytes=2**20)
     loaded = mg.load(path, max_inflated_bytes=64 * 2**20)
     assert loaded.shape == (40 * 2**20,) and loaded.dtype == np.uint8 and not loaded.any()
+    mg.load(path)  # the default cap, 256 MiB, lets 40 MiB through
+    monkeypatch.setattr(serialization, "MAX_INFLATED_BYTES", 2**20)  # for callers that cannot pass it
+    with pytest.raises(CheckpointError, match="more than max_inflated_bytes=1048576"):
+        mg.load(path)
 
 
 def test_default_cap_refuses_a_member_declaring_gigabytes(tmp_path) -> None:  # noqa: ANN001
