@@ -70,15 +70,17 @@ def test_grad_setter_refuses_what_torch_refuses():
 
 
 def test_grad_setter_raises_torch_exception_types(torch):  # noqa: ANN001
-    for wrong in (np.ones(3), np.ones(5, np.float32), np.ones(5)):
-        tp = torch.ones(5, dtype=torch.float64, requires_grad=True)
-        p = mg.tensor(np.ones(5), requires_grad=True)
-        theirs_value, ours_value = (wrong, wrong) if wrong.shape == (5,) and wrong.dtype == np.float64 else \
-            (torch.from_numpy(wrong), mg.tensor(wrong))
-        with pytest.raises((TypeError, RuntimeError)) as theirs:
-            tp.grad = theirs_value
-        with pytest.raises(type(theirs.value)):
-            p.grad = ours_value
+    tp = torch.ones(5, dtype=torch.float64, requires_grad=True)
+    p = mg.tensor(np.ones(5), requires_grad=True)
+    for wrong in (np.ones(3), np.ones(5, np.float32)):  # shape, dtype: RuntimeError in both
+        with pytest.raises(RuntimeError):
+            tp.grad = torch.from_numpy(wrong)
+        with pytest.raises(RuntimeError):
+            p.grad = mg.tensor(wrong)
+    with pytest.raises(TypeError):
+        tp.grad = np.ones(5)
+    with pytest.raises(TypeError):
+        p.grad = np.ones(5)
 
 
 # ---------------------------------------------------------------- B01: grads that do not fit
