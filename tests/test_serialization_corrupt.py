@@ -85,10 +85,11 @@ def test_seeded_byte_flips(good, tmp_path, seed) -> None:  # noqa: ANN001
     _load_or_checkpoint_error(path, expected)
 
 
-def test_every_truncation(good, tmp_path) -> None:  # noqa: ANN001
+def test_truncations(good, tmp_path) -> None:  # noqa: ANN001
+    """Every 7th length, and every length that cuts into the zip directory at the end."""
     data, expected = good
     path = tmp_path / "truncated.npz"
-    for length in range(0, len(data), 7):
+    for length in sorted(set(range(0, len(data), 7)) | set(range(len(data) - 400, len(data)))):
         path.write_bytes(data[:length])
         assert _load_or_checkpoint_error(path, expected) == "error", length
 
