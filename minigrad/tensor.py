@@ -42,7 +42,7 @@ def _infer_array(data: Any, dtype: Any = None) -> np.ndarray:
 class Tensor:
     """An n-dimensional array that can record the operations applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad",
+    __slots__ = ("data", "_grad", "requires_grad", "grad_fn", "_hooks", "_retains_grad",
                  "label", "__weakref__")
     __array_priority__ = 1000
 
@@ -71,6 +71,31 @@ class Tensor:
         return t
 
     # ------------------------------------------------------------------ properties
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient that ``backward()`` accumulated into this tensor, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, grad: Tensor | None) -> None:
+        """Refuse, as PyTorch does, a gradient that is not a Tensor or that differs from this
+        tensor in shape or dtype: optimizers update ``data`` element by element from ``grad``."""
+        if grad is not None:
+            if not isinstance(grad, Tensor):
+                raise TypeError("assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type(grad).__name__}")
+            if grad is self:
+                raise RuntimeError("can't assign Variable as its own grad")
+            if grad.dtype != self.dtype:
+                raise RuntimeError(f"attempting to assign a gradient with dtype '{grad.dtype}' to a tensor "
+                                   f"with dtype '{self.dtype}'. Please ensure that the gradient and the "
+                                   "tensor have the same dtype")
+            if grad.shape != self.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(grad.shape)}' to a "
+                                   f"tensor of size '{list(self.shape)}'. Please ensure that the gradient "
+                                   "and the tensor are the same size")
+        self._grad = grad
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad import nn, serialization
+from minigrad import atomic, nn, serialization
 from minigrad.serialization import CheckpointError
 
 
@@ -72,20 +72,54 @@ def test_unsupported_values_are_refused(tmp_path) -> None:
     assert os.listdir(tmp_path) == []
 
 
-def test_save_is_atomic_when_interrupted(tmp_path, monkeypatch) -> None:
+def test_save_interrupted_inside_the_write_keeps_the_old_file(tmp_path, monkeypatch) -> None:
+    """The crash comes after the new bytes were written but before they are made durable and
+    renamed (the old version of this test crashed in np.savez, before any writer ran); any
+    writer that puts the bytes into ``path`` itself fails it."""
     path = tmp_path / "ckpt.npz"
     mg.save({"w": np.ones(3)}, path)
     before = path.read_bytes()
+    written = []
 
-    def crash(*args, **kwargs):
-        raise KeyboardInterrupt("power cut while writing")
+    def power_cut(fd: int) -> None:
+        written.append(os.fstat(fd).st_size)
+        raise KeyboardInterrupt("power cut during the write")
 
-    monkeypatch.setattr(serialization.np, "savez", crash)
+    monkeypatch.setattr(os, "fsync", power_cut)
     with pytest.raises(KeyboardInterrupt):
-        mg.save({"w": np.zeros(3)}, path)
+        mg.save({"w": np.zeros(1000)}, path)
+    assert written and written[0] > len(before)  # the new, bigger checkpoint was being written
     assert path.read_bytes() == before
     assert os.listdir(tmp_path) == ["ckpt.npz"]
     np.testing.assert_array_equal(mg.load(path)["w"], np.ones(3))
+
+
+def test_save_interrupted_halfway_through_the_bytes(tmp_path, monkeypatch) -> None:
+    path = tmp_path / "ckpt.npz"
+    mg.save({"w": np.ones(3)}, path)
+    before = path.read_bytes()
+    real_fdopen = os.fdopen
+
+    class HalfWriter:
+        def __init__(self, f) -> None:  # noqa: ANN001
+            self.f = f
+
+        def __enter__(self):  # noqa: ANN204
+            return self
+
+        def __exit__(self, *exc) -> None:  # noqa: ANN002
+            self.f.close()
+
+        def write(self, data: bytes) -> None:
+            self.f.write(data[: len(data) // 2])
+            self.f.flush()
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fdopen", lambda fd, mode: HalfWriter(real_fdopen(fd, mode)))
+    with pytest.raises(OSError, match="No space left"):
+        mg.save({"w": np.zeros(1000)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
 
 
 def test_save_fsyncs_then_replaces(tmp_path, monkeypatch) -> None:
@@ -121,6 +155,8 @@ def test_truncated_and_corrupted_files(tmp_path) -> None:
     _expect_error(empty, "truncated, corrupted")
     with pytest.raises(FileNotFoundError, match="no such file"):
         mg.load(tmp_path / "missing.npz")
+    with pytest.raises(CheckpointError, match="no such file"):  # every failure to read is one
+        mg.load(tmp_path / "missing.npz")
 
 
 def test_foreign_files(tmp_path) -> None:
@@ -139,7 +175,7 @@ def test_foreign_files(tmp_path) -> None:
     odd = tmp_path / "odd.npz"
     np.savez(odd, __minigrad__=np.array('{"format": "minigrad-checkpoint", "version": 1, '
                                         '"tree": {"dict": [["w", {"ndarray": "a7"}]]}}'))
-    _expect_error(odd, "KeyError")
+    _expect_error(odd, "refers to array 'a7', which the file does not contain")
     future = tmp_path / "future.npz"
     np.savez(future, __minigrad__=np.array('{"format": "minigrad-checkpoint", "version": 99}'))
     _expect_error(future, "version 99")

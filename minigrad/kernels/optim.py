@@ -29,7 +29,14 @@ small array in the parameter's dtype (one argument: fewer to unbox per call), so
 parameters are updated in float32 arithmetic, as numpy and PyTorch do. The loops are serial:
 with ``error_model="numpy"`` LLVM vectorises them, and a second thread pool would fight
 OpenBLAS's (see docs/kernels.md for the measurement). A parameter whose arrays are
-not all writable, C-contiguous and of one dtype goes through the numpy reference.
+not all writable, C-contiguous and of one dtype goes through the numpy reference; a
+non-contiguous gradient (it is only read) is copied, so it takes the kernel like any other.
+
+Every array a kernel indexes must have the parameter's shape: the kernels walk all of them
+with the parameter's flat index, so a smaller gradient or state array would be read (and
+written) past its end. Each function checks this first and raises ``ValueError`` otherwise.
+Weight decay is skipped, not multiplied by 0, when it is 0 (as in numpy and PyTorch), so an
+inf or nan parameter does not turn its gradient and state into nan (``0 * inf`` is nan).
 """
 
 from __future__ import annotations
@@ -58,6 +65,24 @@ def _fast(*arrays: np.ndarray | None) -> bool:
         if a is not None and (a.dtype != dtype or not a.flags.c_contiguous or not a.flags.writeable):
             return False
     return dtype in KERNEL_DTYPES
+
+
+def _check(op: str, i: int, names: tuple[str, ...], p: np.ndarray, *arrays: np.ndarray | None) -> None:
+    """Raise ``ValueError`` unless ``p`` and each of ``arrays`` (those the update of parameter
+    ``i`` reads, called ``names``) is a numpy array of ``p``'s shape."""
+    if not isinstance(p, np.ndarray):
+        raise ValueError(f"optim.{op}: parameter {i} must be a numpy array, got {type(p).__name__}")
+    for name, a in zip(names, arrays):
+        if not isinstance(a, np.ndarray):
+            raise ValueError(f"optim.{op}: parameter {i} needs a numpy array for {name}, got "
+                             f"{type(a).__name__}")
+        if a.shape != p.shape:
+            raise ValueError(f"optim.{op}: {name} of parameter {i} has shape {a.shape} but the parameter "
+                             f"has shape {p.shape}; every array of a parameter must have its shape")
+
+
+def _contiguous(grad: np.ndarray) -> np.ndarray:
+    return grad if grad.flags.c_contiguous else np.ascontiguousarray(grad)
 
 
 def _flat(a: np.ndarray | None, dtype: np.dtype) -> np.ndarray:
@@ -91,12 +116,14 @@ def sgd_reference(params: Arrays, grads: Arrays, momentum_buffers: Arrays | None
 @lazy_njit()
 def _sgd_kernel(p, grad, buf, h, nesterov, first):  # noqa: ANN001
     """h = [sign, lr, momentum, dampening, weight_decay]; ``first``: step 1 sets the buffer to g.
-    ``sign`` (-1 for maximize) and ``weight_decay`` enter as arithmetic, not branches, so the
-    loop vectorises."""
+    ``sign`` (-1 for maximize) enters as arithmetic, not a branch; the tests on loop-invariant
+    values are hoisted out of the loop by LLVM, which still vectorises it."""
     sign, lr, momentum, dampening, weight_decay = h[0], h[1], h[2], h[3], h[4]
     one = lr / lr
     for i in range(p.size):
-        g = sign * grad[i] + weight_decay * p[i]
+        g = sign * grad[i]
+        if weight_decay != 0:
+            g = g + weight_decay * p[i]
         if momentum != 0:
             b = g if first else momentum * buf[i] + (one - dampening) * g
             buf[i] = b
@@ -111,6 +138,12 @@ def sgd(params: Arrays, grads: Arrays, momentum_buffers: Arrays | None, *, step:
     jit = jit_enabled()
     for i, (p, grad, t) in enumerate(zip(params, grads, _steps(step, len(params)))):
         buf = _at(momentum_buffers, i) if momentum != 0 else None
+        if momentum != 0:
+            _check("sgd", i, ("grad", "momentum_buffer"), p, grad, buf)
+        else:
+            _check("sgd", i, ("grad",), p, grad)
+        if jit:
+            grad = _contiguous(grad)
         if not (jit and _fast(p, grad, buf)):
             sgd_reference([p], [grad], [buf], step=t, lr=lr, momentum=momentum, dampening=dampening,
                           weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
@@ -149,20 +182,25 @@ def adam_reference(params: Arrays, grads: Arrays, exp_avgs: Arrays, exp_avg_sqs:
 
 @lazy_njit()
 def _adam_kernel(p, grad, m, v, v_max, h, amsgrad):  # noqa: ANN001
-    """h = [sign, l2, decay, beta1, beta2, eps, step_size, sqrt_bc2]. Branch-free in the options
-    (sign = -1 for maximize; l2 = wd or decay = 1 - lr wd for the two weight decays) so that
-    LLVM vectorises the loop; multiplying by 1 and adding 0 are exact."""
+    """h = [sign, l2, decay, beta1, beta2, eps, step_size, sqrt_bc2] (sign = -1 for maximize;
+    l2 = wd or decay = 1 - lr wd for the two weight decays). Multiplying by sign or decay = 1 is
+    exact; the L2 term is skipped when l2 is 0, since 0 * inf is nan. LLVM hoists that
+    loop-invariant test and vectorises the loop."""
     sign, l2, decay, beta1, beta2, eps, step_size, sqrt_bc2 = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
     one = beta1 / beta1
     for i in range(p.size):
         theta = p[i] * decay
-        g = sign * grad[i] + l2 * p[i]
+        g = sign * grad[i]
+        if l2 != 0:
+            g = g + l2 * p[i]
         mi = beta1 * m[i] + (one - beta1) * g
         vi = beta2 * v[i] + (one - beta2) * g * g
         m[i] = mi
         v[i] = vi
         if amsgrad:
-            vi = max(v_max[i], vi)
+            vmax = v_max[i]
+            if vmax > vi or vmax != vmax:  # np.maximum's rule (nan wins), unlike max()
+                vi = vmax
             v_max[i] = vi
         p[i] = theta - step_size * mi / (math.sqrt(vi) / sqrt_bc2 + eps)
 
@@ -176,6 +214,10 @@ def adam(params: Arrays, grads: Arrays, exp_avgs: Arrays, exp_avg_sqs: Arrays, m
     jit = jit_enabled()
     for i, (p, grad, t) in enumerate(zip(params, grads, _steps(step, len(params)))):
         v_max = _at(max_exp_avg_sqs, i) if amsgrad else None
+        _check("adam", i, ("grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), p, grad, exp_avgs[i],
+               exp_avg_sqs[i], *((v_max,) if amsgrad else ()))
+        if jit:
+            grad = _contiguous(grad)
         if not (jit and _fast(p, grad, exp_avgs[i], exp_avg_sqs[i], v_max)):
             adam_reference([p], [grad], [exp_avgs[i]], [exp_avg_sqs[i]], [v_max], step=t, lr=lr, beta1=beta1,
                            beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
@@ -254,6 +296,14 @@ def rmsprop(params: Arrays, grads: Arrays, square_avgs: Arrays, grad_avgs: Array
     for i, (p, grad) in enumerate(zip(params, grads)):
         ga = _at(grad_avgs, i) if centered else None
         buf = _at(momentum_buffers, i) if momentum > 0 else None
+        names, arrays = ("grad", "square_avg"), (grad, square_avgs[i])
+        if centered:
+            names, arrays = names + ("grad_avg",), arrays + (ga,)
+        if momentum > 0:
+            names, arrays = names + ("momentum_buffer",), arrays + (buf,)
+        _check("rmsprop", i, names, p, *arrays)
+        if jit:
+            grad = _contiguous(grad)
         if not (jit and _fast(p, grad, square_avgs[i], ga, buf)):
             rmsprop_reference([p], [grad], [square_avgs[i]], [ga], [buf], lr=lr, alpha=alpha, eps=eps,
                               weight_decay=weight_decay, momentum=momentum, centered=centered,
@@ -296,7 +346,10 @@ def adagrad(params: Arrays, grads: Arrays, state_sums: Arrays, *, step: int | Se
             maximize: bool = False) -> None:
     """Adagrad with lr_decay/weight_decay/maximize over lists of arrays (in place)."""
     jit = jit_enabled()
-    for p, grad, state, t in zip(params, grads, state_sums, _steps(step, len(params))):
+    for i, (p, grad, state, t) in enumerate(zip(params, grads, state_sums, _steps(step, len(params)))):
+        _check("adagrad", i, ("grad", "state_sum"), p, grad, state)
+        if jit:
+            grad = _contiguous(grad)
         if not (jit and _fast(p, grad, state)):
             adagrad_reference([p], [grad], [state], step=t, lr=lr, lr_decay=lr_decay,
                               weight_decay=weight_decay, eps=eps, maximize=maximize)

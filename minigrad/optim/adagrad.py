@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from ..kernels import optim as kernels
-from .optimizer import Optimizer, _check_non_negative
+from ..kernels import optim as optim_kernels
+from ..tensor import Tensor
+from .optimizer import Optimizer, _advance_step, _check_flag, _check_implementation, _check_non_negative
 
 
 class Adagrad(Optimizer):
@@ -21,12 +21,15 @@ class Adagrad(Optimizer):
         clr = lr / (1 + (t-1)·lr_decay);  s += g²;  θ -= clr · g / (sqrt(s) + eps)
 
     The update runs in ``minigrad.kernels.optim.adagrad`` (numpy reference and fused Numba kernel).
+    ``foreach`` and ``fused`` (PyTorch's implementation switches, same maths) are accepted and
+    ignored; ``differentiable`` too.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0, eps: float = 1e-10,
                  foreach: bool | None = None, *,
                  maximize: bool = False, differentiable: bool = False, fused: bool | None = None) -> None:
+        _check_implementation("Adagrad", foreach, fused)
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                         initial_accumulator_value=initial_accumulator_value, maximize=maximize)
         super().__init__(params, defaults)
@@ -34,26 +37,18 @@ class Adagrad(Optimizer):
     def _validate_group(self, group: dict[str, Any]) -> None:
         for key in ("lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
             _check_non_negative("Adagrad", key, group[key])
+        _check_flag("Adagrad", "maximize", group["maximize"])
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                params, grads, sums, steps = [], [], [], []
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.get(p)
-                    if state is None:
-                        state = {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"])}
-                        self.state[p] = state
-                    state["step"] += 1
-                    params.append(p.data)
-                    grads.append(p.grad.data)
-                    sums.append(state["sum"])
-                    steps.append(state["step"])
-                kernels.adagrad(params, grads, sums, step=steps, lr=group["lr"], lr_decay=group["lr_decay"],
-                                       weight_decay=group["weight_decay"], eps=group["eps"],
-                                       maximize=group["maximize"])
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        return {"step": 0, "sum": np.full_like(p.data, group["initial_accumulator_value"])}
+
+    def _state_arrays(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("sum",)
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
+                states: list[dict[str, Any]]) -> None:
+        steps = [_advance_step(state) for state in states]
+        optim_kernels.adagrad([p.data for p in params], grads, [s["sum"] for s in states],
+                              step=steps, lr=group["lr"], lr_decay=group["lr_decay"],
+                              weight_decay=group["weight_decay"], eps=group["eps"],
+                              maximize=group["maximize"])

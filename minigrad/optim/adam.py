@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import numbers
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from ..kernels import optim as kernels
-from .optimizer import Optimizer, _check_non_negative
+from ..kernels import optim as optim_kernels
+from ..tensor import Tensor
+from .optimizer import Optimizer, _advance_step, _check_flag, _check_implementation, _check_non_negative
 
 
 class Adam(Optimizer):
@@ -23,6 +24,8 @@ class Adam(Optimizer):
         θ -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps)   (v: its running max with amsgrad)
 
     The update runs in ``minigrad.kernels.optim.adam`` (numpy reference and fused Numba kernel).
+    ``foreach`` and ``fused`` (PyTorch's implementation switches, same maths) are accepted and
+    ignored; ``capturable`` and ``differentiable`` too.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
@@ -30,6 +33,7 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
+        _check_implementation(type(self).__name__, foreach, fused)
         defaults = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
                         maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
         super().__init__(params, defaults)
@@ -38,44 +42,34 @@ class Adam(Optimizer):
         name = type(self).__name__
         for key in ("lr", "eps", "weight_decay"):
             _check_non_negative(name, key, group[key])
+        for key in ("amsgrad", "maximize", "decoupled_weight_decay"):
+            _check_flag(name, key, group[key])
         betas = group["betas"]
-        if len(betas) != 2:
+        if not isinstance(betas, tuple) or len(betas) != 2:
             raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
         for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
+            if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not 0.0 <= beta < 1.0:
                 raise ValueError(f"{name}: invalid beta parameter at index {i}: {beta!r}; it must be "
                                  "in [0, 1)")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                params, grads, exp_avgs, exp_avg_sqs, max_sqs, steps = [], [], [], [], [], []
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.get(p)
-                    if state is None:
-                        state = {"step": 0, "exp_avg": np.zeros_like(p.data),
-                                 "exp_avg_sq": np.zeros_like(p.data)}
-                        if group["amsgrad"]:
-                            state["max_exp_avg_sq"] = np.zeros_like(p.data)
-                        self.state[p] = state
-                    state["step"] += 1
-                    params.append(p.data)
-                    grads.append(p.grad.data)
-                    exp_avgs.append(state["exp_avg"])
-                    exp_avg_sqs.append(state["exp_avg_sq"])
-                    max_sqs.append(state.get("max_exp_avg_sq"))
-                    steps.append(state["step"])
-                beta1, beta2 = group["betas"]
-                kernels.adam(params, grads, exp_avgs, exp_avg_sqs, max_sqs, step=steps, lr=group["lr"],
-                                    beta1=beta1, beta2=beta2, eps=group["eps"],
-                                    weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
-                                    maximize=group["maximize"],
-                                    decoupled_weight_decay=group["decoupled_weight_decay"])
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(p.data)
+        return state
+
+    def _state_arrays(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return ("exp_avg", "exp_avg_sq", "max_exp_avg_sq") if group["amsgrad"] else ("exp_avg", "exp_avg_sq")
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
+                states: list[dict[str, Any]]) -> None:
+        steps = [_advance_step(state) for state in states]
+        beta1, beta2 = group["betas"]
+        optim_kernels.adam([p.data for p in params], grads, [s["exp_avg"] for s in states],
+                           [s["exp_avg_sq"] for s in states], [s.get("max_exp_avg_sq") for s in states],
+                           step=steps, lr=group["lr"], beta1=beta1, beta2=beta2,
+                           eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
+                           maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
 
 
 class AdamW(Adam):
@@ -90,4 +84,4 @@ class AdamW(Adam):
                  maximize: bool = False, foreach: bool | None = None, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None) -> None:
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize, decoupled_weight_decay=True)
+                         maximize=maximize, foreach=foreach, fused=fused, decoupled_weight_decay=True)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .one_cycle import OneCycleLR
 from .optimizer import Optimizer
 from .plateau import ReduceLROnPlateau
-from .scheduler_base import LRScheduler
+from .scheduler_base import LRScheduler, _is_int
 
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
            "CosineAnnealingLR", "SequentialLR", "OneCycleLR", "ReduceLROnPlateau"]
@@ -88,8 +88,16 @@ class MultiStepLR(LRScheduler):
         state["milestones"] = dict(self.milestones)
         return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        super().load_state_dict(state_dict)
+    def _check_state_dict(self, state_dict: Mapping[str, Any]) -> dict[str, Any]:
+        state = super()._check_state_dict(state_dict)
+        milestones = state.get("milestones", {})
+        if not all(_is_int(k) and _is_int(v) and v > 0 for k, v in milestones.items()):
+            raise ValueError(f"MultiStepLR.load_state_dict: 'milestones' must map epochs to positive counts "
+                             f"(integers), got {milestones!r}")
+        return state
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        super()._apply_state(state)
         self.milestones = Counter({int(k): int(v) for k, v in self.milestones.items()})
 
     def _get_closed_form_lr(self) -> list[float]:
@@ -237,8 +245,22 @@ class SequentialLR(LRScheduler):
         state["_schedulers"] = [s.state_dict() for s in self._schedulers]
         return state
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        inner = state_dict["_schedulers"]
-        self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
+    def _check_state_dict(self, state_dict: Mapping[str, Any]) -> dict[str, Any]:
+        """Also checks the inner schedulers' states, so that nothing is assigned unless all are valid."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"SequentialLR.load_state_dict expects a dict (from state_dict()), got "
+                            f"{type(state_dict).__name__}")
+        inner = state_dict.get("_schedulers")
+        if not isinstance(inner, list | tuple) or len(inner) != len(self._schedulers):
+            raise ValueError(f"SequentialLR.load_state_dict: '_schedulers' must hold the states of "
+                             f"{len(self._schedulers)} schedulers, got {inner!r:.80}")
+        state = super()._check_state_dict({k: v for k, v in state_dict.items() if k != "_schedulers"})
+        state["_schedulers"] = [s._check_state_dict(saved) for s, saved in zip(self._schedulers, inner,
+                                                                                strict=True)]
+        return state
+
+    def _apply_state(self, state: dict[str, Any]) -> None:
+        inner = state.pop("_schedulers")
+        super()._apply_state(state)
         for scheduler, saved in zip(self._schedulers, inner, strict=True):
-            scheduler.load_state_dict(saved)
+            scheduler._apply_state(saved)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from ..kernels import optim as kernels
-from .optimizer import Optimizer, _check_non_negative
+from ..kernels import optim as optim_kernels
+from ..tensor import Tensor
+from .optimizer import Optimizer, _advance_step, _check_flag, _check_non_negative
 
 
 class RMSprop(Optimizer):
@@ -22,6 +22,8 @@ class RMSprop(Optimizer):
         θ -= lr · g / avg, or with momentum: buf = momentum·buf + g / avg;  θ -= lr · buf
 
     The update runs in ``minigrad.kernels.optim.rmsprop`` (numpy reference and fused Numba kernel).
+    ``foreach`` (PyTorch's implementation switch, same maths) is accepted and ignored;
+    ``capturable`` and ``differentiable`` too.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -35,32 +37,27 @@ class RMSprop(Optimizer):
     def _validate_group(self, group: dict[str, Any]) -> None:
         for key in ("lr", "eps", "momentum", "weight_decay", "alpha"):
             _check_non_negative("RMSprop", key, group[key])
+        for key in ("centered", "maximize"):
+            _check_flag("RMSprop", key, group[key])
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                params, grads, square_avgs, grad_avgs, bufs = [], [], [], [], []
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.get(p)
-                    if state is None:
-                        state = {"step": 0, "square_avg": np.zeros_like(p.data)}
-                        if group["momentum"] > 0:
-                            state["momentum_buffer"] = np.zeros_like(p.data)
-                        if group["centered"]:
-                            state["grad_avg"] = np.zeros_like(p.data)
-                        self.state[p] = state
-                    state["step"] += 1
-                    params.append(p.data)
-                    grads.append(p.grad.data)
-                    square_avgs.append(state["square_avg"])
-                    grad_avgs.append(state.get("grad_avg"))
-                    bufs.append(state.get("momentum_buffer"))
-                kernels.rmsprop(params, grads, square_avgs, grad_avgs, bufs, lr=group["lr"],
-                                       alpha=group["alpha"], eps=group["eps"],
-                                       weight_decay=group["weight_decay"], momentum=group["momentum"],
-                                       centered=group["centered"], maximize=group["maximize"])
-        return loss
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"step": 0, "square_avg": np.zeros_like(p.data)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = np.zeros_like(p.data)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros_like(p.data)
+        return state
+
+    def _state_arrays(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return (("square_avg",) + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
+                states: list[dict[str, Any]]) -> None:
+        for state in states:
+            _advance_step(state)
+        optim_kernels.rmsprop([p.data for p in params], grads, [s["square_avg"] for s in states],
+                              [s.get("grad_avg") for s in states], [s.get("momentum_buffer") for s in states],
+                              lr=group["lr"], alpha=group["alpha"], eps=group["eps"],
+                              weight_decay=group["weight_decay"], momentum=group["momentum"],
+                              centered=group["centered"], maximize=group["maximize"])

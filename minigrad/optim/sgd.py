@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from ..autograd.grad_mode import no_grad
-from ..kernels import optim as kernels
-from .optimizer import Optimizer, _check_non_negative
+from ..kernels import optim as optim_kernels
+from ..tensor import Tensor
+from .optimizer import Optimizer, _check_flag, _check_implementation, _check_non_negative, _check_real
 
 
 class SGD(Optimizer):
@@ -23,12 +23,17 @@ class SGD(Optimizer):
         g = g + momentum · b if nesterov else b;  θ -= lr · g
 
     The update runs in ``minigrad.kernels.optim.sgd`` (numpy reference and fused Numba kernel).
+    ``foreach`` and ``fused`` (PyTorch's implementation switches, same maths) are accepted and
+    ignored; ``differentiable`` too.
     """
+
+    _counts_steps = False
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
                  foreach: bool | None = None, differentiable: bool = False,
                  fused: bool | None = None) -> None:
+        _check_implementation("SGD", foreach, fused)
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)
@@ -36,30 +41,26 @@ class SGD(Optimizer):
     def _validate_group(self, group: dict[str, Any]) -> None:
         for key in ("lr", "momentum", "weight_decay"):
             _check_non_negative("SGD", key, group[key])
+        _check_real("SGD", "dampening", group["dampening"])
+        for key in ("nesterov", "maximize"):
+            _check_flag("SGD", key, group[key])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("SGD: nesterov momentum requires momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}")
 
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient; returns the closure's loss."""
-        loss = self._closure_loss(closure)
-        with no_grad():
-            for group in self.param_groups:
-                params, grads, bufs, steps = [], [], [], []
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    first = group["momentum"] != 0 and buf is None
-                    if first:
-                        buf = state["momentum_buffer"] = np.empty_like(p.data)
-                    params.append(p.data)
-                    grads.append(p.grad.data)
-                    bufs.append(buf)
-                    steps.append(1 if first else 2)
-                kernels.sgd(params, grads, bufs, step=steps, lr=group["lr"],
-                            weight_decay=group["weight_decay"], momentum=group["momentum"],
-                            dampening=group["dampening"], nesterov=group["nesterov"],
-                            maximize=group["maximize"])
-        return loss
+    def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
+                states: list[dict[str, Any]]) -> None:
+        """The momentum buffer is created on a parameter's first step with momentum (step 1:
+        the kernel sets it to the gradient)."""
+        bufs, steps = [], []
+        for p, state in zip(params, states, strict=True):
+            buf = state.get("momentum_buffer")
+            first = group["momentum"] != 0 and buf is None
+            if first:
+                buf = state["momentum_buffer"] = np.empty_like(p.data)
+            bufs.append(buf)
+            steps.append(1 if first else 2)
+        optim_kernels.sgd([p.data for p in params], grads, bufs, step=steps, lr=group["lr"],
+                          weight_decay=group["weight_decay"], momentum=group["momentum"],
+                          dampening=group["dampening"], nesterov=group["nesterov"],
+                          maximize=group["maximize"])

@@ -3,7 +3,9 @@
 ``clip_grad_norm_`` rescales all gradients together so that their total norm (the norm
 of every gradient concatenated into one vector) is at most ``max_norm``; the direction of
 the update is kept. ``clip_grad_value_`` clamps each gradient element instead.
-Call either between ``loss.backward()`` and ``optimizer.step()``.
+Call either between ``loss.backward()`` and ``optimizer.step()``. Both first check that
+every gradient is a Tensor of its parameter's shape and dtype (``RuntimeError`` otherwise),
+as the optimizers do.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ...optim.optimizer import check_grad
 from ...tensor import Tensor
 
 Tensors = Tensor | Iterable[Tensor]
@@ -31,8 +34,15 @@ def _as_list(tensors: Tensors) -> list[Tensor]:
     return tensors
 
 
-def _grads(parameters: Tensors) -> list[np.ndarray]:
-    return [p.grad.data for p in _as_list(parameters) if p.grad is not None]
+def _grads(owner: str, parameters: Tensors) -> list[np.ndarray]:
+    """The gradient arrays of ``parameters`` (those that have one), each checked against its
+    parameter, all before any is changed."""
+    grads = []
+    for i, p in enumerate(_as_list(parameters)):
+        g = check_grad(owner, p, lambda i=i, p=p: f"parameter {i} (shape {p.shape})")
+        if g is not None:
+            grads.append(g)
+    return grads
 
 
 def _norm(x: np.ndarray, norm_type: float) -> float:
@@ -70,7 +80,7 @@ def clip_grads_with_norm_(parameters: Tensors, max_norm: float, total_norm: Tens
     The multiply happens even when the factor is 1 (as in PyTorch), so a nan total makes
     every gradient nan and an inf total zeroes the finite entries: the error is visible.
     """
-    grads = _grads(parameters)
+    grads = _grads("clip_grads_with_norm_", parameters)
     if not grads:
         return
     coef = float(max_norm) / (float(total_norm) + 1e-6)
@@ -87,7 +97,7 @@ def clip_grad_norm_(parameters: Tensors, max_norm: float, norm_type: float = 2.0
     Returns the total norm *before* clipping (a 0-d tensor), handy for logging.
     """
     params = _as_list(parameters)
-    grads = [p.grad for p in params if p.grad is not None]
+    grads = [Tensor._make(g) for g in _grads("clip_grad_norm_", params)]
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(params, max_norm, total, foreach)
     return total
@@ -96,5 +106,5 @@ def clip_grad_norm_(parameters: Tensors, max_norm: float, norm_type: float = 2.0
 def clip_grad_value_(parameters: Tensors, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
-    for g in _grads(parameters):
+    for g in _grads("clip_grad_value_", parameters):
         np.clip(g, -clip_value, clip_value, out=g)
