@@ -1,0 +1,144 @@
+"""Regression tests for issue 16's kernel bugs (found by the differential fuzzer).
+
+B02: LinearAct's create_graph backward ran a nested ``grad`` over the whole graph below the
+layer, so hooks fired twice and the cost doubled with every layer. B06: the buffer pool
+kept every array it ever handed out. B09/B12: F.linear with in_features = 0.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import nn
+from minigrad.kernels import set_jit_enabled
+from minigrad.kernels.functions import LinearAct
+from minigrad.nn import functional as F
+
+ACTIVATIONS = ("none", "relu", "tanh", "sigmoid", "gelu")
+
+
+def leaf(a: np.ndarray) -> mg.Tensor:
+    return mg.tensor(np.array(a, dtype=np.float64), requires_grad=True)
+
+
+# ----------------------------------------------------------------------------- B02
+def _flipped_input_grad(lib, F_linear):  # noqa: ANN001, ANN202, N803
+    """dL/dx for L = sum(linear(h)^2) / 4 with h = x * 1 and a hook on h that flips the sign."""
+    x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+    w = lib.tensor([[1.0, 0.5], [-1.0, 2.0]], dtype=lib.float64, requires_grad=True)
+    b = lib.tensor([0.1, 0.2], dtype=lib.float64, requires_grad=True)
+    h = x * 1.0
+    h.register_hook(lambda g: -g)
+    out = F_linear(h, w, b)
+    (gx,) = lib.autograd.grad((out * out).sum() * 0.25, [x], create_graph=True)
+    return gx
+
+
+def test_sign_flipping_hook_under_create_graph_matches_torch(torch):  # noqa: ANN001
+    ours = _flipped_input_grad(mg, F.linear)
+    theirs = _flipped_input_grad(torch, torch.nn.functional.linear)
+    np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ours.data, [0.55, -3.725], rtol=1e-12)
+
+
+def _deep_net(depth: int, activation: str) -> tuple[mg.Tensor, list[mg.Tensor], list[int]]:
+    """A chain of ``depth`` fused Linear layers; every layer's input has a counting hook."""
+    rng = np.random.default_rng(0)
+    x = leaf(rng.standard_normal((2, 3)))
+    calls = [0] * depth
+    h, params = x, []
+    for i in range(depth):
+        w, b = leaf(rng.standard_normal((3, 3)) * 0.5), leaf(rng.standard_normal(3) * 0.1)
+        params += [w, b]
+        h = h * 1.0
+
+        def count(g: mg.Tensor, i: int = i) -> None:
+            calls[i] += 1
+
+        h.register_hook(count)
+        h = LinearAct.apply(h, w, b, activation=activation)
+    return (h * h).sum(), [x, *params], calls
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_create_graph_backward_fires_each_hook_once(activation):  # noqa: ANN001
+    loss, inputs, calls = _deep_net(12, activation)
+    grads = mg.grad(loss, inputs, create_graph=True)
+    assert calls == [1] * 12
+    sum((g * g).sum() for g in grads).backward()
+    assert calls == [2] * 12  # once more in the double backward (the gradients depend on h): as torch
+
+
+def test_create_graph_backward_stays_linear_in_depth(monkeypatch):  # noqa: ANN001
+    """LinearAct.backward runs once per layer in ``grad(create_graph=True)`` and once more per
+    layer in the double backward: k calls for k layers, where the nested grad made it 2^k."""
+    counted = {"n": 0}
+    original = LinearAct.backward
+
+    def counting(ctx, grad):  # noqa: ANN001, ANN202
+        counted["n"] += 1
+        return original(ctx, grad)
+
+    monkeypatch.setattr(LinearAct, "backward", staticmethod(counting))
+    per_depth = []
+    for depth in (3, 6, 12):
+        counted["n"] = 0
+        loss, inputs, _ = _deep_net(depth, "tanh")
+        grads = mg.grad(loss, inputs, create_graph=True)
+        first = counted["n"]
+        sum((g * g).sum() for g in grads).backward()
+        per_depth.append((first, counted["n"] - first))
+    assert [first for first, _ in per_depth] == [3, 6, 12]
+    assert [second for _, second in per_depth] == [3, 6, 12]
+
+
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_gradgradcheck_every_activation_nd_input_and_no_bias(rng, jit, activation):  # noqa: ANN001
+    x = leaf(rng.standard_normal((2, 3, 4)))
+    w, b = leaf(rng.standard_normal((2, 4))), leaf(rng.standard_normal(2))
+    with set_jit_enabled(jit):
+        assert mg.gradgradcheck(lambda v, m, c: LinearAct.apply(v, m, c, activation=activation), [x, w, b])
+        assert mg.gradgradcheck(lambda v, m: LinearAct.apply(v, m, activation=activation), [x, w])
+
+
+def test_second_derivative_of_linear_tanh_matches_torch(torch, rng):  # noqa: ANN001
+    xs, ws, bs = rng.standard_normal((4, 3)), rng.standard_normal((2, 3)), rng.standard_normal(2)
+    x, w, b = leaf(xs), leaf(ws), leaf(bs)
+    gx, gw = mg.grad(LinearAct.apply(x, w, b, activation="tanh").sum(), [x, w], create_graph=True)
+    ((gx * gx).sum() + (gw * gw).sum()).backward()
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (xs, ws, bs))
+    tgx, tgw = torch.autograd.grad(torch.tanh(torch.nn.functional.linear(tx, tw, tb)).sum(), [tx, tw],
+                                   create_graph=True)
+    ((tgx * tgx).sum() + (tgw * tgw).sum()).backward()
+    for ours, theirs in ((x, tx), (w, tw), (b, tb)):
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- B09/B12: in_features = 0
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("shape", [(3, 0), (0,), (2, 1, 0)])
+def test_linear_with_zero_in_features_matches_torch(torch, jit, shape):  # noqa: ANN001
+    w = np.zeros((2, 0))
+    b = np.array([1.0, 2.0])
+    x, wt, bt = leaf(np.zeros(shape)), leaf(w), leaf(b)
+    with set_jit_enabled(jit):
+        y = F.linear(x, wt, bt)
+        (y * y).sum().backward()
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (np.zeros(shape), w, b))
+    ty = torch.nn.functional.linear(tx, tw, tb)
+    (ty * ty).sum().backward()
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    for ours, theirs in ((x, tx), (wt, tw), (bt, tb)):
+        assert ours.grad.shape == tuple(theirs.grad.shape)
+        np.testing.assert_array_equal(ours.grad.data, theirs.grad.numpy())
+
+
+def test_linear_module_with_zero_in_features_double_backward():
+    with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+        layer = nn.Linear(0, 2, dtype=mg.float64)
+    x = mg.tensor(np.zeros((3, 0)), requires_grad=True)
+    (gb,) = mg.grad((layer(x) ** 2).sum(), [layer.bias], create_graph=True)
+    np.testing.assert_allclose(gb.data, 6 * layer.bias.data)
