@@ -7,6 +7,9 @@ kept every array it ever handed out. B09/B12: F.linear with in_features = 0.
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -142,3 +145,28 @@ def test_linear_module_with_zero_in_features_double_backward():
     x = mg.tensor(np.zeros((3, 0)), requires_grad=True)
     (gb,) = mg.grad((layer(x) ** 2).sum(), [layer.bias], create_graph=True)
     np.testing.assert_allclose(gb.data, 6 * layer.bias.data)
+
+
+# ----------------------------------------------------------------------------- B06
+def test_many_batch_sizes_leave_no_arrays_held(rng):  # noqa: ANN001
+    """A Linear + MSE step over 300 batch sizes: once the step's tensors are gone, the kernels
+    hold nothing (the old buffer pool kept a few arrays for every shape it had seen: ~35 MB here)."""
+    layer = nn.Linear(64, 64)
+
+    def step(n: int) -> None:
+        x = mg.tensor(rng.standard_normal((n, 64)).astype(np.float32))
+        F.mse_loss(layer(x), mg.tensor(np.zeros((n, 64), np.float32))).backward()
+        layer.zero_grad()
+
+    with set_jit_enabled(True):
+        step(2)  # compile (or load) the kernels first
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for n in range(1, 301):
+                step(n)
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    assert held < 1_000_000, f"{held} bytes still held after 300 batch sizes"

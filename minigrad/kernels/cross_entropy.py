@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._common import contiguous, empty_like_dtype, finish, grad_buffer, mean_scale, ones
+from ._common import contiguous, empty_like_dtype, finish, mean_scale, ones
 from ._jit import lazy_njit
 from .config import use_kernel
 
@@ -167,7 +167,7 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
     if not use_kernel(x.dtype):
         return cross_entropy_reference(x, target, weight, ignore_index, label_smoothing, reduction)
     x, target, weight, rows = _prepare(x, target, weight, reduction)
-    grad = grad_buffer("cross_entropy", x.shape, x.dtype)
+    grad = np.empty(x.shape, x.dtype)
     total, denominator = _cross_entropy_kernel(x, target, weight, int(ignore_index), float(label_smoothing),
                                                reduction == "mean", rows, grad)
     return finish(total, denominator, reduction, rows, x.dtype), grad
@@ -179,6 +179,6 @@ def nll_loss(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None = N
     if not use_kernel(logp.dtype):
         return nll_loss_reference(logp, target, weight, ignore_index, reduction)
     logp, target, weight, rows = _prepare(logp, target, weight, reduction)
-    grad = grad_buffer("nll_loss", logp.shape, logp.dtype)
+    grad = np.empty(logp.shape, logp.dtype)
     total, denominator = _nll_kernel(logp, target, weight, int(ignore_index), reduction == "mean", rows, grad)
     return finish(total, denominator, reduction, rows, logp.dtype), grad

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import contiguous, empty_like_dtype, finish, grad_buffer, mean_scale
+from ._common import contiguous, empty_like_dtype, finish, mean_scale
 from ._jit import lazy_njit
 from .config import use_kernel
 
@@ -118,7 +118,7 @@ def regression(kind: str, x: np.ndarray, y: np.ndarray, reduction: str = "mean",
     x = contiguous(x)
     y = contiguous(y, x.dtype)
     elements = np.empty(x.shape) if reduction == "none" else empty_like_dtype(np.float64)
-    grad = grad_buffer(kind, x.shape, x.dtype)
+    grad = np.empty(x.shape, x.dtype)
     total = _KERNELS[kind](x.reshape(-1), y.reshape(-1), float(param), mean_scale(x.size, reduction),
                            elements.reshape(-1), grad.reshape(-1))
     return finish(total, x.size, reduction, elements, x.dtype), grad
