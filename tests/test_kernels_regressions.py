@@ -15,7 +15,7 @@ import pytest
 
 import minigrad as mg
 from minigrad import nn
-from minigrad.kernels import set_jit_enabled
+from minigrad.kernels import bce, regression, set_jit_enabled
 from minigrad.kernels.functions import LinearAct
 from minigrad.nn import functional as F
 
@@ -170,3 +170,33 @@ def test_many_batch_sizes_leave_no_arrays_held(rng):  # noqa: ANN001
         finally:
             tracemalloc.stop()
     assert held < 1_000_000, f"{held} bytes still held after 300 batch sizes"
+
+
+# ----------------------------------------------------------------------------- sums that depend on addresses
+@pytest.mark.parametrize("kind", regression.LOSSES)
+def test_regression_kernel_sum_does_not_depend_on_where_the_gradient_lies(kind, rng):  # noqa: ANN001
+    """With fresh output arrays (no pool) malloc put the gradient right after an input now and
+    then, LLVM's overlap check then picked the sequential loop and the loss changed in its last bit."""
+    x, y = rng.standard_normal(12), rng.standard_normal(12)
+    totals = set()
+    for gap in range(0, 48):
+        buf = np.empty(24 + gap + 12)
+        xs, ys, grad = buf[:12], buf[12:24], buf[24 + gap:36 + gap]
+        xs[:], ys[:] = x, y
+        with set_jit_enabled(True):
+            totals.add(regression._KERNELS[kind](xs, ys, 0.5, 1.0, np.empty(0), grad))
+    assert len(totals) == 1
+
+
+def test_bce_kernel_sum_does_not_depend_on_where_the_gradient_lies(rng):  # noqa: ANN001
+    x, y = rng.standard_normal((1, 12)), rng.random((1, 12))
+    e = np.exp(-np.abs(x))
+    ones = np.ones(12)
+    totals = set()
+    for gap in range(0, 48):
+        buf = np.empty(48 + gap + 12)
+        xs, ys, es, ls = (buf[k * 12:(k + 1) * 12].reshape(1, 12) for k in range(4))
+        xs[:], ys[:], es[:], ls[:] = x, y, e, np.log1p(e)
+        grad = buf[48 + gap:60 + gap].reshape(1, 12)
+        totals.add(bce._bce_with_logits_kernel(xs, ys, es, ls, ones, ones, 1.0, np.empty((0, 0)), grad))
+    assert len(totals) == 1

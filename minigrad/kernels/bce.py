@@ -60,10 +60,18 @@ def _bce_with_logits_kernel(x, y, e, log1p_e, weight, pos_weight, scale, element
     weight and pos_weight have P entries. Fills ``grad``; returns the sum of the losses.
 
     Branch-free, so LLVM vectorises it; ``reassoc`` lets it vectorise the running sum too.
+    The sum has a loop that stores nothing, so it is vectorised the same way whatever the
+    arrays' addresses (see ``kernels.regression``).
     """
     rows, period = x.shape
-    keep = elements.size > 0
     total = 0.0
+    for i in range(rows):
+        for j in range(period):
+            xi = x[i, j]
+            yi = y[i, j]
+            log_sigmoid = min(xi, 0.0) - log1p_e[i, j]
+            total += weight[j] * ((1.0 - yi) * xi - (1.0 + (pos_weight[j] - 1.0) * yi) * log_sigmoid)
+    keep = elements.size > 0
     for i in range(rows):
         for j in range(period):
             w = weight[j]
@@ -71,13 +79,11 @@ def _bce_with_logits_kernel(x, y, e, log1p_e, weight, pos_weight, scale, element
             xi = x[i, j]
             yi = y[i, j]
             ei = e[i, j]
-            log_sigmoid = min(xi, 0.0) - log1p_e[i, j]
             sigmoid = (1.0 if xi >= 0 else ei) / (1.0 + ei)
-            loss = w * ((1.0 - yi) * xi - (1.0 + (q - 1.0) * yi) * log_sigmoid)
             grad[i, j] = scale * w * ((q * yi + 1.0 - yi) * sigmoid - q * yi)
             if keep:
-                elements[i, j] = loss
-            total += loss
+                log_sigmoid = min(xi, 0.0) - log1p_e[i, j]
+                elements[i, j] = w * ((1.0 - yi) * xi - (1.0 + (q - 1.0) * yi) * log_sigmoid)
     return total
 
 
