@@ -1,0 +1,129 @@
+"""Regression tests for issue 16's loss bugs (found by the differential fuzzer against PyTorch).
+
+B03: target gradients. B09/B12: empty batches. B14: cross-entropy's numpy path and ignored
+positions. B17: second derivatives at the edges (all targets ignored, Huber's kink).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.kernels import set_jit_enabled
+from minigrad.nn import functional as F
+
+REDUCTIONS = ("none", "mean", "sum")
+pytestmark = pytest.mark.filterwarnings("ignore:.*'batchmean':UserWarning")
+
+
+def leaf(a: np.ndarray) -> mg.Tensor:
+    return mg.tensor(np.array(a, dtype=np.float64), requires_grad=True)
+
+
+# ----------------------------------------------------------------------------- B03: target gradients
+def _data() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(1)
+    n, c = 4, 3
+    probs = rng.dirichlet(np.ones(c), n)
+    counts = rng.uniform(0, 4, (n, c))
+    counts[0, 0] = 0.5
+    return {
+        "logits": rng.standard_normal((n, c)), "p": rng.uniform(0.05, 0.95, (n, c)),
+        "y01": rng.uniform(0, 1, (n, c)), "probs": probs, "logp": np.log(probs),
+        "logq": np.log(probs[::-1].copy()), "counts": counts, "w": rng.uniform(0.5, 2, (n, c)),
+        "q": rng.uniform(0.5, 2, c), "logits3": rng.standard_normal((2, c, 5)),
+        "probs3": rng.dirichlet(np.ones(c), (2, 5)).transpose(0, 2, 1).copy(),
+    }
+
+
+D = _data()
+
+
+TARGET_CASES = {
+    # name: (call(F or torch F, tensor constructor, input, target, reduction), input data, target data)
+    "bce": (lambda L, T, a, t, r: L.binary_cross_entropy(a, t, reduction=r), "p", "y01"),
+    "bce_weight": (lambda L, T, a, t, r: L.binary_cross_entropy(a, t, weight=T(D["w"]), reduction=r),
+                   "p", "y01"),
+    "bce_logits": (lambda L, T, a, t, r: L.binary_cross_entropy_with_logits(a, t, reduction=r),
+                   "logits", "y01"),
+    "bce_logits_pos_weight": (lambda L, T, a, t, r: L.binary_cross_entropy_with_logits(
+        a, t, weight=T(D["w"]), pos_weight=T(D["q"]), reduction=r), "logits", "y01"),
+    "ce_probs": (lambda L, T, a, t, r: L.cross_entropy(a, t, reduction=r), "logits", "probs"),
+    "ce_probs_smoothing_weight": (lambda L, T, a, t, r: L.cross_entropy(
+        a, t, weight=T(D["q"]), label_smoothing=0.2, reduction=r), "logits", "probs"),
+    "ce_probs_kdim": (lambda L, T, a, t, r: L.cross_entropy(a, t, weight=T(D["q"]), reduction=r),
+                      "logits3", "probs3"),
+    "kl_div": (lambda L, T, a, t, r: L.kl_div(a, t, reduction=r), "logq", "probs"),
+    "kl_div_log_target": (lambda L, T, a, t, r: L.kl_div(a, t, reduction=r, log_target=True), "logq", "logp"),
+    "poisson_full": (lambda L, T, a, t, r: L.poisson_nll_loss(a, t, full=True, reduction=r),
+                     "logits", "counts"),
+    "poisson_full_rate": (lambda L, T, a, t, r: L.poisson_nll_loss(a, t, log_input=False, full=True,
+                                                                  reduction=r), "p", "counts"),
+    "multilabel_soft_margin": (lambda L, T, a, t, r: L.multilabel_soft_margin_loss(a, t, reduction=r),
+                               "logits", "y01"),
+}
+
+
+def _run(lib, tensor, case: str, reduction: str, input_grad: bool):  # noqa: ANN001, ANN202
+    call, a, t = TARGET_CASES[case]
+    x, target = tensor(D[a], requires_grad=input_grad), tensor(D[t], requires_grad=True)
+    return call(lib, tensor, x, target, reduction), x, target
+
+
+@pytest.mark.parametrize("input_grad", [True, False])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", sorted(TARGET_CASES))
+def test_target_gradient_matches_torch(torch, case, reduction, input_grad):  # noqa: ANN001
+    loss, x, target = _run(F, mg.tensor, case, reduction, input_grad)
+    tloss, tx, ttarget = _run(torch.nn.functional, torch.tensor, case, reduction, input_grad)
+    assert loss.requires_grad
+    up = np.linspace(0.5, 1.5, max(loss.numel(), 1)).reshape(loss.shape)
+    loss.backward(mg.tensor(up))
+    tloss.backward(torch.tensor(up))
+    np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(target.grad.data, ttarget.grad.numpy(), rtol=1e-10, atol=1e-13)
+    if input_grad:
+        np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("case", sorted(TARGET_CASES))
+def test_target_gradcheck_and_gradgradcheck(case):  # noqa: ANN001
+    call, a, t = TARGET_CASES[case]
+    x = leaf(D[a])
+    for reduction in REDUCTIONS:
+        assert mg.gradcheck(lambda target, r=reduction: call(F, mg.tensor, x.detach(), target, r),
+                            [leaf(D[t])])
+        assert mg.gradgradcheck(lambda inp, target, r=reduction: call(F, mg.tensor, inp, target, r),
+                                [x, leaf(D[t])])
+
+
+def test_poisson_full_target_gradient_golden():
+    """d/dy of exp(x) - y x + [y > 1] (y log y - y + log(2 pi y) / 2) is -x + [y > 1] (log y + 1 / (2y))."""
+    x, y = mg.tensor([0.5, -2.0, 1.0]), leaf([0.5, 2.0, 3.0])
+    F.poisson_nll_loss(x, y, full=True, reduction="sum").backward()
+    expected = [-0.5, 2.0 + np.log(2.0) + 0.25, -1.0 + np.log(3.0) + 1 / 6]
+    np.testing.assert_allclose(y.grad.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_bce_target_gradient_at_saturated_inputs_is_infinite_as_torch(jit):  # noqa: ANN001
+    y = leaf([0.3, 0.3, 0.3])
+    with set_jit_enabled(jit):
+        F.binary_cross_entropy(mg.tensor([0.0, 1.0, 0.5]), y, reduction="sum").backward()
+    np.testing.assert_array_equal(y.grad.data, [np.inf, -np.inf, 0.0])
+
+
+def test_arguments_without_a_derivative_raise_like_torch():
+    x, p, y = mg.tensor([0.5, -1.0]), mg.tensor([0.3, 0.6]), mg.tensor([1.0, -1.0])
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="soft_margin_loss: .*not differentiable .* argument 'target'"):
+        F.soft_margin_loss(x, leaf([1.0, -1.0]))
+    with pytest.raises(RuntimeError, match="binary_cross_entropy: .*argument 'weight'"):
+        F.binary_cross_entropy(p, y.abs(), weight=w)
+    with pytest.raises(RuntimeError, match="binary_cross_entropy_with_logits: .*argument 'weight'"):
+        F.binary_cross_entropy_with_logits(x, y.abs(), weight=w)
+    with pytest.raises(RuntimeError, match="binary_cross_entropy_with_logits: .*argument 'pos_weight'"):
+        F.binary_cross_entropy_with_logits(x, y.abs(), pos_weight=w)
+    with mg.no_grad():  # no graph is recorded, so there is nothing to refuse (as in torch)
+        assert np.isfinite(F.soft_margin_loss(x, leaf([1.0, -1.0])).item())
