@@ -127,3 +127,104 @@ def test_arguments_without_a_derivative_raise_like_torch():
         F.binary_cross_entropy_with_logits(x, y.abs(), pos_weight=w)
     with mg.no_grad():  # no graph is recorded, so there is nothing to refuse (as in torch)
         assert np.isfinite(F.soft_margin_loss(x, leaf([1.0, -1.0])).item())
+
+
+# ----------------------------------------------------------------------------- B09/B12: empty batches
+_E, _EI = np.zeros((0, 3)), np.zeros(0, dtype=np.int64)
+EMPTY_CASES = {
+    # name: (call(F or torch F, tensor constructor, input, target, reduction), input, target, target grad)
+    "bce": (lambda L, T, a, t, r: L.binary_cross_entropy(a, t, reduction=r), _E, _E, True),
+    "bce_weight": (lambda L, T, a, t, r: L.binary_cross_entropy(a, t, weight=T(np.ones(3)), reduction=r),
+                   _E, _E, True),
+    "bce_logits": (lambda L, T, a, t, r: L.binary_cross_entropy_with_logits(a, t, reduction=r), _E, _E, True),
+    "bce_logits_broadcast_weight": (lambda L, T, a, t, r: L.binary_cross_entropy_with_logits(
+        a, t, weight=T(np.ones((1, 3))), pos_weight=T(np.ones(3)), reduction=r), _E, _E, True),
+    "cross_entropy": (lambda L, T, a, t, r: L.cross_entropy(a, t, reduction=r), _E, _EI, False),
+    "cross_entropy_weight_smoothing": (lambda L, T, a, t, r: L.cross_entropy(
+        a, t, weight=T(np.ones(3)), label_smoothing=0.1, reduction=r), _E, _EI, False),
+    "cross_entropy_kdim": (lambda L, T, a, t, r: L.cross_entropy(a, t, reduction=r), np.zeros((0, 3, 2)),
+                           np.zeros((0, 2), np.int64), False),
+    "cross_entropy_many_classes": (lambda L, T, a, t, r: L.cross_entropy(a, t, reduction=r),
+                                   np.zeros((0, 60)), _EI, False),
+    "cross_entropy_probs": (lambda L, T, a, t, r: L.cross_entropy(a, t, reduction=r), _E, _E, True),
+    "nll": (lambda L, T, a, t, r: L.nll_loss(a, t, weight=T(np.ones(3)), reduction=r), _E, _EI, False),
+    "kl_div": (lambda L, T, a, t, r: L.kl_div(a, t, reduction=r), _E, _E, True),
+    "l1": (lambda L, T, a, t, r: L.l1_loss(a, t, reduction=r), _E, _E, True),
+    "mse": (lambda L, T, a, t, r: L.mse_loss(a, t, reduction=r), _E, _E, True),
+    "huber": (lambda L, T, a, t, r: L.huber_loss(a, t, reduction=r), _E, _E, True),
+    "smooth_l1": (lambda L, T, a, t, r: L.smooth_l1_loss(a, t, reduction=r), _E, _E, True),
+    "poisson_full": (lambda L, T, a, t, r: L.poisson_nll_loss(a, t, full=True, reduction=r), _E, _E, True),
+    "gaussian_nll": (lambda L, T, a, t, r: L.gaussian_nll_loss(a, t, T(np.ones((0, 3))), reduction=r),
+                     _E, _E, True),
+    "soft_margin": (lambda L, T, a, t, r: L.soft_margin_loss(a, t, reduction=r), _E, _E, False),
+    "multilabel_soft_margin": (lambda L, T, a, t, r: L.multilabel_soft_margin_loss(a, t, reduction=r),
+                               _E, _E, True),
+    "hinge_embedding": (lambda L, T, a, t, r: L.hinge_embedding_loss(a, t, reduction=r), _E, _E, False),
+    "cosine_embedding": (lambda L, T, a, t, r: L.cosine_embedding_loss(a, T(_E), t, reduction=r),
+                         _E, np.zeros(0), False),
+    "margin_ranking": (lambda L, T, a, t, r: L.margin_ranking_loss(a, T(np.zeros(0)), t, reduction=r),
+                       np.zeros(0), np.zeros(0), True),
+    "triplet": (lambda L, T, a, t, r: L.triplet_margin_loss(a, t, T(_E), reduction=r), _E, _E, True),
+}
+
+
+def _run_empty(lib, tensor, case: str, reduction: str):  # noqa: ANN001, ANN202
+    call, a, t, target_grad = EMPTY_CASES[case]
+    x, target = tensor(a.copy(), requires_grad=True), tensor(t.copy(), requires_grad=target_grad)
+    loss = call(lib, tensor, x, target, reduction)
+    loss.sum().backward()
+    return loss, x, target
+
+
+@pytest.mark.parametrize("jit", [True, False])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("case", sorted(EMPTY_CASES))
+def test_empty_batch_matches_torch(torch, case, reduction, jit):  # noqa: ANN001
+    with set_jit_enabled(jit):
+        loss, x, target = _run_empty(F, mg.tensor, case, reduction)
+    tloss, tx, ttarget = _run_empty(torch.nn.functional, torch.tensor, case, reduction)
+    assert loss.shape == tuple(tloss.shape)
+    np.testing.assert_array_equal(loss.data, tloss.detach().numpy())  # NaN == NaN here
+    assert x.grad.shape == tuple(tx.grad.shape)
+    if ttarget.requires_grad:
+        assert target.grad.shape == tuple(ttarget.grad.shape)
+
+
+@pytest.mark.parametrize("jit", [True, False])
+def test_empty_bce_mean_is_nan_and_backward_runs(jit):  # noqa: ANN001
+    """Used to raise ZeroDivisionError in backward."""
+    for fn in (F.binary_cross_entropy, F.binary_cross_entropy_with_logits):
+        x, y = leaf(np.zeros((0, 3))), leaf(np.zeros((0, 3)))
+        with set_jit_enabled(jit):
+            loss = fn(x, y)
+            assert np.isnan(loss.item())
+            loss.backward()
+            (gx,) = mg.grad(fn(x, y), [x], create_graph=True)
+        assert x.grad.shape == y.grad.shape == gx.shape == (0, 3)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_empty_margin_losses_with_class_targets(reduction):  # noqa: ANN001
+    """torch returns uninitialised memory here; we give what every other loss gives: NaN, 0."""
+    x = leaf(np.zeros((0, 3)))
+    for loss in (F.multi_margin_loss(x, mg.tensor(_EI), reduction=reduction),
+                 F.multilabel_margin_loss(x, mg.tensor(np.zeros((0, 3), np.int64)), reduction=reduction)):
+        assert np.isnan(loss.item()) if reduction == "mean" else loss.item() == 0.0
+
+
+def test_batch_norm_on_an_empty_batch_matches_torch(torch):  # noqa: ANN001
+    """torch only refuses exactly one value per channel; an empty batch gets weight and bias."""
+    w, b = np.array([1.0, 2.0, 3.0]), np.array([0.5, 0.0, -1.0])
+    outs = []
+    for lib, tensor in ((F, mg.tensor), (torch.nn.functional, torch.tensor)):
+        x = tensor(np.zeros((0, 3, 2)), requires_grad=True)
+        weight, bias = tensor(w, requires_grad=True), tensor(b, requires_grad=True)
+        rm, rv = tensor(np.full(3, 0.5)), tensor(np.ones(3))
+        y = lib.batch_norm(x, rm, rv, weight, bias, training=True)
+        (y * 2).sum().backward()
+        outs.append([t.detach().numpy() for t in (y, rm, x.grad, weight.grad, bias.grad)])
+    for ours, theirs in zip(*outs):
+        assert ours.shape == theirs.shape
+        np.testing.assert_array_equal(ours, theirs)
+    with pytest.raises(ValueError, match="expected more than 1 value per channel"):
+        F.batch_norm(mg.tensor(np.zeros((1, 3))), None, None, training=True)

@@ -39,14 +39,19 @@ def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
 
 
 def _scale(ctx: Function, grad: Tensor) -> Any:
-    """g / D: the upstream gradient (array for 'none') over the mean's denominator."""
+    """g / D: the upstream gradient (array for 'none') over the mean's denominator (NaN for an
+    empty input's 'mean', whose value is NaN too, as in PyTorch)."""
     if ctx.reduction == "none":
         return grad.data
-    return grad.data.item() / ctx.count if ctx.reduction == "mean" else grad.data.item()
+    if ctx.reduction == "sum":
+        return grad.data.item()
+    return grad.data.item() / ctx.count if ctx.count else math.nan
 
 
 def _tensor_scale(ctx: Function, grad: Tensor) -> Tensor:
-    return grad * (1.0 / ctx.count) if ctx.reduction == "mean" and ctx.count else grad
+    if ctx.reduction != "mean":
+        return grad
+    return grad * (1.0 / ctx.count if ctx.count else math.nan)
 
 
 # ----------------------------------------------------------------------------- kernels
