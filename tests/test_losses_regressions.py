@@ -228,3 +228,99 @@ def test_batch_norm_on_an_empty_batch_matches_torch(torch):  # noqa: ANN001
         np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(ValueError, match="expected more than 1 value per channel"):
         F.batch_norm(mg.tensor(np.zeros((1, 3))), None, None, training=True)
+
+
+# ------------------------------------------------------------------------ B14: ignored positions, rounding
+def _paths(x: np.ndarray):  # noqa: ANN202
+    """(label, logits, jit) for every cross-entropy path: the Numba kernel (2-D, at most 48
+    classes), and numpy with the JIT off, for a K-dim input, and for more than 48 classes."""
+    wide = np.concatenate([x, np.full((x.shape[0], 50), -5.0)], axis=1)
+    return [("kernel", x, True), ("numpy, JIT off", x, False), ("numpy, K-dim", x[:, :, None], True),
+            ("numpy, C > 48", wide, True)]
+
+
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_ignored_position_with_minus_inf_logit_matches_torch(torch, fn, reduction):  # noqa: ANN001
+    base = np.array([[1.0, 2.0, 0.5], [-np.inf, 0.0, 1.0], [0.3, -0.2, 0.1]])
+    target = np.array([1, 0, 2])
+    target[1] = -100
+    for label, x, jit in _paths(base):
+        t = target.reshape((-1,) + (1,) * (x.ndim - 2))
+        ours = leaf(x)
+        with set_jit_enabled(jit):
+            loss = getattr(F, fn)(ours, mg.tensor(t), reduction=reduction)
+            loss.sum().backward()
+        theirs = torch.tensor(x, requires_grad=True)
+        tloss = getattr(torch.nn.functional, fn)(theirs, torch.tensor(t), reduction=reduction)
+        tloss.sum().backward()
+        np.testing.assert_allclose(loss.data, tloss.detach().numpy(), rtol=1e-12, err_msg=label)
+        np.testing.assert_allclose(ours.grad.data, theirs.grad.numpy(), rtol=1e-12, atol=1e-15, err_msg=label)
+        assert np.all(np.isfinite(loss.data)), label
+        if reduction == "none":
+            assert loss.data.reshape(-1)[1] == 0.0, label
+
+
+def test_ignored_minus_inf_golden_value():
+    """The brief's case: a -inf logit at the ignored position must not turn the mean into NaN."""
+    x = mg.tensor(np.array([[[0.0, -np.inf], [1.0, 2.0]]]))  # (N=1, C=2, d=2): logits (0, 1), (-inf, 2)
+    loss = F.cross_entropy(x, mg.tensor(np.array([[1, -100]])))
+    np.testing.assert_allclose(loss.item(), np.log1p(np.exp(-1.0)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("label", ["kernel", "numpy, JIT off", "numpy, C > 48"])
+def test_per_sample_cross_entropy_is_never_negative(label):  # noqa: ANN001
+    """One logit 30 above the rest but 60 below the batch max: the loss is ~1e-20, and shifting
+    by the batch max rounded it to -3.6e-15 on the numpy path, so sqrt(loss) was NaN."""
+    classes = 40 if label == "kernel" else 60
+    x = np.zeros((2, classes))
+    x[0, 0] = 90.0
+    x[1, 0], x[1, 1:] = 30.02, np.linspace(-26, -13, classes - 1)
+    with set_jit_enabled(label != "numpy, JIT off"):
+        for smoothing in (0.0, 0.1):
+            loss = F.cross_entropy(mg.tensor(x), mg.tensor(np.array([0, 0])), reduction="none",
+                                   label_smoothing=smoothing)
+            assert np.all(loss.data >= 0), (label, smoothing, loss.data)
+            assert np.all(np.isfinite(loss.sqrt().data))
+
+
+# ------------------------------------------------------------------------ B17: second derivatives at edges
+@pytest.mark.parametrize("fn", ["cross_entropy", "nll_loss"])
+def test_every_target_ignored_has_zero_second_derivative(fn):  # noqa: ANN001
+    """'mean' over no target: the value is NaN (0/0), the gradient and its derivative are 0 (torch)."""
+    for label, data, jit in _paths(np.random.default_rng(2).standard_normal((3, 4))):
+        x = leaf(data)
+        t = mg.tensor(np.full((3,) + (1,) * (data.ndim - 2), -100))
+        with set_jit_enabled(jit):
+            loss = getattr(F, fn)(x, t)
+            (g,) = mg.grad(loss, [x], create_graph=True)
+            (g * x * mg.tensor(np.arange(1.0, 1.0 + data.size).reshape(data.shape))).sum().backward()
+        assert np.isnan(loss.item()), label
+        np.testing.assert_array_equal(g.data, np.zeros(data.shape), err_msg=label)
+        np.testing.assert_array_equal(x.grad.data, np.zeros(data.shape), err_msg=label)
+
+
+@pytest.mark.parametrize("fn, param", [("huber_loss", "delta"), ("smooth_l1_loss", "beta")])
+def test_second_derivative_at_the_kink_is_zero(fn, param):  # noqa: ANN001
+    """At |x - y| = delta (beta) the slope is already the constant one: second derivative 0, as
+    torch (its double backward uses |d| < delta); inside it is 1 (1 / beta)."""
+    x, y = leaf([1.5, 0.5, 1.0, 1.25, 0.0]), mg.tensor([1.0] * 5)
+    (g,) = mg.grad(getattr(F, fn)(x, y, reduction="sum", **{param: 0.5}), [x], create_graph=True)
+    (g * mg.tensor([1.0, 2.0, 3.0, 4.0, 5.0])).sum().backward()
+    inside = 1.0 if fn == "huber_loss" else 2.0
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 3.0 * inside, 4.0 * inside, 0.0])
+
+
+@pytest.mark.parametrize("fn, param", [("huber_loss", "delta"), ("smooth_l1_loss", "beta")])
+def test_second_derivative_at_the_kink_matches_torch(torch, fn, param):  # noqa: ANN001
+    xs, ys = np.array([1.5, 0.5, 1.0, 1.25, 0.0, -1.0]), np.array([1.0, 1.0, 1.0, 1.0, 1.0, -0.25])
+    w = np.linspace(1, 2, 6)
+    x = leaf(xs)
+    (g,) = mg.grad(getattr(F, fn)(x, mg.tensor(ys), **{param: 0.5}), [x], create_graph=True)
+    (g * mg.tensor(w)).sum().backward()
+    tx = torch.tensor(xs, requires_grad=True)
+    (tg,) = torch.autograd.grad(getattr(torch.nn.functional, fn)(tx, torch.tensor(ys), **{param: 0.5}), [tx],
+                                create_graph=True)
+    (tg * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)

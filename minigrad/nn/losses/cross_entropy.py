@@ -86,21 +86,25 @@ def ce_forward(x: np.ndarray, t: np.ndarray, wy: np.ndarray | None, valid: np.nd
                weight: np.ndarray | None, smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-position loss (1 - eps) w_y (-lsm_y) + (eps / C) sum_c w_c (-lsm_c), class indices.
 
-    -lsm_y = m + log s - x_y. Returns (loss, e, s), e and s from ``softmax_parts``.
+    -lsm_y = m + log s - x_y, clamped at 0: it is >= 0 exactly, but with a shift m above a
+    row's own max it can round to -1e-17 (and sqrt(loss) would be NaN). Ignored positions
+    are set to 0, not multiplied by 0: a -inf logit there must not give 0 * inf = NaN.
+    Returns (loss, e, s), e and s from ``softmax_parts``.
     """
     m, e, s = softmax_parts(x)
     shift = np.log(s)
     shift += m
-    loss = shift - x[np.arange(x.shape[0]), t]
+    loss = np.maximum(shift - x[np.arange(x.shape[0]), t], 0)
+    if valid is not None:
+        loss[~valid] = 0
     if wy is not None:
         loss *= wy
     if smoothing:
         c = x.shape[1]
-        sw = c if weight is None else weight.sum()
-        wx = x.sum(axis=1) if weight is None else x @ weight
-        smooth = sw * shift - wx
+        nlsm = np.maximum(_col(shift) - x, 0)
         if valid is not None:
-            smooth *= valid
+            nlsm[~valid] = 0
+        smooth = nlsm.sum(axis=1) if weight is None else nlsm @ weight
         loss = (1.0 - smoothing) * loss + (smoothing / c) * smooth
     return loss, e, s
 
@@ -181,7 +185,7 @@ def _zero_mean(ctx: Function) -> bool:
 
 
 def _keep(t: np.ndarray, valid: np.ndarray | None, c: int, rows: bool) -> np.ndarray:
-    """Where a D = 0 'mean' gradient is NaN: kept rows (``rows``, CE) or kept targets (NLL)."""
+    """Where the gradient may be nonzero: kept rows (``rows``, CE) or kept targets (NLL)."""
     n = t.shape[0]
     keep = np.ones(n, bool) if valid is None else valid.astype(bool)
     if rows:
@@ -194,22 +198,27 @@ def _keep(t: np.ndarray, valid: np.ndarray | None, c: int, rows: bool) -> np.nda
 def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.ndarray,
                      keep: np.ndarray) -> Tensor:
     """The same gradient with Tensor ops, differentiable again: g/D * (p * a - b), p = softmax(x)
-    (NLL has no softmax: a is None); for a D = 0 'mean', NaN where ``keep``, else 0."""
+    (NLL has no softmax: a is None).
+
+    Outside ``keep`` (ignored targets) the factor g/D is a constant 0, so the gradient and its
+    own derivative are exactly 0 there; for a D = 0 'mean' it is NaN (0/0) inside ``keep``, as
+    PyTorch (every target ignored: all 0, second derivative included).
+    """
     x = ctx.inputs[0]
     shape = x.shape
     cdim = 0 if x.ndim == 1 else 1
-    if ctx.reduction == "none":
-        g = grad.unsqueeze(cdim) if x.ndim > 1 else grad
-    elif ctx.reduction == "sum":
-        g = grad
-    else:
-        g = grad * (1.0 / ctx.denominator if ctx.denominator else math.nan)
+    g = grad.unsqueeze(cdim) if ctx.reduction == "none" and x.ndim > 1 else grad
+    scale = 1.0
+    if ctx.reduction == "mean":
+        scale = 1.0 / ctx.denominator if ctx.denominator else math.nan
     local = -Tensor._make(class_back(b, shape))
     if a is not None:
         local = x.softmax(cdim) * Tensor._make(class_back(a[:, None], shape)) + local
-    if _zero_mean(ctx):
-        return where(class_back(keep, shape), g * local, 0.0)
-    return g * local
+    if keep.all():
+        return g * scale * local
+    mask = class_back(keep, shape)
+    factor = Tensor._make(np.where(mask, scale, 0.0).astype(x.dtype))
+    return where(mask, g * factor * local, 0.0)
 
 
 # The fused Numba kernel (minigrad.kernels.cross_entropy) wins for few classes; with many,
@@ -255,7 +264,7 @@ class CrossEntropy(Function):
             scale = g.reshape(-1, 1) if ctx.reduction == "none" else g
             return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
         g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
-        if _zero_mean(ctx) and valid is not None:
+        if valid is not None:
             g2[~valid] = 0
         return Tensor._make(class_back(g2.astype(x.dtype, copy=False), x.shape))
 
@@ -347,6 +356,8 @@ class NLL(Function):
             loss, ctx.fused_grad = kernel_ce.nll_loss(x, kernel_target, weight, -1, reduction)
             return loss
         loss = -x2[np.arange(x2.shape[0]), t]
+        if valid is not None:  # set, not multiplied: an ignored -inf must give 0, not NaN
+            loss[~valid] = 0
         if wy is not None:
             loss *= wy
         return _reduce_rows(loss, reduction, ctx.denominator, x)

@@ -104,14 +104,19 @@ KERNELS = {
 
 
 def _tensor_grad(kind: str, d: Tensor, param: float) -> Tensor:
-    """dl/dd written with Tensor ops, so the backward can itself be differentiated."""
+    """dl/dd written with Tensor ops, so the backward can itself be differentiated.
+
+    Huber's and SmoothL1's slope is d (or d / beta) only strictly inside |d| < param and a
+    constant from |d| = param on, so their second derivative is 0 at the kink, as PyTorch's.
+    """
     if kind == "l1":
         return Tensor._make(l1_grad(d.data, param))
     if kind == "mse":
         return d * 2.0
+    inside = np.abs(d.data) < param
     if kind == "huber":
-        return d.clamp(-param, param)
-    return (d * (1.0 / param)).clamp(-1.0, 1.0)
+        return where(inside, d, Tensor._make(huber_grad(d.data, param)))
+    return where(inside, d * (1.0 / param), Tensor._make(smooth_l1_grad(d.data, param)))
 
 
 class PointwiseLoss(Function):
