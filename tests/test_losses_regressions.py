@@ -139,6 +139,8 @@ EMPTY_CASES = {
     "bce_logits": (lambda L, T, a, t, r: L.binary_cross_entropy_with_logits(a, t, reduction=r), _E, _E, True),
     "bce_logits_broadcast_weight": (lambda L, T, a, t, r: L.binary_cross_entropy_with_logits(
         a, t, weight=T(np.ones((1, 3))), pos_weight=T(np.ones(3)), reduction=r), _E, _E, True),
+    "bce_logits_row_weight_no_columns": (lambda L, T, a, t, r: L.binary_cross_entropy_with_logits(
+        a, t, weight=T(np.ones((2, 1))), reduction=r), np.zeros((2, 0)), np.zeros((2, 0)), True),
     "cross_entropy": (lambda L, T, a, t, r: L.cross_entropy(a, t, reduction=r), _E, _EI, False),
     "cross_entropy_weight_smoothing": (lambda L, T, a, t, r: L.cross_entropy(
         a, t, weight=T(np.ones(3)), label_smoothing=0.1, reduction=r), _E, _EI, False),

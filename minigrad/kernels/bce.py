@@ -91,7 +91,7 @@ def bce_with_logits(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None = No
                     pos_weight: np.ndarray | None = None,
                     reduction: str = "mean") -> tuple[np.ndarray, np.ndarray]:
     """(loss, d loss / d x) for upstream gradient 1; the loss is 0-d, or x's shape for 'none'."""
-    if not use_kernel(x.dtype):
+    if not use_kernel(x.dtype) or x.size == 0:  # empty: nothing to run, and no column layout to fit
         return bce_with_logits_reference(x, y, weight, pos_weight, reduction)
     x = contiguous(x)
     last = x.shape[-1] if x.ndim else 1
