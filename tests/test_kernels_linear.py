@@ -1,4 +1,4 @@
-"""Linear + fused activation: kernel path == numpy reference == PyTorch; pooled buffers are safe."""
+"""Linear + fused activation: kernel path == numpy reference == PyTorch; results are fresh arrays."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def test_reference_matches_torch(torch, rng, activation):  # noqa: ANN001
         np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
-def test_buffers_are_reused_only_when_free(rng):  # noqa: ANN001
+def test_results_are_fresh_arrays(rng):  # noqa: ANN001
+    """Each call returns new arrays: a result the caller holds is never written by a later call."""
     x = rng.standard_normal((8, 5)).astype(np.float32)
     w = rng.standard_normal((4, 5)).astype(np.float32)
     b = np.zeros(4, np.float32)
@@ -62,10 +63,5 @@ def test_buffers_are_reused_only_when_free(rng):  # noqa: ANN001
         y1, _ = linear.linear_forward(x, w, b, "relu")
         kept = y1.copy()
         y2, _ = linear.linear_forward(2 * x, w, b, "relu")
-        assert y2 is not y1 and not np.shares_memory(y1, y2)
+        assert not np.shares_memory(y1, y2)
         np.testing.assert_array_equal(y1, kept)
-        address = y1.__array_interface__["data"][0]
-        del y1, y2, _
-        y3, _ = linear.linear_forward(x, w, b, "relu")
-        assert y3.__array_interface__["data"][0] == address
-        np.testing.assert_array_equal(y3, kept)

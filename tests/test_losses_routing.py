@@ -218,9 +218,9 @@ def test_gradgradcheck_nll_and_bce_with_logits(reduction, rng):  # noqa: ANN001
     assert gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, y, w, reduction, q), (x,))
 
 
-# ----------------------------------------------------------------------------- pooled buffers
+# ----------------------------------------------------------------------------- results stay put
 def test_results_held_from_one_call_survive_the_next_call(rng):
-    """The kernels write into pooled buffers: a loss or gradient the caller holds must never change."""
+    """A loss or gradient the caller holds must never change when the kernels run again."""
     x, y = rng.standard_normal((8, 4)), rng.random((8, 4))
     t = Tensor(rng.integers(0, 4, 8))
     calls = {

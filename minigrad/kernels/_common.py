@@ -6,8 +6,6 @@ import math
 
 import numpy as np
 
-from .buffers import POOL
-
 REDUCTIONS = ("none", "mean", "sum")
 _EMPTY: dict[np.dtype, np.ndarray] = {}
 _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
@@ -37,11 +35,6 @@ def contiguous(a: np.ndarray, dtype: np.dtype | None = None) -> np.ndarray:
     """
     out = np.asarray(a, dtype=dtype, order="C")  # unlike ascontiguousarray, keeps 0-d arrays 0-d
     return out if out.flags.writeable else out.copy()
-
-
-def grad_buffer(name: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-    """A pooled output array for a kernel's gradient (reused once nobody holds it)."""
-    return POOL.get(name, shape, dtype)
 
 
 def finish(total: float, denominator: float, reduction: str, rows: np.ndarray, dtype: np.dtype) -> np.ndarray:

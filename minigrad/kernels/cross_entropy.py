@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._common import contiguous, empty_like_dtype, finish, grad_buffer, mean_scale, ones
+from ._common import contiguous, empty_like_dtype, finish, mean_scale, ones
 from ._jit import lazy_njit
 from .config import use_kernel
 
@@ -40,9 +40,10 @@ def cross_entropy_reference(x: np.ndarray, target: np.ndarray, weight: np.ndarra
     probs = np.exp(log_probs)
     w_y = w[y] * keep
     e = label_smoothing
-    rows = -w_y * log_probs[np.arange(n), y]
+    rows = -w_y * np.where(keep, log_probs[np.arange(n), y], 0)
     if e:  # only then: -inf log-probabilities of other classes must not turn 0 * inf into NaN
-        rows = (1 - e) * rows - (e / c) * (log_probs * w).sum(axis=1) * keep
+        rows = (1 - e) * rows - (e / c) * (log_probs * w).sum(axis=1)
+    rows = np.where(keep, rows, 0)  # set, not multiplied by 0: an ignored row may hold a -inf logit
     one_hot = np.zeros_like(x)
     one_hot[np.arange(n), y] = 1
     grad = (1 - e) * w_y[:, None] * (probs - one_hot) + (e / c) * keep[:, None] * (w.sum() * probs - w)
@@ -59,7 +60,7 @@ def nll_loss_reference(logp: np.ndarray, target: np.ndarray, weight: np.ndarray 
     keep = target != ignore_index
     y = np.where(keep, target, 0)
     w_y = w[y] * keep
-    rows = -w_y * logp[np.arange(n), y]
+    rows = np.where(keep, -w_y * logp[np.arange(n), y], 0)
     denominator = float(w_y.sum(dtype=np.float64))
     grad = np.zeros_like(logp)
     grad[np.arange(n), y] = np.where(keep, -w_y * mean_scale(denominator, reduction), 0)
@@ -167,7 +168,7 @@ def cross_entropy(x: np.ndarray, target: np.ndarray, weight: np.ndarray | None =
     if not use_kernel(x.dtype):
         return cross_entropy_reference(x, target, weight, ignore_index, label_smoothing, reduction)
     x, target, weight, rows = _prepare(x, target, weight, reduction)
-    grad = grad_buffer("cross_entropy", x.shape, x.dtype)
+    grad = np.empty(x.shape, x.dtype)
     total, denominator = _cross_entropy_kernel(x, target, weight, int(ignore_index), float(label_smoothing),
                                                reduction == "mean", rows, grad)
     return finish(total, denominator, reduction, rows, x.dtype), grad
@@ -179,6 +180,6 @@ def nll_loss(logp: np.ndarray, target: np.ndarray, weight: np.ndarray | None = N
     if not use_kernel(logp.dtype):
         return nll_loss_reference(logp, target, weight, ignore_index, reduction)
     logp, target, weight, rows = _prepare(logp, target, weight, reduction)
-    grad = grad_buffer("nll_loss", logp.shape, logp.dtype)
+    grad = np.empty(logp.shape, logp.dtype)
     total, denominator = _nll_kernel(logp, target, weight, int(ignore_index), reduction == "mean", rows, grad)
     return finish(total, denominator, reduction, rows, logp.dtype), grad

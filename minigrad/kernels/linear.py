@@ -9,10 +9,9 @@ Forward and backward, for z = x W^T + b and y = act(z)::
 The products stay on BLAS (numpy's OpenBLAS is 3.5-10x faster than any loop we could write
 in Numba). What the kernel fuses is everything around them: the bias add and the
 activation happen in place on the product's output, and the backward kernel applies the
-activation derivative and sums ``db`` in the same pass. Every array the fast path produces
-comes from a ``BufferPool``, so a training step with the same shapes reuses the arrays of
-the previous step instead of page-faulting fresh ones; an array still held by anyone (a
-graph node, a user's variable, a view) is never reused. The kernels are serial: they run
+activation derivative and sums ``db`` in the same pass. Every array it returns is fresh
+(a pool of reused arrays measured no faster on the MNIST benchmark, and had to guess when
+an array was free; docs/kernels.md). The kernels are serial: they run
 right after a BLAS call, whose threads still spin for a while, and a second thread pool
 would fight them (docs/kernels.md).
 """
@@ -23,7 +22,7 @@ import math
 
 import numpy as np
 
-from ._common import contiguous, empty_like_dtype, grad_buffer
+from ._common import contiguous, empty_like_dtype
 from ._jit import lazy_njit
 from .config import use_kernel
 
@@ -142,17 +141,15 @@ def _act_grad_kernel(grad, saved, act, dz, db):  # noqa: ANN001
 
 def linear_forward(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
                    activation: str = "none") -> tuple[np.ndarray, np.ndarray]:
-    """(y, saved) for 2-D x; on the fast path both come from the buffer pool (see module doc)."""
+    """(y, saved) for 2-D x: the product on BLAS, then bias + activation in place on it."""
     if not use_kernel(x.dtype):
         return linear_forward_reference(x, weight, bias, activation)
     x = contiguous(x)
     weight = contiguous(weight, x.dtype)
-    shape = (x.shape[0], weight.shape[0])
-    z = grad_buffer("linear.z", shape, x.dtype)
-    np.matmul(x, weight.T, out=z)
+    z = np.matmul(x, weight.T)
     if bias is None and activation == "none":
         return z, z
-    y = grad_buffer("linear.y", shape, x.dtype) if activation == "gelu" else z
+    y = np.empty_like(z) if activation == "gelu" else z
     b = contiguous(bias, x.dtype) if bias is not None else empty_like_dtype(x.dtype)
     _bias_act_kernel(z, b, _CODES[activation], y)
     return y, (z if activation == "gelu" else y)
@@ -168,15 +165,15 @@ def linear_backward(grad: np.ndarray, x: np.ndarray, weight: np.ndarray, saved: 
     x = contiguous(x)
     weight = contiguous(weight, x.dtype)
     grad = contiguous(grad, x.dtype)
-    db = grad_buffer("linear.db", (weight.shape[0],), x.dtype) if has_bias else None
+    db = np.empty(weight.shape[0], x.dtype) if has_bias else None
     if activation == "none":
         dz = grad
         if db is not None:
             np.sum(grad, axis=0, out=db)
     else:
-        dz = grad_buffer("linear.dz", grad.shape, x.dtype)
+        dz = np.empty(grad.shape, x.dtype)
         _act_grad_kernel(grad, contiguous(saved, x.dtype), _CODES[activation], dz,
                          db if db is not None else empty_like_dtype(x.dtype))
-    dx = np.matmul(dz, weight, out=grad_buffer("linear.dx", x.shape, x.dtype)) if needs[0] else None
-    dw = np.matmul(dz.T, x, out=grad_buffer("linear.dw", weight.shape, x.dtype)) if needs[1] else None
+    dx = dz @ weight if needs[0] else None
+    dw = dz.T @ x if needs[1] else None
     return dx, dw, db

@@ -10,17 +10,22 @@ With d = x - y::
 
 ``'mean'`` divides by the number of elements; the gradient w.r.t. the target is minus the
 gradient w.r.t. the input. numpy needs a subtraction, an abs, a where and two products, each
-a fresh array; the kernel makes one pass and writes only the gradient. Serial (see
+a fresh array; the kernel reads x and y (in cache) and writes only the gradient. Serial (see
 docs/kernels.md). One kernel per loss keeps each loop branch-free where it can be, and
 ``fastmath={"reassoc"}`` lets LLVM vectorise the running sum (it may add in another order, as
 numpy's pairwise sum does; no other fast-math liberty is taken).
+
+The sum has a loop of its own, which stores nothing. A loop that both sums and stores is
+vectorised behind a run-time check that the stores cannot overlap the loads; LLVM's check is
+conservative (output within a few hundred bytes after an input fails it) and falls back to a
+sequential sum, so the loss changed in its last bit with where malloc put the arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._common import contiguous, empty_like_dtype, finish, grad_buffer, mean_scale
+from ._common import contiguous, empty_like_dtype, finish, mean_scale
 from ._jit import lazy_njit
 from .config import use_kernel
 
@@ -49,56 +54,63 @@ def regression_reference(kind: str, x: np.ndarray, y: np.ndarray, reduction: str
 @lazy_njit(fastmath={"reassoc"})
 def _mse_kernel(x, y, param, scale, elements, grad):  # noqa: ANN001
     total = 0.0
-    keep = elements.size > 0
     for i in range(x.size):
         d = x[i] - y[i]
-        grad[i] = 2.0 * scale * d
-        if keep:
-            elements[i] = d * d
         total += d * d
+    for i in range(x.size):
+        grad[i] = 2.0 * scale * (x[i] - y[i])
+    if elements.size > 0:
+        for i in range(x.size):
+            d = x[i] - y[i]
+            elements[i] = d * d
     return total
 
 
 @lazy_njit(fastmath={"reassoc"})
 def _l1_kernel(x, y, param, scale, elements, grad):  # noqa: ANN001
     total = 0.0
-    keep = elements.size > 0
+    for i in range(x.size):
+        total += abs(x[i] - y[i])
     for i in range(x.size):
         d = x[i] - y[i]
         grad[i] = scale * (1.0 if d > 0 else (-1.0 if d < 0 else 0.0))
-        if keep:
-            elements[i] = abs(d)
-        total += abs(d)
+    if elements.size > 0:
+        for i in range(x.size):
+            elements[i] = abs(x[i] - y[i])
     return total
 
 
 @lazy_njit(fastmath={"reassoc"})
 def _huber_kernel(x, y, delta, scale, elements, grad):  # noqa: ANN001
     total = 0.0
-    keep = elements.size > 0
     for i in range(x.size):
         d = x[i] - y[i]
         a = abs(d)
-        loss = 0.5 * d * d if a < delta else delta * (a - 0.5 * delta)
-        grad[i] = scale * min(max(d, -delta), delta)
-        if keep:
-            elements[i] = loss
-        total += loss
+        total += 0.5 * d * d if a < delta else delta * (a - 0.5 * delta)
+    for i in range(x.size):
+        grad[i] = scale * min(max(x[i] - y[i], -delta), delta)
+    if elements.size > 0:
+        for i in range(x.size):
+            d = x[i] - y[i]
+            a = abs(d)
+            elements[i] = 0.5 * d * d if a < delta else delta * (a - 0.5 * delta)
     return total
 
 
 @lazy_njit(fastmath={"reassoc"})
 def _smooth_l1_kernel(x, y, beta, scale, elements, grad):  # noqa: ANN001
     total = 0.0
-    keep = elements.size > 0
     for i in range(x.size):
         d = x[i] - y[i]
         a = abs(d)
-        loss = 0.5 * d * d / beta if a < beta else a - 0.5 * beta
-        grad[i] = scale * min(max(d / beta, -1.0), 1.0)
-        if keep:
-            elements[i] = loss
-        total += loss
+        total += 0.5 * d * d / beta if a < beta else a - 0.5 * beta
+    for i in range(x.size):
+        grad[i] = scale * min(max((x[i] - y[i]) / beta, -1.0), 1.0)
+    if elements.size > 0:
+        for i in range(x.size):
+            d = x[i] - y[i]
+            a = abs(d)
+            elements[i] = 0.5 * d * d / beta if a < beta else a - 0.5 * beta
     return total
 
 
@@ -118,7 +130,7 @@ def regression(kind: str, x: np.ndarray, y: np.ndarray, reduction: str = "mean",
     x = contiguous(x)
     y = contiguous(y, x.dtype)
     elements = np.empty(x.shape) if reduction == "none" else empty_like_dtype(np.float64)
-    grad = grad_buffer(kind, x.shape, x.dtype)
+    grad = np.empty(x.shape, x.dtype)
     total = _KERNELS[kind](x.reshape(-1), y.reshape(-1), float(param), mean_scale(x.size, reduction),
                            elements.reshape(-1), grad.reshape(-1))
     return finish(total, x.size, reduction, elements, x.dtype), grad

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autograd.function import Function
@@ -122,10 +124,12 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError(f"batch_norm: {name} has shape {t.shape}, expected ({channels},) "
                              f"for an input with {channels} channels {input.shape}")
     if training:
-        n = input.data.size // channels
-        if n <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
-                             f"got input size {input.shape}")
+        n = input.shape[0] * math.prod(input.shape[2:])
+        if n == 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got "
+                             f"input size {input.shape}")
+        if n == 0:  # as PyTorch: an empty batch only gets weight and bias; the running stats stay
+            return _affine(input, weight, bias, shape)
         mean = input.mean(axes, keepdim=True)
         var = input.var(axes, keepdim=True, correction=0)
         if running_mean is not None:
@@ -140,7 +144,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                              "training=False")
         mean = Tensor._make(running_mean.data.reshape(shape))
         var = Tensor._make(running_var.data.reshape(shape))
-    out = _normalize(input, mean, var, eps)
+    return _affine(_normalize(input, mean, var, eps), weight, bias, shape)
+
+
+def _affine(out: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple[int, ...]) -> Tensor:
+    """out * weight + bias, each per channel (dimension 1) and optional."""
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:

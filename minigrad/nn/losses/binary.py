@@ -21,6 +21,7 @@ from ...kernels import bce as kernel_bce
 from ...ops.activation import Softplus
 from ...tensor import Tensor
 from ..module import Module
+from ._common import as_tensor
 from ._reduction import check_reduction, reduce_accurate, reduce_array
 
 
@@ -38,14 +39,19 @@ def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
 
 
 def _scale(ctx: Function, grad: Tensor) -> Any:
-    """g / D: the upstream gradient (array for 'none') over the mean's denominator."""
+    """g / D: the upstream gradient (array for 'none') over the mean's denominator (NaN for an
+    empty input's 'mean', whose value is NaN too, as in PyTorch)."""
     if ctx.reduction == "none":
         return grad.data
-    return grad.data.item() / ctx.count if ctx.reduction == "mean" else grad.data.item()
+    if ctx.reduction == "sum":
+        return grad.data.item()
+    return grad.data.item() / ctx.count if ctx.count else math.nan
 
 
 def _tensor_scale(ctx: Function, grad: Tensor) -> Tensor:
-    return grad * (1.0 / ctx.count) if ctx.reduction == "mean" and ctx.count else grad
+    if ctx.reduction != "mean":
+        return grad
+    return grad * (1.0 / ctx.count if ctx.count else math.nan)
 
 
 # ----------------------------------------------------------------------------- kernels
@@ -64,53 +70,109 @@ def bce_backward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, scale: Any)
     return grad if w is None else grad * w
 
 
+def bce_target_backward(x: np.ndarray, w: np.ndarray | None, scale: Any) -> np.ndarray:
+    """d/dy = scale * w (log(1 - x) - log x), unclamped as in PyTorch (+-inf at x = 0 or 1)."""
+    with np.errstate(divide="ignore"):
+        grad = (np.log1p(-x) - np.log(x)) * scale
+    return grad if w is None else grad * w
+
+
+def bce_with_logits_target_backward(x: np.ndarray, w: np.ndarray | None, q: np.ndarray | None,
+                                    scale: Any) -> np.ndarray:
+    """d/dy = -scale * w (x + (q - 1) logsigmoid(x))  (q = pos_weight, 1 without it)."""
+    grad = x if q is None else x + (q - 1) * (np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x))))
+    grad = -grad * scale
+    return grad if w is None else grad * w
+
+
+def _like(g: np.ndarray, t: Tensor) -> Tensor:
+    """A gradient array as a Tensor of ``t``'s dtype (the target may be stored in another one)."""
+    return Tensor._make(np.asarray(g).astype(t.dtype, copy=False))
+
+
 # ----------------------------------------------------------------------------- Functions
 class BinaryCrossEntropy(Function):
-    """BCE on probabilities: d/dx = g/D w (x - y) / max(x (1 - x), 1e-12)."""
+    """BCE on probabilities: d/dx = g/D w (x - y) / max(x (1 - x), 1e-12),
+    d/dy = g/D w (log(1 - x) - log x)."""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 reduction: str) -> np.ndarray:
+        target = target.astype(x.dtype, copy=False)
         ctx.target, ctx.weight, ctx.reduction, ctx.count = target, weight, reduction, x.size
         return reduce_array(bce_forward(x, target, weight), reduction, x.size, x.dtype)
 
     @staticmethod
-    def backward(ctx: Function, grad: Tensor) -> Tensor:
-        x = ctx.inputs[0]
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.inputs
+        need_x, need_y = ctx.needs_input_grad
         if STATE.grad_enabled:
-            local = (x - Tensor._make(ctx.target)) / (x * (1.0 - x)).clamp_min(1e-12)
-            if ctx.weight is not None:
-                local = local * Tensor._make(ctx.weight)
-            return _tensor_scale(ctx, grad) * local
-        g = bce_backward(x.data, ctx.target, ctx.weight, _scale(ctx, grad))
-        return Tensor._make(g.astype(x.dtype, copy=False))
+            g = _tensor_scale(ctx, grad)
+            w = None if ctx.weight is None else Tensor._make(ctx.weight)
+            gx = gy = None
+            if need_x:
+                gx = g * (x - y.to(x.dtype)) / (x * (1.0 - x)).clamp_min(1e-12)
+                gx = gx if w is None else gx * w
+            if need_y:
+                gy = g * ((-x).log1p() - x.log())
+                gy = (gy if w is None else gy * w).to(y.dtype)
+            return gx, gy
+        scale = _scale(ctx, grad)
+        gx = _like(bce_backward(x.data, ctx.target, ctx.weight, scale), x) if need_x else None
+        gy = _like(bce_target_backward(x.data, ctx.weight, scale), y) if need_y else None
+        return gx, gy
 
 
 class BinaryCrossEntropyWithLogits(Function):
-    """BCE on logits: d/dx = g/D w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y]."""
+    """BCE on logits: d/dx = g/D w [(pos_weight y + 1 - y) sigmoid(x) - pos_weight y],
+    d/dy = -g/D w [x + (pos_weight - 1) logsigmoid(x)]."""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                 pos_weight: np.ndarray | None, reduction: str) -> np.ndarray:
+        target = target.astype(x.dtype, copy=False)
         ctx.target, ctx.weight, ctx.pos_weight = target, weight, pos_weight
         ctx.reduction, ctx.count = reduction, x.size
         loss, ctx.fused_grad = kernel_bce.bce_with_logits(x, target, weight, pos_weight, reduction)
         return loss
 
     @staticmethod
-    def backward(ctx: Function, grad: Tensor) -> Tensor:
-        x = ctx.inputs[0]
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, y = ctx.inputs
+        need_x, need_y = ctx.needs_input_grad
         if STATE.grad_enabled:
-            y = Tensor._make(ctx.target)
-            if ctx.pos_weight is None:
-                local = x.sigmoid() - y
-            else:
-                py = Tensor._make(ctx.pos_weight * ctx.target)
-                local = (py + 1.0 - y) * x.sigmoid() - py
-            if ctx.weight is not None:
-                local = local * Tensor._make(ctx.weight)
-            return _tensor_scale(ctx, grad) * local
-        return Tensor._make((ctx.fused_grad * grad.data).astype(x.dtype, copy=False))
+            g = _tensor_scale(ctx, grad)
+            w = None if ctx.weight is None else Tensor._make(ctx.weight)
+            yx = y.to(x.dtype)
+            gx = gy = None
+            if need_x:
+                if ctx.pos_weight is None:
+                    gx = g * (x.sigmoid() - yx)
+                else:
+                    py = Tensor._make(ctx.pos_weight) * yx
+                    gx = g * ((py + 1.0 - yx) * x.sigmoid() - py)
+                gx = gx if w is None else gx * w
+            if need_y:
+                inner = x
+                if ctx.pos_weight is not None:
+                    inner = x + Tensor._make(ctx.pos_weight - 1) * _log_sigmoid(x)
+                gy = -(g * inner)
+                gy = (gy if w is None else gy * w).to(y.dtype)
+            return gx, gy
+        gx = _like(ctx.fused_grad * grad.data, x) if need_x else None
+        gy = None
+        if need_y:
+            g = bce_with_logits_target_backward(x.data, ctx.weight, ctx.pos_weight, _scale(ctx, grad))
+            gy = _like(g, y)
+        return gx, gy
+
+
+def _no_grad_argument(name: str, argument: str, value: Any) -> None:
+    """PyTorch's error for a weight that requires grad where the loss has no derivative for it."""
+    if STATE.grad_enabled and isinstance(value, Tensor) and value.requires_grad:
+        raise RuntimeError(f"{name}: the function is not differentiable with respect to argument "
+                           f"'{argument}'; this input cannot have requires_grad=True (as in PyTorch). "
+                           f"Pass {argument}.detach() if it should stay fixed")
 
 
 # ----------------------------------------------------------------------------- functions
@@ -124,15 +186,17 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """
     check_reduction("binary_cross_entropy", reduction)
     _same_shape("binary_cross_entropy", input, target)
-    x, y = input.data, _array(target, input.dtype)
+    target = as_tensor(target, input)
+    x, y = input.data, target.data
     if np.any((x < 0) | (x > 1)) or np.isnan(x).any():
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
                            f"(got min {np.nanmin(x) if x.size else 0}, max {np.nanmax(x) if x.size else 0}); "
                            f"apply sigmoid first or use binary_cross_entropy_with_logits")
     if np.any((y < 0) | (y > 1)):
         raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
+    _no_grad_argument("binary_cross_entropy", "weight", weight)
     w = _broadcast_weight("binary_cross_entropy", weight, input)
-    return BinaryCrossEntropy.apply(input, target=y, weight=w, reduction=reduction)
+    return BinaryCrossEntropy.apply(input, target, weight=w, reduction=reduction)
 
 
 def _broadcast_weight(name: str, weight: Tensor | None, input: Tensor,
@@ -161,8 +225,10 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     check_reduction("binary_cross_entropy_with_logits", reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     name = "binary_cross_entropy_with_logits"
+    _no_grad_argument(name, "weight", weight)
+    _no_grad_argument(name, "pos_weight", pos_weight)
     return BinaryCrossEntropyWithLogits.apply(
-        input, target=_array(target, input.dtype), weight=_broadcast_weight(name, weight, input),
+        input, as_tensor(target, input), weight=_broadcast_weight(name, weight, input),
         pos_weight=_broadcast_weight(name, pos_weight, input, "pos_weight"), reduction=reduction)
 
 
@@ -177,6 +243,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> 
     log1p(exp(.)) overflows beyond about 710). Same as BCEWithLogits with y in {0, 1}.
     """
     check_reduction("soft_margin_loss", reduction)
+    _no_grad_argument("soft_margin_loss", "target", target)
     y = Tensor._make(_array(target, input.dtype))
     return reduce_accurate(Softplus.apply(-(y * input), beta=1.0, threshold=math.inf), reduction)
 
@@ -190,7 +257,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     """
     check_reduction("multilabel_soft_margin_loss", reduction)
     _same_shape("multilabel_soft_margin_loss", input, target)
-    y = Tensor._make(_array(target, input.dtype))
+    y = as_tensor(target, input).to(input.dtype)
     loss = -(y * _log_sigmoid(input) + (1.0 - y) * _log_sigmoid(-input))
     if weight is not None:
         loss = loss * Tensor._make(_broadcast_weight("multilabel_soft_margin_loss", weight, input))

@@ -86,21 +86,25 @@ def ce_forward(x: np.ndarray, t: np.ndarray, wy: np.ndarray | None, valid: np.nd
                weight: np.ndarray | None, smoothing: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-position loss (1 - eps) w_y (-lsm_y) + (eps / C) sum_c w_c (-lsm_c), class indices.
 
-    -lsm_y = m + log s - x_y. Returns (loss, e, s), e and s from ``softmax_parts``.
+    -lsm_y = m + log s - x_y, clamped at 0: it is >= 0 exactly, but with a shift m above a
+    row's own max it can round to -1e-17 (and sqrt(loss) would be NaN). Ignored positions
+    are set to 0, not multiplied by 0: a -inf logit there must not give 0 * inf = NaN.
+    Returns (loss, e, s), e and s from ``softmax_parts``.
     """
     m, e, s = softmax_parts(x)
     shift = np.log(s)
     shift += m
-    loss = shift - x[np.arange(x.shape[0]), t]
+    loss = np.maximum(shift - x[np.arange(x.shape[0]), t], 0)
+    if valid is not None:
+        loss[~valid] = 0
     if wy is not None:
         loss *= wy
     if smoothing:
         c = x.shape[1]
-        sw = c if weight is None else weight.sum()
-        wx = x.sum(axis=1) if weight is None else x @ weight
-        smooth = sw * shift - wx
+        nlsm = np.maximum(_col(shift) - x, 0)
         if valid is not None:
-            smooth *= valid
+            nlsm[~valid] = 0
+        smooth = nlsm.sum(axis=1) if weight is None else nlsm @ weight
         loss = (1.0 - smoothing) * loss + (smoothing / c) * smooth
     return loss, e, s
 
@@ -143,13 +147,6 @@ def ce_backward(e: np.ndarray, s: np.ndarray, t: np.ndarray, wy: np.ndarray | No
     return grad
 
 
-def ce_prob_forward(x: np.ndarray, wt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-position loss -sum_c w_c t'_c lsm_c for class probabilities (wt = w * t')."""
-    m, e, s = softmax_parts(x)
-    loss = wt.sum(axis=1) * (m + np.log(s)) - np.einsum("ij,ij->i", wt, x)
-    return loss, e, s
-
-
 def ce_prob_backward(e: np.ndarray, s: np.ndarray, wt: np.ndarray, scale: Any) -> np.ndarray:
     """Gradient for class probabilities: scale * (p sum_c w_c t'_c - w t')."""
     grad = e * _col(scale * wt.sum(axis=1) / s)
@@ -188,7 +185,7 @@ def _zero_mean(ctx: Function) -> bool:
 
 
 def _keep(t: np.ndarray, valid: np.ndarray | None, c: int, rows: bool) -> np.ndarray:
-    """Where a D = 0 'mean' gradient is NaN: kept rows (``rows``, CE) or kept targets (NLL)."""
+    """Where the gradient may be nonzero: kept rows (``rows``, CE) or kept targets (NLL)."""
     n = t.shape[0]
     keep = np.ones(n, bool) if valid is None else valid.astype(bool)
     if rows:
@@ -201,22 +198,27 @@ def _keep(t: np.ndarray, valid: np.ndarray | None, c: int, rows: bool) -> np.nda
 def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.ndarray,
                      keep: np.ndarray) -> Tensor:
     """The same gradient with Tensor ops, differentiable again: g/D * (p * a - b), p = softmax(x)
-    (NLL has no softmax: a is None); for a D = 0 'mean', NaN where ``keep``, else 0."""
+    (NLL has no softmax: a is None).
+
+    Outside ``keep`` (ignored targets) the factor g/D is a constant 0, so the gradient and its
+    own derivative are exactly 0 there; for a D = 0 'mean' it is NaN (0/0) inside ``keep``, as
+    PyTorch (every target ignored: all 0, second derivative included).
+    """
     x = ctx.inputs[0]
     shape = x.shape
     cdim = 0 if x.ndim == 1 else 1
-    if ctx.reduction == "none":
-        g = grad.unsqueeze(cdim) if x.ndim > 1 else grad
-    elif ctx.reduction == "sum":
-        g = grad
-    else:
-        g = grad * (1.0 / ctx.denominator if ctx.denominator else math.nan)
+    g = grad.unsqueeze(cdim) if ctx.reduction == "none" and x.ndim > 1 else grad
+    scale = 1.0
+    if ctx.reduction == "mean":
+        scale = 1.0 / ctx.denominator if ctx.denominator else math.nan
     local = -Tensor._make(class_back(b, shape))
     if a is not None:
         local = x.softmax(cdim) * Tensor._make(class_back(a[:, None], shape)) + local
-    if _zero_mean(ctx):
-        return where(class_back(keep, shape), g * local, 0.0)
-    return g * local
+    if keep.all():
+        return g * scale * local
+    mask = class_back(keep, shape)
+    factor = Tensor._make(np.where(mask, scale, 0.0).astype(x.dtype))
+    return where(mask, g * factor * local, 0.0)
 
 
 # The fused Numba kernel (minigrad.kernels.cross_entropy) wins for few classes; with many,
@@ -227,26 +229,17 @@ KERNEL_MAX_CLASSES = 48
 
 
 class CrossEntropy(Function):
-    """Fused log-softmax + negative log-likelihood (class indices or probabilities).
+    """Fused log-softmax + negative log-likelihood for class-index targets.
 
-    d/dx = g/D * (p * a - b) with p = softmax(x); see ``ce_backward``/``ce_prob_backward``.
+    d/dx = g/D * (p * a - b) with p = softmax(x); see ``ce_backward``.
     """
 
     @staticmethod
-    def forward(ctx: Function, x: np.ndarray, target: Any, weight: np.ndarray | None, reduction: str,
-                smoothing: float, probs: bool) -> np.ndarray:
-        """``target``: probabilities (an array) or the (t, wy, valid) triple of ``_index_target``."""
+    def forward(ctx: Function, x: np.ndarray, target: tuple[np.ndarray, ...], weight: np.ndarray | None,
+                reduction: str, smoothing: float) -> np.ndarray:
+        """``target``: the (t, wy, valid) triple of ``_index_target``."""
         x2 = class_last(x)
-        ctx.reduction, ctx.smoothing, ctx.probs, ctx.weight = reduction, smoothing, probs, weight
-        if probs:
-            t = class_last(target)
-            if smoothing:
-                t = (1.0 - smoothing) * t + smoothing / x2.shape[1]
-            wt = t if weight is None else t * weight
-            loss, e, s = ce_prob_forward(x2, wt)
-            ctx.denominator = x2.shape[0]
-            ctx.save_for_backward(e, s, wt)
-            return _reduce_rows(loss, reduction, ctx.denominator, x)
+        ctx.reduction, ctx.smoothing, ctx.weight = reduction, smoothing, weight
         t, wy, valid = target
         ctx.denominator = _weight_sum(wy, t.shape[0])
         if x.ndim == 2 and x.shape[1] <= KERNEL_MAX_CLASSES:
@@ -261,25 +254,90 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         x = ctx.inputs[0]
-        if ctx.probs:
-            e, s, wt = ctx.saved_tensors
-            if STATE.grad_enabled:
-                return _tensor_backward(ctx, grad, wt.sum(axis=1), wt, np.ones((wt.shape[0], 1), bool))
-            g2 = ce_prob_backward(e, s, wt, _scale(ctx, grad.data))
-        else:
-            e, s, t, wy, valid = ctx.saved_tensors
-            if STATE.grad_enabled:
-                classes = x.shape[0] if x.ndim == 1 else x.shape[1]
-                a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
-                return _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
-            if e is None:
-                g = grad.data
-                scale = g.reshape(-1, 1) if ctx.reduction == "none" else g
-                return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
-            g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
-            if _zero_mean(ctx) and valid is not None:
-                g2[~valid] = 0
+        e, s, t, wy, valid = ctx.saved_tensors
+        if STATE.grad_enabled:
+            classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+            a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
+            return _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
+        if e is None:
+            g = grad.data
+            scale = g.reshape(-1, 1) if ctx.reduction == "none" else g
+            return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
+        g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
+        if valid is not None:
+            g2[~valid] = 0
         return Tensor._make(class_back(g2.astype(x.dtype, copy=False), x.shape))
+
+
+class SoftTargetCrossEntropy(Function):
+    """Cross-entropy against class probabilities t, with t' = (1 - eps) t + eps / C:
+
+        l = -sum_c w_c t'_c lsm_c,   d/dx = g/D (p sum_c w_c t'_c - w t'),
+        d/dt_c = -g/D (1 - eps) w_c lsm_c        (lsm = log_softmax(x), p = softmax(x))
+    """
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                reduction: str, smoothing: float) -> np.ndarray:
+        x2 = class_last(x)
+        t = class_last(target.astype(x.dtype, copy=False))
+        if smoothing:
+            t = (1.0 - smoothing) * t + smoothing / x2.shape[1]
+        wt = t if weight is None else t * weight
+        m, e, s = softmax_parts(x2)
+        lse = np.log(s) + m
+        loss = wt.sum(axis=1) * lse - np.einsum("ij,ij->i", wt, x2)
+        ctx.reduction, ctx.smoothing, ctx.weight, ctx.denominator = reduction, smoothing, weight, x2.shape[0]
+        ctx.save_for_backward(e, s, wt, lse)
+        return _reduce_rows(loss, reduction, ctx.denominator, x)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, target = ctx.inputs
+        need_x, need_t = ctx.needs_input_grad
+        if STATE.grad_enabled:
+            return _soft_target_tensor_backward(ctx, grad)
+        e, s, wt, lse = ctx.saved_tensors
+        scale = _scale(ctx, grad.data)
+        gx = gt = None
+        if need_x:
+            g2 = ce_prob_backward(e, s, wt, scale).astype(x.dtype, copy=False)
+            gx = Tensor._make(class_back(g2, x.shape))
+        if need_t:
+            lsm = class_last(x.data) - _col(lse)
+            g2 = -(1.0 - ctx.smoothing) * _col(scale) * lsm
+            if ctx.weight is not None:
+                g2 = g2 * ctx.weight
+            gt = Tensor._make(class_back(g2, x.shape).astype(target.dtype, copy=False))
+        return gx, gt
+
+
+def _soft_target_tensor_backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+    """SoftTargetCrossEntropy's gradients with Tensor ops (create_graph=True), so both can be
+    differentiated again, also across x and t."""
+    x, target = ctx.inputs
+    cdim = 0 if x.ndim == 1 else 1
+    classes = x.shape[cdim]
+    if ctx.reduction == "none":
+        g = grad.unsqueeze(cdim) if x.ndim > 1 else grad
+    elif ctx.reduction == "sum":
+        g = grad
+    else:
+        g = grad * (1.0 / ctx.denominator if ctx.denominator else math.nan)
+    w = None
+    if ctx.weight is not None:
+        w = Tensor._make(ctx.weight.reshape((classes,) + (1,) * (x.ndim - cdim - 1)))
+    t = target.to(x.dtype)
+    if ctx.smoothing:
+        t = t * (1.0 - ctx.smoothing) + ctx.smoothing / classes
+    wt = t if w is None else t * w
+    lsm = x.log_softmax(cdim)
+    gx = g * (lsm.exp() * wt.sum(cdim, keepdim=True) - wt) if ctx.needs_input_grad[0] else None
+    gt = None
+    if ctx.needs_input_grad[1]:
+        gt = g * lsm * -(1.0 - ctx.smoothing)
+        gt = (gt if w is None else gt * w).to(target.dtype)
+    return gx, gt
 
 
 class NLL(Function):
@@ -298,6 +356,8 @@ class NLL(Function):
             loss, ctx.fused_grad = kernel_ce.nll_loss(x, kernel_target, weight, -1, reduction)
             return loss
         loss = -x2[np.arange(x2.shape[0]), t]
+        if valid is not None:  # set, not multiplied: an ignored -inf must give 0, not NaN
+            loss[~valid] = 0
         if wy is not None:
             loss *= wy
         return _reduce_rows(loss, reduction, ctx.denominator, x)
@@ -392,12 +452,10 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
         if ignore_index >= 0:
             raise RuntimeError(f"cross_entropy: ignore_index is not supported for floating point target "
                                f"(got ignore_index={ignore_index}); leave it at -100")
-        t = target.data.astype(input.dtype, copy=False)
-        return CrossEntropy.apply(input, target=t, weight=w, reduction=reduction,
-                                  smoothing=label_smoothing, probs=True)
+        return SoftTargetCrossEntropy.apply(input, target, weight=w, reduction=reduction,
+                                            smoothing=label_smoothing)
     idx = _index_target("cross_entropy", input, target, w, ignore_index)
-    return CrossEntropy.apply(input, target=idx, weight=w, reduction=reduction,
-                              smoothing=label_smoothing, probs=False)
+    return CrossEntropy.apply(input, target=idx, weight=w, reduction=reduction, smoothing=label_smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,

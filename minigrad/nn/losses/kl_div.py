@@ -1,6 +1,6 @@
 """Kullback-Leibler divergence: how far a predicted distribution q is from a target p.
 
-A composition of differentiable primitives (the target is a constant).
+A composition of differentiable primitives; a target that requires grad gets one, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ import warnings
 
 import numpy as np
 
+from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
+from ._common import as_tensor
 from ._reduction import check_reduction, reduce_accurate
 
 
@@ -18,21 +20,24 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     """Kullback-Leibler divergence KL(p || q) with ``input`` = log q and ``target`` = p.
 
     l = p (log p - log q) (0 where p = 0), or with log_target=True (target = log p)
-    l = exp(t) (t - x). Gradient w.r.t. input: -p. 'batchmean' (sum / batch size) is the
-    true KL; 'mean' divides by every element. Use it for distillation and to match a
-    predicted distribution to a soft target. The target is a constant here.
+    l = exp(t) (t - x). Gradient w.r.t. input: -p; w.r.t. the target: log p + 1 - log q, or
+    exp(t) (t - x + 1) with log_target (NaN where p = 0, as PyTorch's xlogy gives).
+    'batchmean' (sum / batch size) is the true KL; 'mean' divides by every element. Use it
+    for distillation and to match a predicted distribution to a soft target.
     """
     check_reduction("kl_div", reduction, extra=("batchmean",))
     if input.dtype.kind != "f":
         raise RuntimeError(f"kl_div: input must be floating point (log-probabilities), got {input.dtype}")
-    t = (target.data if isinstance(target, Tensor) else np.asarray(target)).astype(input.dtype, copy=False)
+    t = as_tensor(target, input).to(input.dtype)
     if log_target:
-        pt = np.exp(t)
-        loss = Tensor._make(pt * t) - Tensor._make(pt) * input
+        loss = t.exp() * (t - input)
+    elif t.requires_grad:
+        with np.errstate(invalid="ignore"):  # p = 0 gives 0 * -inf, masked by the where
+            loss = where(t.data == 0, 0.0, t * t.log()) - t * input
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
-            xlogy = np.where(t == 0, 0, t * np.log(t)).astype(input.dtype)
-        loss = Tensor._make(xlogy) - Tensor._make(t) * input
+            xlogy = np.where(t.data == 0, 0, t.data * np.log(t.data)).astype(input.dtype)
+        loss = Tensor._make(xlogy) - t * input
     if reduction == "mean":
         warnings.warn("kl_div: reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size. 'batchmean' divides only by the batch size, and aligns with the KL "

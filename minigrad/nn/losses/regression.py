@@ -20,6 +20,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
 from ...kernels import regression as kernel_regression
 from ...ops.activation import Softplus
+from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
 from ._reduction import check_reduction, reduce_accurate, reduce_array
@@ -103,14 +104,19 @@ KERNELS = {
 
 
 def _tensor_grad(kind: str, d: Tensor, param: float) -> Tensor:
-    """dl/dd written with Tensor ops, so the backward can itself be differentiated."""
+    """dl/dd written with Tensor ops, so the backward can itself be differentiated.
+
+    Huber's and SmoothL1's slope is d (or d / beta) only strictly inside |d| < param and a
+    constant from |d| = param on, so their second derivative is 0 at the kink, as PyTorch's.
+    """
     if kind == "l1":
         return Tensor._make(l1_grad(d.data, param))
     if kind == "mse":
         return d * 2.0
+    inside = np.abs(d.data) < param
     if kind == "huber":
-        return d.clamp(-param, param)
-    return (d * (1.0 / param)).clamp(-1.0, 1.0)
+        return where(inside, d, Tensor._make(huber_grad(d.data, param)))
+    return where(inside, d * (1.0 / param), Tensor._make(smooth_l1_grad(d.data, param)))
 
 
 class PointwiseLoss(Function):
@@ -216,7 +222,8 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     log_input=True (x = log lambda): l = exp(x) - y x, gradient exp(x) - y.
     log_input=False (x = lambda): l = x - y log(x + eps), gradient 1 - y / (x + eps).
     full=True adds Stirling's approximation of log(y!), y log y - y + log(2 pi y) / 2,
-    where y > 1 (it does not depend on x). Use it for counts (events, photons, clicks).
+    where y > 1: it does not depend on x, but a target that requires grad gets its derivative
+    log y + 1 / (2y) there (NaN at y = 0, as in PyTorch). Use it for counts (events, photons, clicks).
     """
     check_reduction("poisson_nll_loss", reduction)
     target = _as_tensor(target, input)
@@ -225,10 +232,9 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     else:
         loss = input - target * (input + eps).log()
     if full:
-        y = target.data
-        with np.errstate(divide="ignore", invalid="ignore"):
-            stirling = y * np.log(y) - y + 0.5 * np.log(2 * math.pi * y)
-        loss = loss + Tensor._make(np.where(y > 1, stirling, 0).astype(loss.dtype))
+        with np.errstate(divide="ignore", invalid="ignore"):  # y = 0 gives 0 * -inf, masked below
+            stirling = target * target.log() - target + (target * (2 * math.pi)).log() * 0.5
+        loss = loss + where(target.data > 1, stirling, 0.0).to(loss.dtype)
     return reduce_accurate(loss, reduction)
 
 
