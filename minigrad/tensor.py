@@ -664,7 +664,7 @@ class Tensor:
         if isinstance(value, Tensor):
             _check_setitem_value(value)
             value = value.data
-        self.data[_idx.to_numpy_index(index)] = value
+        _idx.setitem(self.data, index, value)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _idx.gather(self, dim, index)
@@ -673,7 +673,7 @@ class Tensor:
         return _idx.index_select(self, dim, index)
 
     def masked_select(self, mask: Tensor) -> Tensor:
-        return _idx.getitem(self, mask)
+        return _idx.masked_select(self, mask)
 
 
 class RemovableHandle:
