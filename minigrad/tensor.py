@@ -567,7 +567,7 @@ class Tensor:
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
-        return _red.var_args("std", self, dim, unbiased, keepdim, correction).sqrt()
+        return _red.std(self, dim, unbiased, keepdim, correction)
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return _red.reduce_max(self, dim, keepdim)

@@ -118,3 +118,69 @@ def test_zero_dim_tensor_indexed_by_zero_dim_mask(keep):
     assert w.shape == y.shape
     w.sum().backward()
     assert z.grad.item() == (1.0 if keep else 0.0)
+
+
+# ---------------------------------------------------------------- B04: std and norm at 0
+@pytest.mark.parametrize("kwargs", [{}, {"dim": 0}, {"dim": 1, "keepdim": True},
+                                    {"correction": 0}, {"dim": (0, 1), "correction": 2}],
+                         ids=str)
+def test_std_of_a_constant_has_zero_gradient(kwargs):
+    x = mg.tensor(np.full((3, 4), 2.5), requires_grad=True)
+    s = x.std(**kwargs)
+    np.testing.assert_array_equal(s.data, 0.0)
+    s.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros((3, 4)))
+
+
+def test_std_gradient_elsewhere_and_second_order():
+    x = mg.tensor(np.array([[1.0, 2.0, 4.0], [3.0, 3.0, 3.0]]), requires_grad=True)
+    x.std(1).sum().backward()
+    row = np.array([1.0, 2.0, 4.0])
+    expected = (row - row.mean()) / (2 * row.std(ddof=1))  # d std / dx = (x - mean) / ((n-1) std)
+    np.testing.assert_allclose(x.grad.data, [expected, [0.0, 0.0, 0.0]])
+    y = mg.tensor(np.random.default_rng(3).normal(size=(3, 4)), requires_grad=True)
+    assert mg.gradcheck(lambda t: t.std(0, keepdim=True), (y,))
+    assert mg.gradgradcheck(lambda t: t.std(), (y,))
+
+
+@pytest.mark.parametrize("p", [0.5, 3.0, -1.0, -2.0, 1.5])
+def test_p_norm_of_zero_vector_has_zero_gradient(p):
+    x = mg.tensor(np.zeros(3), requires_grad=True)
+    n = x.norm(p)
+    assert n.item() == 0.0
+    n.backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros(3))
+
+
+def test_small_p_norm_ignores_zero_entries():
+    x = mg.tensor([0.0, 1.0, -4.0], requires_grad=True)
+    n = x.norm(0.5)  # (0 + 1 + 2)^2 = 9
+    np.testing.assert_allclose(n.item(), 9.0)
+    n.backward()  # sign(x) |x|^-0.5 * 9^0.5, and 0 at x = 0
+    np.testing.assert_allclose(x.grad.data, [0.0, 3.0, -1.5])
+
+
+def test_zero_and_minus_inf_norms():
+    x = mg.tensor([0.0, 2.0, -1.0, 1.0], requires_grad=True)
+    assert x.norm(0).item() == 3.0
+    x.norm(0).backward()
+    np.testing.assert_array_equal(x.grad.data, np.zeros(4))
+    y = mg.tensor([3.0, -1.0, 1.0, 2.0], requires_grad=True)
+    n = y.norm(float("-inf"))
+    assert n.item() == 1.0
+    n.backward()
+    np.testing.assert_array_equal(y.grad.data, [0.0, -0.5, 0.5, 0.0])
+
+
+@pytest.mark.parametrize("p", [0.5, 3.0, -1.0, 0.0, float("-inf"), 1.5])
+def test_p_norms_match_torch(p):
+    torch = pytest.importorskip("torch")
+    xv = np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 0.0], [1.0, -1.0, 0.5]])
+    tx = torch.tensor(xv, requires_grad=True)
+    mx = mg.tensor(xv, requires_grad=True)
+    tn, mn = tx.norm(p, dim=1), mx.norm(p, dim=1)
+    np.testing.assert_allclose(mn.data, tn.detach().numpy())
+    tn.sum().backward()
+    mn.sum().backward()
+    np.testing.assert_allclose(mx.grad.data, np.zeros_like(xv) if tx.grad is None
+                               else tx.grad.numpy())

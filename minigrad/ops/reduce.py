@@ -124,6 +124,29 @@ def var_args(name: str, x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
                1 if correction is None else correction)
 
 
+class Std(Function):
+    """std = sqrt(var);  d/dvar = 1 / (2 std), taken as 0 where std = 0 (as PyTorch does):
+    a constant input has no direction to move in, and 1/0 would make the gradient NaN."""
+
+    @staticmethod
+    def forward(ctx: Function, v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(v)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        std = ctx.output
+        nonzero = std.data != 0
+        safe = Where.apply(std, Tensor._make(np.ones((), std.dtype)), cond=nonzero)
+        return Where.apply(grad / (safe * 2.0), Tensor._make(np.zeros((), grad.dtype)),
+                           cond=nonzero)
+
+
+def std(x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+        correction: int | None) -> Tensor:
+    return Std.apply(var_args("std", x, d, unbiased, keepdim, correction))
+
+
 class Amax(Function):
     """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0"""
 
@@ -284,13 +307,56 @@ class Norm2(Function):
         return Where.apply(g * x / safe, zero, cond=out.data != 0)
 
 
+class NormP(Function):
+    """||x||_p = (sum |x_i|^p)^(1/p);  d/dx_i = sign(x_i) |x_i|^(p-1) / ||x||_p^(p-1).
+
+    PyTorch's conventions where that is 0/0 or inf * 0: the gradient is 0 where the norm
+    is 0 and, for p < 1, where x_i = 0 (there |x_i|^(p-1) is infinite, but x_i contributes
+    nothing to the norm). ``p = 0`` counts the nonzero elements: gradient 0 everywhere.
+    ``p = -inf`` is min |x_i|, with the gradient split among the tied minima.
+    """
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, p: float, dim: tuple[int, ...] | None,
+                keepdim: bool) -> np.ndarray:
+        ctx.p, ctx.dim, ctx.keepdim = p, dim, keepdim
+        a = np.abs(x)
+        if p == 0:
+            return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.power(np.sum(np.power(a, p), axis=dim, keepdims=keepdim), 1.0 / p)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        p = ctx.p
+        zero = Tensor._make(np.zeros((), grad.dtype))
+        one = Tensor._make(np.ones((), grad.dtype))
+        g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
+        if p == 0:
+            return g * 0.0
+        norm = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
+        sign = Tensor._make(np.sign(x.data).astype(grad.dtype))
+        if p < 1:
+            nonzero = x.data != 0
+            a = Where.apply(x.abs(), one, cond=nonzero)
+            scaled = Where.apply(sign * a ** (p - 1), zero, cond=nonzero)
+            return scaled * g * norm ** (1 - p)
+        nonzero = norm.data != 0
+        safe = Where.apply(norm, one, cond=nonzero)
+        return Where.apply(sign * x.abs() ** (p - 1) * g / safe ** (p - 1), zero, cond=nonzero)
+
+
 def norm(x: Tensor, p: float = 2, d: Any = None, keepdim: bool = False) -> Tensor:
-    """Vector p-norm over ``dim`` (all elements by default); p may be inf."""
+    """Vector p-norm over ``dim`` (all elements by default); p may be 0, inf or -inf."""
     axes = dims(x, d)
+    p = float(p)
     if p == 2:
         return Norm2.apply(x, dim=axes, keepdim=keepdim)
     if p == float("inf"):
         return x.abs().amax(axes, keepdim=keepdim)
+    if p == float("-inf"):
+        return x.abs().amin(axes, keepdim=keepdim)
     if p == 1:
         return x.abs().sum(axes, keepdim=keepdim)
-    return (x.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)
+    return NormP.apply(x, p=p, dim=axes, keepdim=keepdim)
