@@ -184,3 +184,80 @@ def test_p_norms_match_torch(p):
     mn.sum().backward()
     np.testing.assert_allclose(mx.grad.data, np.zeros_like(xv) if tx.grad is None
                                else tx.grad.numpy())
+
+
+# ---------------------------------------------------------------- B18: max/min routing
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_full_max_min_with_nan_send_the_gradient_to_the_nans(reduce):
+    x = mg.tensor([1.0, NAN, 3.0, NAN], requires_grad=True)
+    y = getattr(x, reduce)()
+    assert np.isnan(y.item())
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.0, 0.5])
+
+
+def test_full_max_ties_still_split_and_amax_nan_stays_nan():
+    x = mg.tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5])
+    z = mg.tensor([1.0, NAN], requires_grad=True)
+    z.amax().backward()  # PyTorch's amax: NaN gradient where the result is NaN
+    assert np.isnan(z.grad.data).all()
+
+
+@pytest.mark.parametrize("op", ["maximum", "minimum"])
+def test_maximum_minimum_with_nan_give_both_sides_the_gradient(op):
+    a = mg.tensor([NAN, 1.0, NAN, 2.0, 1.0], requires_grad=True)
+    b = mg.tensor([1.0, NAN, NAN, 2.0, 3.0], requires_grad=True)
+    getattr(mg, op)(a, b).sum().backward()
+    a_wins = 1.0 if op == "minimum" else 0.0  # the last pair is (1, 3)
+    np.testing.assert_array_equal(a.grad.data, [1.0, 1.0, 1.0, 0.5, a_wins])
+    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0, 1.0, 0.5, 1.0 - a_wins])
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin", "max_dim", "min_dim",
+                                  "maximum", "minimum"])
+def test_max_min_gradient_routing_matches_torch(name):
+    torch = pytest.importorskip("torch")
+    xv = np.array([[1.0, NAN, 3.0, NAN], [2.0, 2.0, -1.0, 2.0], [5.0, 5.0, 5.0, 5.0]])
+    yv = np.array([[1.0, 0.0, NAN, NAN], [2.0, 3.0, -1.0, 1.0], [5.0, 4.0, 6.0, 5.0]])
+    tx, ty = torch.tensor(xv, requires_grad=True), torch.tensor(yv, requires_grad=True)
+    mx, my = mg.tensor(xv, requires_grad=True), mg.tensor(yv, requires_grad=True)
+    if name in ("maximum", "minimum"):
+        getattr(torch, name)(tx, ty).sum().backward()
+        getattr(mg, name)(mx, my).sum().backward()
+        np.testing.assert_array_equal(my.grad.data, ty.grad.numpy())
+    elif name.endswith("_dim"):
+        getattr(tx, name[:3])(1).values.sum().backward()
+        getattr(mx, name[:3])(1).values.sum().backward()
+    else:
+        for row in range(3):
+            getattr(tx[row], name)().backward()
+            getattr(mx[row], name)().backward()
+    np.testing.assert_array_equal(mx.grad.data, tx.grad.numpy())
+
+
+# ---------------------------------------------------------------- B19: negative indices
+def test_gather_and_index_select_refuse_negative_indices():
+    x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    with pytest.raises(IndexError, match=r"gather\(\): index -1 is out of range for dimension 1 "
+                                         r"of size 3.*negative indices are not accepted"):
+        x.gather(1, mg.tensor([[-1], [0]]))
+    with pytest.raises(IndexError, match=r"index_select\(\): index -3 .*negative"):
+        x.index_select(1, mg.tensor([0, -3]))
+    with pytest.raises(IndexError, match=r"index_select\(\): the index must be 0-d or 1-d"):
+        x.index_select(0, mg.tensor([[0]]))
+    np.testing.assert_array_equal(x.gather(1, mg.tensor([[2], [0]])).data, [[3], [4]])
+
+
+def test_gather_and_index_select_on_zero_dim():
+    x = mg.tensor(2.0, requires_grad=True)
+    y = x.gather(0, mg.tensor(0)) + x.index_select(0, mg.tensor([0]))
+    assert y.shape == () and y.item() == 4.0
+    y.backward()
+    assert x.grad.item() == 2.0
+    with pytest.raises(IndexError, match="out of range"):
+        x.gather(0, mg.tensor(1))

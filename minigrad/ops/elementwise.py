@@ -354,31 +354,39 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 
 class Maximum(_Binary):
-    """d/da max(a, b) = 1 where a > b, 1/2 where a == b, else 0 (and the mirror for b)"""
+    """d/da max(a, b) = 1 where a > b, 1/2 where a == b, else 0 (and the mirror for b).
+
+    Where a or b is NaN the result is NaN and, as in PyTorch, both get the whole gradient."""
 
     ufunc = np.maximum
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.inputs
-        return _split_between(grad, a.data > b.data, a.data == b.data)
+        return _split_between(grad, a.data < b.data, a.data > b.data, a.data == b.data)
 
 
 class Minimum(_Binary):
-    """d/da min(a, b) = 1 where a < b, 1/2 where a == b, else 0 (and the mirror for b)"""
+    """d/da min(a, b) = 1 where a < b, 1/2 where a == b, else 0 (and the mirror for b).
+
+    Where a or b is NaN the result is NaN and, as in PyTorch, both get the whole gradient."""
 
     ufunc = np.minimum
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.inputs
-        return _split_between(grad, a.data < b.data, a.data == b.data)
+        return _split_between(grad, a.data > b.data, a.data < b.data, a.data == b.data)
 
 
-def _split_between(grad: Tensor, a_wins: np.ndarray, tie: np.ndarray) -> tuple[Tensor, Tensor]:
-    """The gradient of max/min goes to the winner; a tie gives each side half."""
-    share = Tensor._make(np.where(a_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(grad.dtype))
-    return grad * share, grad * (1.0 - share)
+def _split_between(grad: Tensor, a_loses: np.ndarray, b_loses: np.ndarray,
+                   tie: np.ndarray) -> tuple[Tensor, Tensor]:
+    """The gradient of max/min goes to the winner and a tie gives each side half. With a NaN
+    every comparison is False: nobody loses, both get it all (PyTorch's rule)."""
+    base = np.where(tie, 0.5, 1.0)
+    share_a = Tensor._make(np.where(a_loses, 0.0, base).astype(grad.dtype))
+    share_b = Tensor._make(np.where(b_loses, 0.0, base).astype(grad.dtype))
+    return grad * share_a, grad * share_b
 
 
 class Cast(Function):

@@ -165,14 +165,20 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
 
 
 def _check_index(name: str, x: Tensor, d: int, index: Tensor) -> np.ndarray:
+    """The index array, checked as PyTorch checks it: integers in [0, size) of dimension d.
+    Negative values are refused, not wrapped: gather and index_select do not count from
+    the end, unlike x[-1]."""
     idx = index.data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): expected an integer index tensor, got {idx.dtype}")
-    n = x.shape[d]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    n = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        hint = ("; negative indices are not accepted here (PyTorch refuses them too): add the "
+                "size to count from the end" if bad < 0 else "")
         raise IndexError(
-            f"{name}(): index out of range: values in [{idx.min()}, {idx.max()}] for dimension "
-            f"{d} of size {n} (shape {x.shape})"
+            f"{name}(): index {bad} is out of range for dimension {d} of size {n} (input shape "
+            f"{x.shape}, index values in [{idx.min()}, {idx.max()}]){hint}"
         )
     return idx
 
@@ -209,10 +215,18 @@ def gather(x: Tensor, d: int, index: Tensor) -> Tensor:
             f"gather(): index {idx.shape} must have the same number of dimensions as input "
             f"{x.shape} and be no larger outside dim {d}"
         )
-    return Gather.apply(x, dim=d, index=idx % max(x.shape[d], 1))
+    if x.ndim == 0:
+        return GetItem.apply(x, index=())
+    return Gather.apply(x, dim=d, index=idx)
 
 
 def index_select(x: Tensor, d: int, index: Tensor) -> Tensor:
     d = _dim(x, d)
     idx = _check_index("index_select", x, d, index)
+    if idx.ndim > 1:
+        raise IndexError(f"index_select(): the index must be 0-d or 1-d, got shape {idx.shape}")
+    if x.ndim == 0:
+        if idx.size != 1:
+            raise IndexError(f"index_select(): a 0-d input takes one index, got {idx.size}")
+        return GetItem.apply(x, index=())
     return GetItem.apply(x, index=(slice(None),) * d + (idx.reshape(-1),))

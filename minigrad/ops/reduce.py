@@ -148,9 +148,12 @@ def std(x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
 
 
 class Amax(Function):
-    """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0"""
+    """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0
+
+    A NaN maximum equals nothing, so its gradient is NaN (0/0), as PyTorch's amax gives."""
 
     reduce = staticmethod(np.amax)
+    nan_ties = False
 
     @classmethod
     def forward(cls, ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None,
@@ -167,8 +170,12 @@ class Amax(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         x = ctx.inputs[0].data
         out = ctx.out_data if ctx.keepdim else ctx.out_data.reshape(_keep_shape(x.shape, ctx.dim))
-        hit = (x == out).astype(grad.dtype)
-        hit /= hit.sum(axis=ctx.dim, keepdims=True)
+        hit = x == out
+        if ctx.nan_ties:
+            hit |= np.isnan(x) & np.isnan(out)
+        hit = hit.astype(grad.dtype)
+        with np.errstate(invalid="ignore"):
+            hit /= hit.sum(axis=ctx.dim, keepdims=True)
         return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
 
 
@@ -180,11 +187,24 @@ class Amin(Amax):
     reduce = staticmethod(np.amin)
 
 
+class Max(Amax):
+    """max() of all elements: amax, except that a NaN maximum sends the gradient to the NaNs
+    (split evenly among them), as PyTorch's max() does."""
+
+    nan_ties = True
+
+
+class Min(Amin):
+    """min() of all elements: amin, except that a NaN minimum sends the gradient to the NaNs."""
+
+    nan_ties = True
+
+
 def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     """``max()`` over everything gives the value; ``max(dim)`` gives (values, indices),
     and the gradient goes to the element at ``indices`` (as in PyTorch)."""
     if d is None:
-        return Amax.apply(x, dim=None, keepdim=False)
+        return Max.apply(x, dim=None, keepdim=False)
     from .comparison import argmax
     from .indexing import gather
 
@@ -197,7 +217,7 @@ def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
 
 def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     if d is None:
-        return Amin.apply(x, dim=None, keepdim=False)
+        return Min.apply(x, dim=None, keepdim=False)
     from .comparison import argmin
     from .indexing import gather
 
