@@ -261,3 +261,41 @@ def test_gather_and_index_select_on_zero_dim():
     assert x.grad.item() == 2.0
     with pytest.raises(IndexError, match="out of range"):
         x.gather(0, mg.tensor(1))
+
+
+# ---------------------------------------------------------------- B17: second derivatives
+def _first_and_second(fn, values):
+    x = mg.tensor(np.array(values), requires_grad=True)
+    (g,) = mg.grad(fn(x).sum(), x, create_graph=True)
+    (gg,) = mg.grad(g.sum(), x)
+    return g.data, gg.data
+
+
+def test_elu_second_derivative_at_zero_is_zero():
+    g, gg = _first_and_second(lambda t: mg.elu(t, 1.3), [0.0, -1.0, 1.0])
+    np.testing.assert_allclose(g, [1.3, 1.3 * np.exp(-1.0), 1.0])
+    np.testing.assert_allclose(gg, [0.0, 1.3 * np.exp(-1.0), 0.0])  # was 1.3 at 0
+
+
+def test_softplus_second_derivative_at_the_threshold_is_zero():
+    sig = 1 / (1 + np.exp(-3.0))
+    g, gg = _first_and_second(lambda t: mg.softplus(t, beta=2.0, threshold=3.0), [1.5, 1.0, 2.0])
+    np.testing.assert_allclose(g, [sig, 1 / (1 + np.exp(-2.0)), 1.0])
+    s2 = 1 / (1 + np.exp(-2.0))
+    np.testing.assert_allclose(gg, [0.0, 2.0 * s2 * (1 - s2), 0.0])  # was 2 sig (1 - sig) at 1.5
+
+
+@pytest.mark.parametrize("name", ["elu", "softplus"])
+def test_piecewise_second_derivatives_match_torch(name):
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    fns = {"elu": (lambda t: mg.elu(t, 0.7), lambda t: F.elu(t, 0.7)),
+           "softplus": (lambda t: mg.softplus(t, beta=2.0, threshold=3.0),
+                        lambda t: F.softplus(t, beta=2.0, threshold=3.0))}
+    values = [0.0, -0.0, 1.5, 1e-3, -1e-3, -2.0, 3.0]
+    g, gg = _first_and_second(fns[name][0], values)
+    tx = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad(fns[name][1](tx).sum(), tx, create_graph=True)
+    (tgg,) = torch.autograd.grad(tg.sum(), tx)
+    np.testing.assert_allclose(g, tg.detach().numpy())
+    np.testing.assert_allclose(gg, tgg.numpy())

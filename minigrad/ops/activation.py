@@ -78,7 +78,10 @@ class LeakyRelu(Function):
 
 
 class Elu(Function):
-    """d/dx elu(x) = 1 where x > 0, else alpha * exp(x) = elu(x) + alpha"""
+    """d/dx elu(x) = 1 where x > 0, else alpha * exp(x) = elu(x) + alpha
+
+    At x = 0 the first derivative is alpha (the left side) but the second is 0, not alpha:
+    PyTorch differentiates alpha * exp(x) only where x < 0, so we hold it constant at 0."""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, alpha: float) -> np.ndarray:
@@ -87,7 +90,10 @@ class Elu(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Where.apply(grad, grad * (ctx.output + ctx.alpha), cond=ctx.inputs[0].data > 0)
+        x = ctx.inputs[0].data
+        alpha = Tensor._make(np.asarray(ctx.alpha, dtype=grad.dtype))
+        slope = Where.apply(ctx.output + ctx.alpha, alpha, cond=x < 0)
+        return Where.apply(grad, grad * slope, cond=x > 0)
 
 
 class Gelu(Function):
@@ -122,7 +128,9 @@ class Gelu(Function):
 class Softplus(Function):
     """softplus(x) = log(1 + exp(beta x)) / beta;  d/dx = sigmoid(beta x).
 
-    Linear (x itself, gradient 1) where beta x > threshold, as in PyTorch.
+    Linear (x itself, gradient 1) where beta x > threshold, as in PyTorch. At beta x =
+    threshold the first derivative is still sigmoid(beta x) but, as in PyTorch, the second
+    is 0 (the sigmoid is differentiated only where beta x < threshold).
     """
 
     @staticmethod
@@ -136,7 +144,9 @@ class Softplus(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         z = x * ctx.beta
-        return Where.apply(grad, grad * Sigmoid.apply(z), cond=z.data > ctx.threshold)
+        at_threshold = Tensor._make(stable_sigmoid(z.data))
+        slope = Where.apply(Sigmoid.apply(z), at_threshold, cond=z.data < ctx.threshold)
+        return Where.apply(grad, grad * slope, cond=z.data > ctx.threshold)
 
 
 class Softmax(Function):
