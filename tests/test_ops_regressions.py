@@ -299,3 +299,81 @@ def test_piecewise_second_derivatives_match_torch(name):
     (tgg,) = torch.autograd.grad(tg.sum(), tx)
     np.testing.assert_allclose(g, tg.detach().numpy())
     np.testing.assert_allclose(gg, tgg.numpy())
+
+
+# ---------------------------------------------------------------- B10-B12: 0-d and empty
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_max_min_with_dim_on_zero_dim(reduce):
+    x = mg.tensor(3.0, requires_grad=True)
+    values, indices = getattr(x, reduce)(0)
+    assert values.shape == indices.shape == () and values.item() == 3.0 and indices.item() == 0
+    kept = getattr(x, reduce)(-1, keepdim=True)
+    assert kept.values.shape == ()  # PyTorch: a 0-d input stays 0-d even with keepdim
+    (values * 2.0).backward()
+    assert x.grad.item() == 2.0
+    with pytest.raises(IndexError, match=r"Dimension out of range.*got 1"):
+        getattr(x, reduce)(1)
+
+
+@pytest.mark.parametrize("reduce", ["max", "min"])
+def test_max_min_with_dim_on_empty_tensors(reduce):
+    x = mg.zeros(0, 3, requires_grad=True)
+    values, indices = getattr(x, reduce)(1)
+    assert values.shape == indices.shape == (0,)
+    assert getattr(x, reduce)(1, keepdim=True).values.shape == (0, 1)
+    values.sum().backward()
+    assert x.grad.shape == (0, 3)
+    with pytest.raises(IndexError, match=rf"{reduce}\(\): expected reduction dim 0 to have "
+                                         r"non-zero size \(tensor of shape \(0, 3\)\)"):
+        getattr(x, reduce)(0)
+    with pytest.raises(RuntimeError, match=rf"{reduce}\(\): the tensor of shape \(0, 3\) is empty"):
+        getattr(x, reduce)()
+
+
+def test_argmax_on_empty_tensors():
+    assert mg.zeros(0, 3).argmax(1).shape == (0,)
+    with pytest.raises(IndexError, match=r"argmin\(\): expected reduction dim 0 to have non-zero"):
+        mg.zeros(0, 3).argmin(0)
+    with pytest.raises(IndexError, match=r"argmax\(\): an empty tensor \(shape \(0,\)\)"):
+        mg.zeros(0).argmax()
+
+
+def test_flatten_edge_cases():
+    x = mg.tensor(3.0, requires_grad=True)
+    for args in [(), (0,), (0, 0), (-1, -1), (0, -1)]:
+        assert x.flatten(*args).shape == (1,)
+    with pytest.raises(IndexError, match=r"Dimension out of range.*got 1"):
+        x.flatten(1)
+    assert mg.zeros(2, 0, 3).flatten(1).shape == (2, 0)
+    assert mg.zeros(2, 0, 3).flatten(0, 1).shape == (0, 3)
+    assert mg.zeros(0, 3).flatten().shape == (0,)
+    x.flatten().sum().backward()
+    assert x.grad.item() == 1.0
+
+
+def test_chunk_flip_and_cat_edge_cases():
+    parts = mg.zeros(0, 3).chunk(2)
+    assert [p.shape for p in parts] == [(0, 3), (0, 3)]
+    x = mg.tensor(3.0, requires_grad=True)
+    assert x.flip(0).item() == 3.0
+    y = mg.ones(2, 3, requires_grad=True)
+    z = mg.cat([mg.zeros(0, dtype=mg.float64), y])
+    assert z.shape == (2, 3) and z.dtype == mg.float64
+    z.sum().backward()
+    np.testing.assert_array_equal(y.grad.data, np.ones((2, 3)))
+
+
+def test_zero_dim_and_empty_edge_cases_match_torch():
+    torch = pytest.importorskip("torch")
+    cases = [
+        lambda L: L.tensor(3.0).max(0)[0], lambda L: L.tensor(3.0).min(-1, keepdim=True)[1],
+        lambda L: L.zeros(0, 3).max(1)[0], lambda L: L.zeros(2, 0).min(0)[1],
+        lambda L: L.zeros(0, 2).max(1, keepdim=True)[0], lambda L: L.zeros(0, 3).argmax(1),
+        lambda L: L.tensor(3.0).flatten(-1, -1), lambda L: L.zeros(2, 0, 3).flatten(1),
+        lambda L: L.zeros(0, 3).chunk(2)[1], lambda L: L.tensor(3.0).flip(0),
+        lambda L: L.cat([L.zeros(0), L.ones(2, 3)], 1),
+    ]
+    for case in cases:
+        ours, theirs = case(mg), case(torch)
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.data, theirs.numpy())

@@ -75,12 +75,21 @@ def remainder(a: Any, b: Any) -> Tensor:
 
 
 def _arg(fn: Any, x: Tensor, d: int | None, keepdim: bool) -> Tensor:
-    if x.data.size == 0:
-        raise RuntimeError(f"{fn.__name__}(): cannot take the arg of an empty tensor {x.shape}")
+    name = fn.__name__
     if d is None:
+        if x.data.size == 0:
+            raise IndexError(
+                f"{name}(): an empty tensor (shape {x.shape}) has no element to point to; give "
+                f"the reduction dim (over a non-empty dim the result is empty, as in PyTorch)"
+            )
         out = fn(x.data.reshape(-1))
         return _const(np.array(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
     d = _dim(x, d)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(
+            f"{name}(): expected reduction dim {d} to have non-zero size (tensor of shape "
+            f"{x.shape}): there is no element to point to"
+        )
     return _const(fn(x.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 

@@ -158,10 +158,16 @@ class Amax(Function):
     @classmethod
     def forward(cls, ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None,
                 keepdim: bool) -> np.ndarray:
-        if x.size == 0 and any(x.shape[a] == 0 for a in _axes(x.ndim, dim)):
+        name = cls.__name__.lower()
+        if x.size == 0 and dim is None:
             raise RuntimeError(
-                f"{cls.__name__.lower()}(): cannot reduce over a dimension of size 0 (tensor of "
-                f"shape {x.shape}, dim {dim}): there is no identity for max/min"
+                f"{name}(): the tensor of shape {x.shape} is empty and max/min of nothing has "
+                f"no value (no identity); give a dim: over a non-empty dim the result is empty"
+            )
+        if x.size == 0 and any(x.shape[a] == 0 for a in _axes(x.ndim, dim)):
+            raise IndexError(
+                f"{name}(): expected reduction dim {dim} to have non-zero size (tensor of shape "
+                f"{x.shape}): max/min of nothing has no value (no identity)"
             )
         ctx.dim, ctx.keepdim = dim, keepdim
         return cls.reduce(x, axis=dim, keepdims=keepdim)
@@ -200,11 +206,20 @@ class Min(Amin):
     nan_ties = True
 
 
+def _check_nonempty(name: str, x: Tensor, d: int) -> None:
+    if x.ndim and x.shape[dim(x, d)] == 0:
+        raise IndexError(
+            f"{name}(): expected reduction dim {dim(x, d)} to have non-zero size (tensor of "
+            f"shape {x.shape}): max/min of nothing has no value (no identity)"
+        )
+
+
 def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     """``max()`` over everything gives the value; ``max(dim)`` gives (values, indices),
     and the gradient goes to the element at ``indices`` (as in PyTorch)."""
     if d is None:
         return Max.apply(x, dim=None, keepdim=False)
+    _check_nonempty("max", x, d)
     from .comparison import argmax
     from .indexing import gather
 
@@ -218,6 +233,7 @@ def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
 def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     if d is None:
         return Min.apply(x, dim=None, keepdim=False)
+    _check_nonempty("min", x, d)
     from .comparison import argmin
     from .indexing import gather
 
