@@ -133,7 +133,15 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's conversion protocol: ``np.asarray(t)`` shares the tensor's memory, while
+        ``np.array(t)`` (copy=True) must give a copy that can be written without changing
+        the tensor. ``copy=False`` refuses a dtype change, which would need a copy."""
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return self.data.copy() if copy else self.data
+        if copy is False:
+            raise ValueError(f"__array__: converting this {self.dtype} tensor to {np.dtype(dtype)} "
+                             f"needs a copy, but copy=False was asked")
+        return self.data.astype(dtype)
 
     def __float__(self) -> float:
         return float(self.item())

@@ -377,3 +377,44 @@ def test_zero_dim_and_empty_edge_cases_match_torch():
         ours, theirs = case(mg), case(torch)
         assert ours.shape == tuple(theirs.shape)
         np.testing.assert_array_equal(ours.data, theirs.numpy())
+
+
+# ---------------------------------------------------------------- issue 15 review
+def test_numpy_array_copy_is_a_copy():
+    t = mg.tensor([1.0, 2.0])
+    a = np.array(t)  # copy=True
+    a[0] = 9.0
+    assert t.tolist() == [1.0, 2.0]
+    b = np.asarray(t)  # no copy: shares memory, as for torch CPU tensors
+    b[1] = 7.0
+    assert t.tolist() == [1.0, 7.0]
+    assert np.array(t, dtype=np.float64).dtype == np.float64
+    assert np.asarray(t, dtype=np.float32) is t.data
+    with pytest.raises(ValueError, match="float32 tensor to float64 needs a copy"):
+        np.asarray(t, dtype=np.float64, copy=False)
+
+
+def test_anomaly_hints_name_ops_that_exist():
+    import inspect
+
+    from minigrad.autograd import anomaly
+    from minigrad.autograd.function import Function
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    import minigrad.nn.functional  # noqa: F401  (registers the nn Functions)
+    names = {c.__name__ for c in subclasses(Function) if not inspect.isabstract(c)}
+    assert set(anomaly._HINTS) <= names, set(anomaly._HINTS) - names
+
+
+@pytest.mark.parametrize("make", [lambda x: x.rsqrt(), lambda x: x ** -1])
+def test_rsqrt_and_negative_powers_get_a_hint(make):
+    from minigrad.debug import detect_anomaly
+
+    x = mg.tensor([0.0, 1.0], requires_grad=True)
+    with detect_anomaly(), np.errstate(divide="ignore"):
+        with pytest.raises(RuntimeError, match=r"PowScalar produced inf.*Hint: x \*\* p with p < 0"):
+            make(x)
