@@ -484,10 +484,10 @@ class Tensor:
     def ceil(self) -> Tensor:
         return _cmp.ceil(self)
 
-    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _cmp.all(self, dim, keepdim)
 
-    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _cmp.any(self, dim, keepdim)
 
     def isnan(self) -> Tensor:

@@ -418,3 +418,28 @@ def test_rsqrt_and_negative_powers_get_a_hint(make):
     with detect_anomaly(), np.errstate(divide="ignore"):
         with pytest.raises(RuntimeError, match=r"PowScalar produced inf.*Hint: x \*\* p with p < 0"):
             make(x)
+
+
+# ---------------------------------------------------------------- found by the sweep
+def test_flatten_of_tensors_with_a_zero_dim():
+    x = mg.zeros(2, 0, 3, requires_grad=True)
+    assert x.flatten(2).shape == (2, 0, 3)
+    assert x.flatten(0, 0).shape == (2, 0, 3)
+    assert mg.zeros(0, 3).flatten(1).shape == (0, 3)  # reshape (0, -1) is ambiguous
+    assert mg.zeros(2, 0).flatten(0, 0).shape == (2, 0)
+    x.flatten(1).sum().backward()
+    assert x.grad.shape == (2, 0, 3)
+
+
+def test_all_any_over_several_dims():
+    x = mg.tensor([[[True, False], [True, True]], [[True, True], [True, True]]])
+    assert x.all((1, 2)).tolist() == [False, True]
+    assert x.any((0, -1), keepdim=True).shape == (1, 2, 1)
+    assert mg.zeros(0, 3).bool().all((0, 1)).item() is True
+
+
+def test_split_and_chunk_of_a_zero_dim_tensor_say_so():
+    with pytest.raises(RuntimeError, match="expected at least a 1-dimensional tensor, got a 0-d"):
+        mg.tensor(1.0).split(1)
+    with pytest.raises(RuntimeError, match="expected at least a 1-dimensional tensor"):
+        mg.tensor(1.0).chunk(2)

@@ -14,6 +14,7 @@ import numpy as np
 from ..tensor import Tensor
 from .elementwise import operands
 from .reduce import dim as _dim
+from .reduce import dims as _dims
 
 
 def _const(data: Any) -> Tensor:
@@ -118,14 +119,13 @@ def round(x: Tensor) -> Tensor:
     return _const(np.round(x.data))
 
 
-def all(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
-    axis = None if d is None else _dim(x, d)
-    return _const(np.all(x.data, axis=axis, keepdims=keepdim))
+def all(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element along ``dim`` (an int, a tuple, or None: all) is nonzero."""
+    return _const(np.all(x.data, axis=_dims(x, d), keepdims=keepdim))
 
 
-def any(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
-    axis = None if d is None else _dim(x, d)
-    return _const(np.any(x.data, axis=axis, keepdims=keepdim))
+def any(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+    return _const(np.any(x.data, axis=_dims(x, d), keepdims=keepdim))
 
 
 def isnan(x: Tensor) -> Tensor:

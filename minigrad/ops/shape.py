@@ -58,7 +58,8 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                            f"tensor of shape {x.shape}; swap them")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+    merged = int(np.prod(x.shape[s:e + 1]))  # not -1: ambiguous when another dim is 0
+    return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
 def unflatten(x: Tensor, d: int, sizes: Sequence[int]) -> Tensor:
@@ -189,6 +190,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, ...]:
+    if x.ndim == 0:
+        raise RuntimeError("split/chunk: expected at least a 1-dimensional tensor, got a 0-d "
+                           "one; unsqueeze it first")
     d = _dim(x, d)
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -211,6 +215,8 @@ def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, .
 def chunk(x: Tensor, chunks: int, d: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    if x.ndim == 0:
+        return split(x, 1, d)
     n = x.shape[_dim(x, d)]
     if n == 0:
         return split(x, [0] * chunks, d)  # PyTorch: `chunks` empty pieces
