@@ -443,3 +443,15 @@ def test_split_and_chunk_of_a_zero_dim_tensor_say_so():
         mg.tensor(1.0).split(1)
     with pytest.raises(RuntimeError, match="expected at least a 1-dimensional tensor"):
         mg.tensor(1.0).chunk(2)
+
+
+@pytest.mark.parametrize("fn", [lambda t: t.relu(), lambda t: mg.leaky_relu(t, 0.1)],
+                         ids=["relu", "leaky_relu"])
+def test_relu_second_derivative_is_zero_not_an_error(fn):
+    _, gg = _first_and_second(fn, [-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(gg, [0.0, 0.0, 0.0])  # was: "x was not used"
+    w = mg.tensor([[1.0, -2.0], [0.5, 1.0]], requires_grad=True)
+    x = mg.tensor([1.0, 1.0], requires_grad=True)
+    (g,) = mg.grad(fn(w @ x).sum(), x, create_graph=True)
+    (hx,) = mg.grad(g.sum(), x)  # the Hessian of a piecewise-linear net: 0
+    np.testing.assert_array_equal(hx.data, [0.0, 0.0])

@@ -16,10 +16,6 @@ from ..tensor import Tensor
 from .elementwise import Erf, Where, as_float
 
 
-def _zero(grad: Tensor) -> Tensor:
-    return Tensor._make(np.zeros((), dtype=grad.dtype))
-
-
 class Tanh(Function):
     """d/dx tanh(x) = 1 - tanh(x)^2"""
 
@@ -52,6 +48,26 @@ class Sigmoid(Function):
         return grad * y * (1.0 - y)
 
 
+class SlopeGrad(Function):
+    """y = g where cond, else g * slope: the backward of relu and leaky_relu.
+
+    An op of (g, x), not of g alone: its derivative in x is 0, but under create_graph the
+    gradient stays connected to x, so grad(relu'(x) * g, x) is 0, as in PyTorch, rather
+    than an error saying x was not used."""
+
+    @staticmethod
+    def forward(ctx: Function, g: np.ndarray, x: np.ndarray, cond: np.ndarray,
+                slope: float) -> np.ndarray:
+        ctx.cond, ctx.slope = cond, slope
+        return np.where(cond, g, g * np.asarray(slope, g.dtype))
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
+        x = ctx.inputs[1]
+        zeros = Tensor._make(np.zeros(x.shape, x.dtype))
+        return SlopeGrad.apply(grad, x, cond=ctx.cond, slope=ctx.slope), zeros
+
+
 class Relu(Function):
     """d/dx relu(x) = 1 where x > 0, else 0   (0 at x = 0, as in PyTorch)"""
 
@@ -61,7 +77,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Where.apply(grad, _zero(grad), cond=ctx.out_data > 0)
+        return SlopeGrad.apply(grad, ctx.inputs[0], cond=ctx.out_data > 0, slope=0.0)
 
 
 class LeakyRelu(Function):
@@ -74,7 +90,8 @@ class LeakyRelu(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Where.apply(grad, grad * ctx.negative_slope, cond=ctx.inputs[0].data > 0)
+        x = ctx.inputs[0]
+        return SlopeGrad.apply(grad, x, cond=x.data > 0, slope=ctx.negative_slope)
 
 
 class Elu(Function):
