@@ -59,7 +59,7 @@ class SlopeGrad(Function):
     def forward(ctx: Function, g: np.ndarray, x: np.ndarray, cond: np.ndarray,
                 slope: float) -> np.ndarray:
         ctx.cond, ctx.slope = cond, slope
-        return np.where(cond, g, g * np.asarray(slope, g.dtype))
+        return np.where(cond, g, g * np.asarray(slope, g.dtype) if slope else np.zeros((), g.dtype))
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
