@@ -360,8 +360,14 @@ class Tensor:
     def __floordiv__(self, other: Any) -> Tensor:
         return _cmp.floor_divide(self, other)
 
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _cmp.floor_divide(other, self)
+
     def __mod__(self, other: Any) -> Tensor:
         return _cmp.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _cmp.remainder(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
         return _inplace(self, other, np.add, "__iadd__")

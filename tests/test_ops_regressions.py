@@ -455,3 +455,10 @@ def test_relu_second_derivative_is_zero_not_an_error(fn):
     (g,) = mg.grad(fn(w @ x).sum(), x, create_graph=True)
     (hx,) = mg.grad(g.sum(), x)  # the Hessian of a piecewise-linear net: 0
     np.testing.assert_array_equal(hx.data, [0.0, 0.0])
+
+
+def test_reflected_floor_divide_and_remainder_and_wrapping_scalars():
+    assert (2 % mg.tensor([3.0, -4.0])).tolist() == [2.0, -2.0]  # sign of the divisor
+    assert (7 // mg.tensor([2, -3])).tolist() == [3, -3]
+    out = mg.tensor([1, 2], dtype=mg.uint8) + -1  # PyTorch wraps around, like C
+    assert out.dtype == mg.uint8 and out.tolist() == [0, 1]

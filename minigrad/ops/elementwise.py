@@ -23,6 +23,7 @@ def _scalar(value: Any, like: Tensor) -> Tensor:
         dtype = dtypes.get_default_dtype()
     else:
         dtype = like.dtype if like.dtype.kind in "iu" else np.dtype(np.int64)
+        return Tensor._make(np.asarray(value).astype(dtype))  # wraps, as torch: uint8 + -1
     return Tensor._make(np.array(value, dtype=dtype))
 
 
