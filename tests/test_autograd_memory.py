@@ -152,3 +152,29 @@ def test_hooks_on_dropped_intermediates_still_run_in_that_backward():
     del h
     loss.backward()
     np.testing.assert_allclose(seen[0], [4.0, 4.0, 4.0])
+
+
+@pytest.mark.parametrize("loss_fn", ["cross_entropy", "mse_loss", "binary_cross_entropy_with_logits"])
+def test_fused_losses_drop_their_buffers(loss_fn):
+    F = mg.nn.functional
+    rng = np.random.default_rng(0)
+    x = mg.tensor(rng.normal(size=(8, 3)).astype(np.float32), requires_grad=True)
+    target = {"cross_entropy": mg.tensor(rng.integers(0, 3, 8)),
+              "mse_loss": mg.tensor(rng.normal(size=(8, 3)).astype(np.float32)),
+              "binary_cross_entropy_with_logits": mg.tensor((rng.random((8, 3)) > 0.5)
+                                                            .astype(np.float32))}[loss_fn]
+    loss = getattr(F, loss_fn)(x, target)
+    node = loss.grad_fn
+    arrays = [k for k, v in vars(node).items() if isinstance(v, np.ndarray)] + (
+        ["saved"] if any(isinstance(v, np.ndarray) for v in node.saved) else [])
+    assert arrays, "the fused loss should hold arrays before backward"
+    loss.backward()
+
+    def holds_array(value):
+        if isinstance(value, tuple | list):
+            return any(holds_array(v) for v in value)
+        return isinstance(value, np.ndarray | mg.Tensor) and not isinstance(value, Released)
+
+    kept = [k for k, v in vars(node).items() if k != "inputs" and holds_array(v)]
+    assert kept == []
+    assert x.grad is not None
