@@ -20,7 +20,9 @@ again: that is how higher-order gradients come for free.
 ``apply`` runs ``forward`` and, when any input requires grad and grad mode is on, keeps
 the Function instance as the output's ``grad_fn``: the instance *is* the graph node and
 the ``ctx``. It remembers its inputs in order (``a + a`` lists ``a`` twice), a creation
-sequence number, what ``forward`` saved, and the output's value.
+sequence number, what ``forward`` saved, and the output's value. A backward without
+``retain_graph`` then drops those values (``release``; the graph's edges stay), as PyTorch
+frees its saved tensors.
 
 Gradients come back with the *output's* (broadcast) shape; summing them back to each
 input's shape happens once, in the engine (see ``engine.unbroadcast``), not in each op.
