@@ -54,10 +54,11 @@ def split_index(index: Any) -> tuple[Any, Any]:
     parts = tuple(_part(p) for p in (index if isinstance(index, tuple) else (index,)))
     scalar_bools = [_is_array(p) and p.ndim == 0 for p in parts]
     arrays = [_is_array(p) for p in parts]
+    as_given = parts if isinstance(index, tuple) else parts[0]
     if not any(arrays):
-        return parts, None
+        return as_given, None
     if not any(scalar_bools) and not any(isinstance(p, int) for p in parts):
-        return None, parts
+        return None, as_given
     basic: list[Any] = []
     advanced: list[Any] = []
     for p, is_array, is_bool in zip(parts, arrays, scalar_bools):
