@@ -462,3 +462,38 @@ def test_reflected_floor_divide_and_remainder_and_wrapping_scalars():
     assert (7 // mg.tensor([2, -3])).tolist() == [3, -3]
     out = mg.tensor([1, 2], dtype=mg.uint8) + -1  # PyTorch wraps around, like C
     assert out.dtype == mg.uint8 and out.tolist() == [0, 1]
+
+
+def test_nan_gradients_of_abs_relu_sign_and_inf_norms():
+    x = mg.tensor([1.0, NAN, -2.0], requires_grad=True)
+    x.abs().sum().backward()  # sign(NaN) is 0 in PyTorch, not NaN
+    np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, -1.0])
+    assert mg.tensor([NAN, -2.0, 0.0]).sign().tolist() == [0.0, -1.0, 0.0]
+    y = mg.tensor([1.0, NAN, -2.0], requires_grad=True)
+    y.relu().sum().backward()  # PyTorch masks where relu(x) <= 0: NaN passes
+    np.testing.assert_array_equal(y.grad.data, [1.0, 1.0, 0.0])
+    for p in (float("inf"), float("-inf")):
+        z = mg.tensor([1.0, NAN, -2.0], requires_grad=True)
+        n = z.norm(p)
+        assert np.isnan(n.item())
+        n.backward()
+        np.testing.assert_array_equal(z.grad.data, [0.0, 0.0, 0.0])
+
+
+def test_nan_and_inf_rows_match_torch():
+    torch = pytest.importorskip("torch")
+    inf = float("inf")
+    rows = np.array([[0.0, 2.0, 3.0], [0.0, 0.0, 3.0], [1.0, NAN, 2.0], [-inf, -inf, -inf],
+                     [inf, 1.0, 2.0], [-inf, 0.0, 1.0], [2.0, 2.0, 2.0]])
+    ops = [lambda t: t.prod(-1), lambda t: t.logsumexp(-1), lambda t: t.softmax(-1),
+           lambda t: t.norm(1, dim=-1), lambda t: t.norm(float("inf"), dim=-1),
+           lambda t: t.amax(-1), lambda t: t.max(-1)[0], lambda t: t.abs().sqrt(),
+           lambda t: t.relu(), lambda t: t.abs(), lambda t: t.clamp(0, 2)]
+    for op in ops:
+        tx = torch.tensor(rows, requires_grad=True)
+        mx = mg.tensor(rows, requires_grad=True)
+        ty, my = op(tx), op(mx)
+        np.testing.assert_allclose(my.data, ty.detach().numpy(), rtol=1e-12)
+        ty.sum().backward()
+        my.sum().backward()
+        np.testing.assert_allclose(mx.grad.data, tx.grad.numpy(), rtol=1e-12)

@@ -69,7 +69,7 @@ class SlopeGrad(Function):
 
 
 class Relu(Function):
-    """d/dx relu(x) = 1 where x > 0, else 0   (0 at x = 0, as in PyTorch)"""
+    """d/dx relu(x) = 1 where x > 0, else 0   (0 at x = 0 and 1 at NaN, as in PyTorch)"""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
@@ -77,7 +77,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return SlopeGrad.apply(grad, ctx.inputs[0], cond=ctx.out_data > 0, slope=0.0)
+        return SlopeGrad.apply(grad, ctx.inputs[0], cond=~(ctx.out_data <= 0), slope=0.0)
 
 
 class LeakyRelu(Function):

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .elementwise import operands
+from .elementwise import sign as _ew_sign
 from .reduce import dim as _dim
 from .reduce import dims as _dims
 
@@ -104,7 +105,8 @@ def argmin(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    return _const(np.sign(x.data))
+    """-1, 0 or 1, and 0 for NaN (as PyTorch)."""
+    return _const(_ew_sign(x.data))
 
 
 def floor(x: Tensor) -> Tensor:

@@ -246,7 +246,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """d/dx |x| = sign(x)   (0 at x = 0, the subgradient PyTorch uses)"""
+    """d/dx |x| = sign(x)   (0 at x = 0, the subgradient PyTorch uses, and 0 at NaN)"""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
@@ -254,7 +254,13 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return grad * Tensor._make(np.sign(ctx.inputs[0].data))
+        return grad * Tensor._make(sign(ctx.inputs[0].data))
+
+
+def sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1; 0 for NaN, as PyTorch's sign (numpy's gives NaN)."""
+    s = np.sign(x)
+    return np.where(np.isnan(s), 0, s).astype(s.dtype, copy=False) if s.dtype.kind == "f" else s
 
 
 class Sin(Function):

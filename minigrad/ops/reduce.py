@@ -154,19 +154,21 @@ class Amax(Function):
 
     reduce = staticmethod(np.amax)
     nan_ties = False
+    unmatched_zero = False
+    label = ""  # the name errors use, when not the class name
 
     @classmethod
     def forward(cls, ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None,
                 keepdim: bool) -> np.ndarray:
-        name = cls.__name__.lower()
+        name = cls.label or cls.__name__.lower() + "()"
         if x.size == 0 and dim is None:
             raise RuntimeError(
-                f"{name}(): the tensor of shape {x.shape} is empty and max/min of nothing has "
+                f"{name}: the tensor of shape {x.shape} is empty and max/min of nothing has "
                 f"no value (no identity); give a dim: over a non-empty dim the result is empty"
             )
         if x.size == 0 and any(x.shape[a] == 0 for a in _axes(x.ndim, dim)):
             raise IndexError(
-                f"{name}(): expected reduction dim {dim} to have non-zero size (tensor of shape "
+                f"{name}: expected reduction dim {dim} to have non-zero size (tensor of shape "
                 f"{x.shape}): max/min of nothing has no value (no identity)"
             )
         ctx.dim, ctx.keepdim = dim, keepdim
@@ -180,8 +182,12 @@ class Amax(Function):
         if ctx.nan_ties:
             hit |= np.isnan(x) & np.isnan(out)
         hit = hit.astype(grad.dtype)
-        with np.errstate(invalid="ignore"):
-            hit /= hit.sum(axis=ctx.dim, keepdims=True)
+        count = hit.sum(axis=ctx.dim, keepdims=True)
+        if ctx.unmatched_zero:
+            hit = np.divide(hit, count, out=np.zeros_like(hit), where=count != 0)
+        else:
+            with np.errstate(invalid="ignore"):
+                hit /= count
         return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
 
 
@@ -204,6 +210,21 @@ class Min(Amin):
     """min() of all elements: amin, except that a NaN minimum sends the gradient to the NaNs."""
 
     nan_ties = True
+
+
+class NormInf(Amax):
+    """||x||_inf = max |x_i|, applied to |x|: amax, except that a NaN norm (which no element
+    equals) has gradient 0, not NaN, as PyTorch's norm gives."""
+
+    unmatched_zero = True
+    label = "norm(p=inf)"
+
+
+class NormMinusInf(Amin):
+    """min |x_i| (``norm(p=-inf)``), applied to |x|; gradient 0 where the result is NaN."""
+
+    unmatched_zero = True
+    label = "norm(p=-inf)"
 
 
 def _check_nonempty(name: str, x: Tensor, d: int) -> None:
@@ -390,9 +411,9 @@ def norm(x: Tensor, p: float = 2, d: Any = None, keepdim: bool = False) -> Tenso
     if p == 2:
         return Norm2.apply(x, dim=axes, keepdim=keepdim)
     if p == float("inf"):
-        return x.abs().amax(axes, keepdim=keepdim)
+        return NormInf.apply(x.abs(), dim=axes, keepdim=keepdim)
     if p == float("-inf"):
-        return x.abs().amin(axes, keepdim=keepdim)
+        return NormMinusInf.apply(x.abs(), dim=axes, keepdim=keepdim)
     if p == 1:
         return x.abs().sum(axes, keepdim=keepdim)
     return NormP.apply(x, p=p, dim=axes, keepdim=keepdim)
