@@ -63,6 +63,7 @@ def _tuple_ok(name: str) -> bool:
                     "norm3", "norm1", "squeeze", "flip", "all", "any")
 
 
+@pytest.mark.filterwarnings("ignore:std\\(\\):UserWarning", "ignore:var\\(\\):UserWarning")
 @pytest.mark.parametrize("name", sorted(OPS))
 def test_edge_shapes_match_torch(name):
     rng = np.random.default_rng(0)

@@ -480,6 +480,7 @@ def test_nan_gradients_of_abs_relu_sign_and_inf_norms():
         np.testing.assert_array_equal(z.grad.data, [0.0, 0.0, 0.0])
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # inf - inf and 0 * inf, on purpose
 def test_nan_and_inf_rows_match_torch():
     torch = pytest.importorskip("torch")
     inf = float("inf")
