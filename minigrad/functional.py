@@ -32,7 +32,7 @@ from .ops.comparison import (
     sign,
 )
 from .ops.elementwise import clamp, where
-from .ops.indexing import gather, index_select
+from .ops.indexing import gather, index_select, masked_select
 from .ops.linalg import matmul
 from .ops.shape import cat, chunk, flatten, pad, permute, split, stack, transpose
 from .tensor import Tensor
@@ -219,8 +219,9 @@ __all__ = [
     "ceil", "chunk", "clamp", "cos", "cumsum", "detach", "div", "elu", "eq", "erf", "exp",
     "flatten", "flip", "floor", "gather", "ge", "gelu", "gt", "index_select", "isfinite",
     "isinf", "isnan", "le", "leaky_relu", "log", "log1p", "log_softmax", "logical_and",
-    "logical_not", "logical_or", "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "ne", "neg", "norm", "one_hot", "pad", "permute", "pow", "prod", "relu",
+    "logical_not", "logical_or", "logsumexp", "lt", "masked_select", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "mul", "ne", "neg", "norm", "one_hot", "pad",
+    "permute", "pow", "prod", "relu",
     "reshape", "round", "sigmoid", "sign", "sin", "softmax", "softplus", "split", "sqrt",
     "squeeze", "stack", "std", "sub", "sum", "tanh", "transpose", "unsqueeze", "var", "where",
 ]

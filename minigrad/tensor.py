@@ -158,7 +158,15 @@ class Tensor:
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        """NumPy's conversion protocol: ``np.asarray(t)`` shares the tensor's memory, while
+        ``np.array(t)`` (copy=True) must give a copy that can be written without changing
+        the tensor. ``copy=False`` refuses a dtype change, which would need a copy."""
+        if dtype is None or np.dtype(dtype) == self.data.dtype:
+            return self.data.copy() if copy else self.data
+        if copy is False:
+            raise ValueError(f"__array__: converting this {self.dtype} tensor to {np.dtype(dtype)} "
+                             f"needs a copy, but copy=False was asked")
+        return self.data.astype(dtype)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -377,8 +385,14 @@ class Tensor:
     def __floordiv__(self, other: Any) -> Tensor:
         return _cmp.floor_divide(self, other)
 
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _cmp.floor_divide(other, self)
+
     def __mod__(self, other: Any) -> Tensor:
         return _cmp.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _cmp.remainder(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
         return _inplace(self, other, np.add, "__iadd__")
@@ -501,10 +515,10 @@ class Tensor:
     def ceil(self) -> Tensor:
         return _cmp.ceil(self)
 
-    def all(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _cmp.all(self, dim, keepdim)
 
-    def any(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _cmp.any(self, dim, keepdim)
 
     def isnan(self) -> Tensor:
@@ -592,7 +606,7 @@ class Tensor:
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
-        return _red.var_args("std", self, dim, unbiased, keepdim, correction).sqrt()
+        return _red.std(self, dim, unbiased, keepdim, correction)
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return _red.reduce_max(self, dim, keepdim)
@@ -689,7 +703,7 @@ class Tensor:
         if isinstance(value, Tensor):
             _check_setitem_value(value)
             value = value.data
-        self.data[_idx.to_numpy_index(index)] = value
+        _idx.setitem(self.data, index, value)
 
     def gather(self, dim: int, index: Tensor) -> Tensor:
         return _idx.gather(self, dim, index)
@@ -698,7 +712,7 @@ class Tensor:
         return _idx.index_select(self, dim, index)
 
     def masked_select(self, mask: Tensor) -> Tensor:
-        return _idx.getitem(self, mask)
+        return _idx.masked_select(self, mask)
 
 
 class RemovableHandle:

@@ -52,11 +52,19 @@ def test_mlp_with_named_params_matches_file():
 
 def test_nan_path_matches_file():
     out = nan_graph()
-    out.backward()
+    out.backward(retain_graph=True)  # keeps the intermediate values the NaN path is found in
     src = viz.draw(out).source
     check_golden("nan.dot", src)
     assert "(first NaN/Inf)" in src
     assert src.count('penwidth="3", color="#cc0000"') == 6
+
+
+def test_values_freed_by_backward_are_drawn_as_freed():
+    out = nan_graph()
+    out.backward()
+    src = viz.draw(out).source
+    assert src.count("data: freed by backward") == 4  # x*3, log, *w, +w; leaves keep theirs
+    assert 'label="x|(2,) float32|data: min -1 mean 0 max 1' in src
 
 
 def test_gradient_view_matches_file():

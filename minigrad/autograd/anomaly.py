@@ -48,9 +48,11 @@ _HINTS = {
            "log_softmax) or lower the learning rate",
     "Div": "division by zero (or 0/0): add a small epsilon to the denominator",
     "Pow": "a negative base to a fractional power, or 0 to a negative power",
+    "PowScalar": "x ** p with p < 0 (x.rsqrt(), x ** -1) is infinite at x = 0, and a negative x "
+                 "to a fractional power is NaN: add an epsilon (as normalisation layers do) or "
+                 "clamp x",
     "Sqrt": "sqrt of a negative number; and its gradient at 0 is infinite: add an epsilon",
-    "Rsqrt": "rsqrt of 0 or a negative number: add an epsilon (as in normalisation layers)",
-    "Reciprocal": "1/0: add a small epsilon",
+    "Log1p": "log1p(x) is -inf at x = -1 and NaN below: clamp the input above -1",
 }
 
 

@@ -11,6 +11,9 @@
    add up: gradients *accumulate*.
 3. Leaves (tensors made by the user with ``requires_grad=True``) add what reached
    them into ``.grad``. That is also why you must call ``zero_grad()`` between steps.
+4. Unless ``retain_graph=True``, every node visited then drops the values it held (its
+   saved arrays, its output, the activations it took as inputs: ``Function.release``),
+   so a loss kept after backward does not keep the whole step in memory.
 
 Every gradient an op returns has the shape of the op's (broadcast) output; it is
 summed back to the input's shape here, in ``unbroadcast``, and cast to the input's
@@ -148,6 +151,7 @@ def run_backward(
 
     captured: dict[int, Tensor] = {}
     capture_nodes = {id(t.grad_fn): t for t in capture or () if t.grad_fn is not None}
+    done: list[Function] = []
     with set_grad_enabled(create_graph):
         for t, g in zip(outputs, roots):
             send(t, g)
@@ -184,15 +188,16 @@ def run_backward(
             for i, (inp, g) in enumerate(zip(node.inputs, grads)):
                 if g is not None and inp.requires_grad:
                     send(inp, _fit(g, inp, node, i))
-            if not retain_graph:
-                node.freed = True
-                node.saved = ()
+            done.append(node)
         for t, g in leaf_grads.values():
             g = t._run_hooks(g)
             if capture is None:
                 t._accumulate(g, create_graph)
             else:
                 captured[id(t)] = g
+    if not retain_graph:
+        for node in done:
+            node.release()
     return captured
 
 

@@ -20,7 +20,9 @@ again: that is how higher-order gradients come for free.
 ``apply`` runs ``forward`` and, when any input requires grad and grad mode is on, keeps
 the Function instance as the output's ``grad_fn``: the instance *is* the graph node and
 the ``ctx``. It remembers its inputs in order (``a + a`` lists ``a`` twice), a creation
-sequence number, what ``forward`` saved, and the output's value.
+sequence number, what ``forward`` saved, and the output's value. A backward without
+``retain_graph`` then drops those values (``release``; the graph's edges stay), as PyTorch
+frees its saved tensors.
 
 Gradients come back with the *output's* (broadcast) shape; summing them back to each
 input's shape happens once, in the engine (see ``engine.unbroadcast``), not in each op.
@@ -30,7 +32,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -78,6 +80,24 @@ class Function:
             anomaly.check_forward(ctx, inputs, out, record)
         return out
 
+    def release(self) -> None:
+        """Drop every value this node holds, after a backward without ``retain_graph``.
+
+        What ``forward`` saved (``save_for_backward`` and any array or Tensor it set on
+        ``ctx``, such as a fused loss's gradient buffer), the output's value, and the inputs
+        made by other ops (activations), unless kept for ``retain_grad``: each is replaced by
+        a ``Released`` record of its shape and dtype. The edges of the graph stay (each
+        input's ``grad_fn``), so a second backward still finds this node and says it was
+        freed. Without this, holding the loss (``history.append(loss)``) keeps every
+        activation of the step alive, as every node refers to its inputs."""
+        self.freed = True
+        self.saved = ()
+        self.out_data = Released.of(self.out_data)
+        self.inputs = tuple(t if _kept(t) else ReleasedTensor(t) for t in self.inputs)
+        for key, value in list(vars(self).items()):
+            if key not in _BOOKKEEPING:
+                setattr(self, key, _release_value(value))
+
     def save_for_backward(self, *values: Any) -> None:
         """Keep arrays (or Tensors) that ``backward`` will need; read them as ``saved_tensors``."""
         self.saved = values
@@ -92,7 +112,11 @@ class Function:
     def output(self) -> Tensor:
         """The Tensor this node produced (a constant copy of its value if it was dropped)."""
         out = self.out_ref()
-        return out if out is not None else Tensor._make(self.out_data)
+        if out is not None:
+            return out
+        if self.freed:
+            raise RuntimeError(_FREED_MESSAGE.format(name=self.name))
+        return Tensor._make(self.out_data)
 
     @property
     def name(self) -> str:
@@ -113,3 +137,78 @@ _FREED_MESSAGE = (
     "memory; pass retain_graph=True to the first backward() if you need to go through the "
     "graph again."
 )
+
+
+_BOOKKEEPING = frozenset({"inputs", "needs_input_grad", "seq", "out_ref", "out_data", "freed",
+                          "saved", "trace"})
+
+
+class Released(NamedTuple):
+    """The shape and dtype of an array that backward freed: enough to describe and draw
+    the graph (``array(5, 1) int64``), not the values."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    @classmethod
+    def of(cls, value: Any) -> Any:
+        return cls(value.shape, value.dtype) if isinstance(value, np.ndarray | Tensor) else value
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def __repr__(self) -> str:
+        dims = ", ".join(str(n) for n in self.shape) + ("," if len(self.shape) == 1 else "")
+        return f"array({dims}) {self.dtype}"
+
+
+class ReleasedTensor:
+    """Stands for an input of a freed node: its place in the graph (``grad_fn``) and its
+    shape and dtype, without its values (``data`` is a ``Released`` record)."""
+
+    __slots__ = ("data", "grad_fn", "requires_grad", "label")
+    grad = None
+    _retains_grad = False
+
+    def __init__(self, t: Tensor) -> None:
+        self.data = Released(t.shape, t.dtype)
+        self.grad_fn = t.grad_fn
+        self.requires_grad = t.requires_grad
+        self.label = t.label
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self.data.shape)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    def __repr__(self) -> str:
+        return f"<released tensor {self.data!r}>"
+
+
+def _kept(t: Tensor) -> bool:
+    """Inputs a freed node keeps: leaves (parameters, data and constants: tensors the user
+    made, which PyTorch's graph also reaches for parameters) and tensors whose gradient was
+    asked for with ``retain_grad`` (``viz.trace_grads`` draws them after backward)."""
+    return t.grad_fn is None or t._retains_grad
+
+
+def _release_value(value: Any) -> Any:
+    if type(value) in (tuple, list):
+        return type(value)(_release_value(v) for v in value)
+    return Released.of(value)

@@ -16,10 +16,6 @@ from ..tensor import Tensor
 from .elementwise import Erf, Where, as_float
 
 
-def _zero(grad: Tensor) -> Tensor:
-    return Tensor._make(np.zeros((), dtype=grad.dtype))
-
-
 class Tanh(Function):
     """d/dx tanh(x) = 1 - tanh(x)^2"""
 
@@ -52,8 +48,28 @@ class Sigmoid(Function):
         return grad * y * (1.0 - y)
 
 
+class SlopeGrad(Function):
+    """y = g where cond, else g * slope: the backward of relu and leaky_relu.
+
+    An op of (g, x), not of g alone: its derivative in x is 0, but under create_graph the
+    gradient stays connected to x, so grad(relu'(x) * g, x) is 0, as in PyTorch, rather
+    than an error saying x was not used."""
+
+    @staticmethod
+    def forward(ctx: Function, g: np.ndarray, x: np.ndarray, cond: np.ndarray,
+                slope: float) -> np.ndarray:
+        ctx.cond, ctx.slope = cond, slope
+        return np.where(cond, g, g * np.asarray(slope, g.dtype) if slope else np.zeros((), g.dtype))
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
+        x = ctx.inputs[1]
+        zeros = Tensor._make(np.zeros(x.shape, x.dtype))
+        return SlopeGrad.apply(grad, x, cond=ctx.cond, slope=ctx.slope), zeros
+
+
 class Relu(Function):
-    """d/dx relu(x) = 1 where x > 0, else 0   (0 at x = 0, as in PyTorch)"""
+    """d/dx relu(x) = 1 where x > 0, else 0   (0 at x = 0 and 1 at NaN, as in PyTorch)"""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
@@ -61,7 +77,7 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Where.apply(grad, _zero(grad), cond=ctx.out_data > 0)
+        return SlopeGrad.apply(grad, ctx.inputs[0], cond=~(ctx.out_data <= 0), slope=0.0)
 
 
 class LeakyRelu(Function):
@@ -74,11 +90,15 @@ class LeakyRelu(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Where.apply(grad, grad * ctx.negative_slope, cond=ctx.inputs[0].data > 0)
+        x = ctx.inputs[0]
+        return SlopeGrad.apply(grad, x, cond=x.data > 0, slope=ctx.negative_slope)
 
 
 class Elu(Function):
-    """d/dx elu(x) = 1 where x > 0, else alpha * exp(x) = elu(x) + alpha"""
+    """d/dx elu(x) = 1 where x > 0, else alpha * exp(x) = elu(x) + alpha
+
+    At x = 0 the first derivative is alpha (the left side) but the second is 0, not alpha:
+    PyTorch differentiates alpha * exp(x) only where x < 0, so we hold it constant at 0."""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, alpha: float) -> np.ndarray:
@@ -87,7 +107,10 @@ class Elu(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Where.apply(grad, grad * (ctx.output + ctx.alpha), cond=ctx.inputs[0].data > 0)
+        x = ctx.inputs[0].data
+        alpha = Tensor._make(np.asarray(ctx.alpha, dtype=grad.dtype))
+        slope = Where.apply(ctx.output + ctx.alpha, alpha, cond=x < 0)
+        return Where.apply(grad, grad * slope, cond=x > 0)
 
 
 class Gelu(Function):
@@ -122,7 +145,9 @@ class Gelu(Function):
 class Softplus(Function):
     """softplus(x) = log(1 + exp(beta x)) / beta;  d/dx = sigmoid(beta x).
 
-    Linear (x itself, gradient 1) where beta x > threshold, as in PyTorch.
+    Linear (x itself, gradient 1) where beta x > threshold, as in PyTorch. At beta x =
+    threshold the first derivative is still sigmoid(beta x) but, as in PyTorch, the second
+    is 0 (the sigmoid is differentiated only where beta x < threshold).
     """
 
     @staticmethod
@@ -136,7 +161,9 @@ class Softplus(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         z = x * ctx.beta
-        return Where.apply(grad, grad * Sigmoid.apply(z), cond=z.data > ctx.threshold)
+        at_threshold = Tensor._make(stable_sigmoid(z.data))
+        slope = Where.apply(Sigmoid.apply(z), at_threshold, cond=z.data < ctx.threshold)
+        return Where.apply(grad, grad * slope, cond=z.data > ctx.threshold)
 
 
 class Softmax(Function):

@@ -13,7 +13,9 @@ import numpy as np
 
 from ..tensor import Tensor
 from .elementwise import operands
+from .elementwise import sign as _ew_sign
 from .reduce import dim as _dim
+from .reduce import dims as _dims
 
 
 def _const(data: Any) -> Tensor:
@@ -75,12 +77,21 @@ def remainder(a: Any, b: Any) -> Tensor:
 
 
 def _arg(fn: Any, x: Tensor, d: int | None, keepdim: bool) -> Tensor:
-    if x.data.size == 0:
-        raise RuntimeError(f"{fn.__name__}(): cannot take the arg of an empty tensor {x.shape}")
+    name = fn.__name__
     if d is None:
+        if x.data.size == 0:
+            raise IndexError(
+                f"{name}(): an empty tensor (shape {x.shape}) has no element to point to; give "
+                f"the reduction dim (over a non-empty dim the result is empty, as in PyTorch)"
+            )
         out = fn(x.data.reshape(-1))
         return _const(np.array(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
     d = _dim(x, d)
+    if x.ndim and x.shape[d] == 0:
+        raise IndexError(
+            f"{name}(): expected reduction dim {d} to have non-zero size (tensor of shape "
+            f"{x.shape}): there is no element to point to"
+        )
     return _const(fn(x.data, axis=d, keepdims=keepdim).astype(np.int64))
 
 
@@ -94,7 +105,8 @@ def argmin(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
 
 
 def sign(x: Tensor) -> Tensor:
-    return _const(np.sign(x.data))
+    """-1, 0 or 1, and 0 for NaN (as PyTorch)."""
+    return _const(_ew_sign(x.data))
 
 
 def floor(x: Tensor) -> Tensor:
@@ -109,14 +121,13 @@ def round(x: Tensor) -> Tensor:
     return _const(np.round(x.data))
 
 
-def all(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
-    axis = None if d is None else _dim(x, d)
-    return _const(np.all(x.data, axis=axis, keepdims=keepdim))
+def all(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+    """True where every element along ``dim`` (an int, a tuple, or None: all) is nonzero."""
+    return _const(np.all(x.data, axis=_dims(x, d), keepdims=keepdim))
 
 
-def any(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
-    axis = None if d is None else _dim(x, d)
-    return _const(np.any(x.data, axis=axis, keepdims=keepdim))
+def any(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+    return _const(np.any(x.data, axis=_dims(x, d), keepdims=keepdim))
 
 
 def isnan(x: Tensor) -> Tensor:

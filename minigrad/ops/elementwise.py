@@ -23,6 +23,7 @@ def _scalar(value: Any, like: Tensor) -> Tensor:
         dtype = dtypes.get_default_dtype()
     else:
         dtype = like.dtype if like.dtype.kind in "iu" else np.dtype(np.int64)
+        return Tensor._make(np.asarray(value).astype(dtype))  # wraps, as torch: uint8 + -1
     return Tensor._make(np.array(value, dtype=dtype))
 
 
@@ -245,7 +246,7 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    """d/dx |x| = sign(x)   (0 at x = 0, the subgradient PyTorch uses)"""
+    """d/dx |x| = sign(x)   (0 at x = 0, the subgradient PyTorch uses, and 0 at NaN)"""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray) -> np.ndarray:
@@ -253,7 +254,13 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return grad * Tensor._make(np.sign(ctx.inputs[0].data))
+        return grad * Tensor._make(sign(ctx.inputs[0].data))
+
+
+def sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1; 0 for NaN, as PyTorch's sign (numpy's gives NaN)."""
+    s = np.sign(x)
+    return np.where(np.isnan(s), 0, s).astype(s.dtype, copy=False) if s.dtype.kind == "f" else s
 
 
 class Sin(Function):
@@ -354,31 +361,39 @@ def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tens
 
 
 class Maximum(_Binary):
-    """d/da max(a, b) = 1 where a > b, 1/2 where a == b, else 0 (and the mirror for b)"""
+    """d/da max(a, b) = 1 where a > b, 1/2 where a == b, else 0 (and the mirror for b).
+
+    Where a or b is NaN the result is NaN and, as in PyTorch, both get the whole gradient."""
 
     ufunc = np.maximum
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.inputs
-        return _split_between(grad, a.data > b.data, a.data == b.data)
+        return _split_between(grad, a.data < b.data, a.data > b.data, a.data == b.data)
 
 
 class Minimum(_Binary):
-    """d/da min(a, b) = 1 where a < b, 1/2 where a == b, else 0 (and the mirror for b)"""
+    """d/da min(a, b) = 1 where a < b, 1/2 where a == b, else 0 (and the mirror for b).
+
+    Where a or b is NaN the result is NaN and, as in PyTorch, both get the whole gradient."""
 
     ufunc = np.minimum
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.inputs
-        return _split_between(grad, a.data < b.data, a.data == b.data)
+        return _split_between(grad, a.data > b.data, a.data < b.data, a.data == b.data)
 
 
-def _split_between(grad: Tensor, a_wins: np.ndarray, tie: np.ndarray) -> tuple[Tensor, Tensor]:
-    """The gradient of max/min goes to the winner; a tie gives each side half."""
-    share = Tensor._make(np.where(a_wins, 1.0, np.where(tie, 0.5, 0.0)).astype(grad.dtype))
-    return grad * share, grad * (1.0 - share)
+def _split_between(grad: Tensor, a_loses: np.ndarray, b_loses: np.ndarray,
+                   tie: np.ndarray) -> tuple[Tensor, Tensor]:
+    """The gradient of max/min goes to the winner and a tie gives each side half. With a NaN
+    every comparison is False: nobody loses, both get it all (PyTorch's rule)."""
+    base = np.where(tie, 0.5, 1.0)
+    share_a = Tensor._make(np.where(a_loses, 0.0, base).astype(grad.dtype))
+    share_b = Tensor._make(np.where(b_loses, 0.0, base).astype(grad.dtype))
+    return grad * share_a, grad * share_b
 
 
 class Cast(Function):

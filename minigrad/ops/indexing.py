@@ -16,15 +16,75 @@ from ..tensor import Tensor
 from .reduce import dim as _dim
 
 
-def to_numpy_index(index: Any) -> Any:
-    """Replace Tensors (and lists) inside an index by numpy arrays."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(to_numpy_index(i) for i in index)
-    if isinstance(index, list):
-        return np.asarray([i.item() if isinstance(i, Tensor) else i for i in index])
-    return index
+def _part(p: Any) -> Any:
+    """One element of an index as numpy sees it: Tensors and lists become arrays, a 0-d
+    integer array a Python int (PyTorch selects with it), a lone bool a 0-d bool array."""
+    if isinstance(p, Tensor):
+        p = p.data
+    elif isinstance(p, list):
+        p = np.asarray([i.item() if isinstance(i, Tensor) else i for i in p])
+        if p.size == 0:
+            p = p.astype(np.intp)
+    elif isinstance(p, bool | np.bool_):
+        return np.asarray(p)
+    if isinstance(p, np.ndarray) and p.ndim == 0 and p.dtype.kind in "iu":
+        return int(p)
+    if isinstance(p, np.integer):
+        return int(p)
+    return p
+
+
+def _is_array(p: Any) -> bool:
+    return isinstance(p, np.ndarray)
+
+
+def split_index(index: Any) -> tuple[Any, Any]:
+    """PyTorch's index as (basic, advanced): apply ``x[basic]``, then ``[advanced]`` to that.
+
+    numpy and PyTorch differ when integers and index arrays (or masks) are mixed:
+    numpy counts an integer as one more index array, so in ``x[0, :, [1, 2]]`` the two are
+    "separated by a slice" and the indexed dimension moves to the front: shape (2, 5) for
+    x of shape (4, 5, 6). PyTorch first selects with the integer, then indexes the rest:
+    shape (5, 2). We do the same in two numpy steps: integers, slices and None first
+    (``x[0, :, :]``, a view), then the index arrays (``[:, [1, 2]]``), where numpy's rule
+    for arrays alone (adjacent arrays stay in place, separated ones go first) is PyTorch's.
+    A lone ``True``/``False`` adds a dimension of size 1 or 0, selected by ``[0]`` or ``[]``.
+    Either part is None when it has nothing to do.
+    """
+    parts = tuple(_part(p) for p in (index if isinstance(index, tuple) else (index,)))
+    scalar_bools = [_is_array(p) and p.ndim == 0 for p in parts]
+    arrays = [_is_array(p) for p in parts]
+    as_given = parts if isinstance(index, tuple) else parts[0]
+    if not any(arrays):
+        return as_given, None
+    if not any(scalar_bools) and not any(isinstance(p, int) for p in parts):
+        return None, as_given
+    basic: list[Any] = []
+    advanced: list[Any] = []
+    for p, is_array, is_bool in zip(parts, arrays, scalar_bools):
+        if is_bool:
+            basic.append(None)
+            advanced.append(np.zeros(1 if p else 0, dtype=np.intp))
+        elif is_array:
+            basic.extend([slice(None)] * (p.ndim if p.dtype == bool else 1))
+            advanced.append(p)
+        elif isinstance(p, int):
+            basic.append(p)
+        else:
+            basic.append(p)
+            advanced.append(p if p is Ellipsis else slice(None))
+    return tuple(basic), tuple(advanced)
+
+
+def setitem(data: np.ndarray, index: Any, value: Any) -> None:
+    """``data[index] = value`` with PyTorch's indexing rule (see ``split_index``)."""
+    basic, advanced = split_index(index)
+    if advanced is None:
+        data[basic] = value
+    elif basic is None:
+        data[advanced] = value
+    else:
+        data[basic][advanced] = value
 
 
 def _is_basic(index: Any) -> bool:
@@ -79,18 +139,47 @@ def _expand_bool(index: Any) -> Any:
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
-    return GetItem.apply(x, index=to_numpy_index(index))
+    """``x[index]`` as PyTorch reads it: one GetItem node, or two (the integers and slices,
+    then the index arrays) where numpy's rule would give another shape (``split_index``)."""
+    basic, advanced = split_index(index)
+    if basic is not None:
+        x = GetItem.apply(x, index=basic)
+    if advanced is not None:
+        x = GetItem.apply(x, index=advanced)
+    return x
+
+
+def masked_select(x: Tensor, mask: Tensor) -> Tensor:
+    """The elements of ``x`` where ``mask`` is True, as a 1-d tensor. As in PyTorch, ``x`` and
+    ``mask`` are broadcast together first, so an element of ``x`` can be picked several
+    times; its gradient is then the sum of those picks (the engine sums over the expansion)."""
+    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    if m.dtype != bool:
+        raise RuntimeError(f"masked_select: expected a bool mask, got {m.dtype}; compare first "
+                           f"(x > 0) or convert with .bool()")
+    try:
+        shape = np.broadcast_shapes(x.shape, m.shape)
+    except ValueError:
+        raise RuntimeError(f"masked_select: the input {x.shape} and the mask {m.shape} cannot be "
+                           f"broadcast together") from None
+    return getitem(x.expand(shape), np.broadcast_to(m, shape))
 
 
 def _check_index(name: str, x: Tensor, d: int, index: Tensor) -> np.ndarray:
+    """The index array, checked as PyTorch checks it: integers in [0, size) of dimension d.
+    Negative values are refused, not wrapped: gather and index_select do not count from
+    the end, unlike x[-1]."""
     idx = index.data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): expected an integer index tensor, got {idx.dtype}")
-    n = x.shape[d]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    n = x.shape[d] if x.ndim else 1
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx.min() if idx.min() < 0 else idx.max()
+        hint = ("; negative indices are not accepted here (PyTorch refuses them too): add the "
+                "size to count from the end" if bad < 0 else "")
         raise IndexError(
-            f"{name}(): index out of range: values in [{idx.min()}, {idx.max()}] for dimension "
-            f"{d} of size {n} (shape {x.shape})"
+            f"{name}(): index {bad} is out of range for dimension {d} of size {n} (input shape "
+            f"{x.shape}, index values in [{idx.min()}, {idx.max()}]){hint}"
         )
     return idx
 
@@ -127,10 +216,18 @@ def gather(x: Tensor, d: int, index: Tensor) -> Tensor:
             f"gather(): index {idx.shape} must have the same number of dimensions as input "
             f"{x.shape} and be no larger outside dim {d}"
         )
-    return Gather.apply(x, dim=d, index=idx % max(x.shape[d], 1))
+    if x.ndim == 0:
+        return GetItem.apply(x, index=())
+    return Gather.apply(x, dim=d, index=idx)
 
 
 def index_select(x: Tensor, d: int, index: Tensor) -> Tensor:
     d = _dim(x, d)
     idx = _check_index("index_select", x, d, index)
+    if idx.ndim > 1:
+        raise IndexError(f"index_select(): the index must be 0-d or 1-d, got shape {idx.shape}")
+    if x.ndim == 0:
+        if idx.size != 1:
+            raise IndexError(f"index_select(): a 0-d input takes one index, got {idx.size}")
+        return GetItem.apply(x, index=())
     return GetItem.apply(x, index=(slice(None),) * d + (idx.reshape(-1),))

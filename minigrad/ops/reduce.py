@@ -124,18 +124,52 @@ def var_args(name: str, x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
                1 if correction is None else correction)
 
 
+class Std(Function):
+    """std = sqrt(var);  d/dvar = 1 / (2 std), taken as 0 where std = 0 (as PyTorch does):
+    a constant input has no direction to move in, and 1/0 would make the gradient NaN."""
+
+    @staticmethod
+    def forward(ctx: Function, v: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(v)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        std = ctx.output
+        nonzero = std.data != 0
+        safe = Where.apply(std, Tensor._make(np.ones((), std.dtype)), cond=nonzero)
+        return Where.apply(grad / (safe * 2.0), Tensor._make(np.zeros((), grad.dtype)),
+                           cond=nonzero)
+
+
+def std(x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+        correction: int | None) -> Tensor:
+    return Std.apply(var_args("std", x, d, unbiased, keepdim, correction))
+
+
 class Amax(Function):
-    """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0"""
+    """d/dx_i max(x) = 1/k if x_i is one of the k tied maxima, else 0
+
+    A NaN maximum equals nothing, so its gradient is NaN (0/0), as PyTorch's amax gives."""
 
     reduce = staticmethod(np.amax)
+    nan_ties = False
+    unmatched_zero = False
+    label = ""  # the name errors use, when not the class name
 
     @classmethod
     def forward(cls, ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None,
                 keepdim: bool) -> np.ndarray:
-        if x.size == 0 and any(x.shape[a] == 0 for a in _axes(x.ndim, dim)):
+        name = cls.label or cls.__name__.lower() + "()"
+        if x.size == 0 and dim is None:
             raise RuntimeError(
-                f"{cls.__name__.lower()}(): cannot reduce over a dimension of size 0 (tensor of "
-                f"shape {x.shape}, dim {dim}): there is no identity for max/min"
+                f"{name}: the tensor of shape {x.shape} is empty and max/min of nothing has "
+                f"no value (no identity); give a dim: over a non-empty dim the result is empty"
+            )
+        if x.size == 0 and any(x.shape[a] == 0 for a in _axes(x.ndim, dim)):
+            raise IndexError(
+                f"{name}: expected reduction dim {dim} to have non-zero size (tensor of shape "
+                f"{x.shape}): max/min of nothing has no value (no identity)"
             )
         ctx.dim, ctx.keepdim = dim, keepdim
         return cls.reduce(x, axis=dim, keepdims=keepdim)
@@ -144,8 +178,16 @@ class Amax(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         x = ctx.inputs[0].data
         out = ctx.out_data if ctx.keepdim else ctx.out_data.reshape(_keep_shape(x.shape, ctx.dim))
-        hit = (x == out).astype(grad.dtype)
-        hit /= hit.sum(axis=ctx.dim, keepdims=True)
+        hit = x == out
+        if ctx.nan_ties:
+            hit |= np.isnan(x) & np.isnan(out)
+        hit = hit.astype(grad.dtype)
+        count = hit.sum(axis=ctx.dim, keepdims=True)
+        if ctx.unmatched_zero:
+            hit = np.divide(hit, count, out=np.zeros_like(hit), where=count != 0)
+        else:
+            with np.errstate(invalid="ignore"):
+                hit /= count
         return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
 
 
@@ -157,11 +199,48 @@ class Amin(Amax):
     reduce = staticmethod(np.amin)
 
 
+class Max(Amax):
+    """max() of all elements: amax, except that a NaN maximum sends the gradient to the NaNs
+    (split evenly among them), as PyTorch's max() does."""
+
+    nan_ties = True
+
+
+class Min(Amin):
+    """min() of all elements: amin, except that a NaN minimum sends the gradient to the NaNs."""
+
+    nan_ties = True
+
+
+class NormInf(Amax):
+    """||x||_inf = max |x_i|, applied to |x|: amax, except that a NaN norm (which no element
+    equals) has gradient 0, not NaN, as PyTorch's norm gives."""
+
+    unmatched_zero = True
+    label = "norm(p=inf)"
+
+
+class NormMinusInf(Amin):
+    """min |x_i| (``norm(p=-inf)``), applied to |x|; gradient 0 where the result is NaN."""
+
+    unmatched_zero = True
+    label = "norm(p=-inf)"
+
+
+def _check_nonempty(name: str, x: Tensor, d: int) -> None:
+    if x.ndim and x.shape[dim(x, d)] == 0:
+        raise IndexError(
+            f"{name}(): expected reduction dim {dim(x, d)} to have non-zero size (tensor of "
+            f"shape {x.shape}): max/min of nothing has no value (no identity)"
+        )
+
+
 def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     """``max()`` over everything gives the value; ``max(dim)`` gives (values, indices),
     and the gradient goes to the element at ``indices`` (as in PyTorch)."""
     if d is None:
-        return Amax.apply(x, dim=None, keepdim=False)
+        return Max.apply(x, dim=None, keepdim=False)
+    _check_nonempty("max", x, d)
     from .comparison import argmax
     from .indexing import gather
 
@@ -174,7 +253,8 @@ def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
 
 def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
     if d is None:
-        return Amin.apply(x, dim=None, keepdim=False)
+        return Min.apply(x, dim=None, keepdim=False)
+    _check_nonempty("min", x, d)
     from .comparison import argmin
     from .indexing import gather
 
@@ -284,13 +364,56 @@ class Norm2(Function):
         return Where.apply(g * x / safe, zero, cond=out.data != 0)
 
 
+class NormP(Function):
+    """||x||_p = (sum |x_i|^p)^(1/p);  d/dx_i = sign(x_i) |x_i|^(p-1) / ||x||_p^(p-1).
+
+    PyTorch's conventions where that is 0/0 or inf * 0: the gradient is 0 where the norm
+    is 0 and, for p < 1, where x_i = 0 (there |x_i|^(p-1) is infinite, but x_i contributes
+    nothing to the norm). ``p = 0`` counts the nonzero elements: gradient 0 everywhere.
+    ``p = -inf`` is min |x_i|, with the gradient split among the tied minima.
+    """
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, p: float, dim: tuple[int, ...] | None,
+                keepdim: bool) -> np.ndarray:
+        ctx.p, ctx.dim, ctx.keepdim = p, dim, keepdim
+        a = np.abs(x)
+        if p == 0:
+            return np.sum(a != 0, axis=dim, keepdims=keepdim).astype(x.dtype)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return np.power(np.sum(np.power(a, p), axis=dim, keepdims=keepdim), 1.0 / p)
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        p = ctx.p
+        zero = Tensor._make(np.zeros((), grad.dtype))
+        one = Tensor._make(np.ones((), grad.dtype))
+        g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
+        if p == 0:
+            return g * 0.0
+        norm = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
+        sign = Tensor._make(np.sign(x.data).astype(grad.dtype))
+        if p < 1:
+            nonzero = x.data != 0
+            a = Where.apply(x.abs(), one, cond=nonzero)
+            scaled = Where.apply(sign * a ** (p - 1), zero, cond=nonzero)
+            return scaled * g * norm ** (1 - p)
+        nonzero = norm.data != 0
+        safe = Where.apply(norm, one, cond=nonzero)
+        return Where.apply(sign * x.abs() ** (p - 1) * g / safe ** (p - 1), zero, cond=nonzero)
+
+
 def norm(x: Tensor, p: float = 2, d: Any = None, keepdim: bool = False) -> Tensor:
-    """Vector p-norm over ``dim`` (all elements by default); p may be inf."""
+    """Vector p-norm over ``dim`` (all elements by default); p may be 0, inf or -inf."""
     axes = dims(x, d)
+    p = float(p)
     if p == 2:
         return Norm2.apply(x, dim=axes, keepdim=keepdim)
     if p == float("inf"):
-        return x.abs().amax(axes, keepdim=keepdim)
+        return NormInf.apply(x.abs(), dim=axes, keepdim=keepdim)
+    if p == float("-inf"):
+        return NormMinusInf.apply(x.abs(), dim=axes, keepdim=keepdim)
     if p == 1:
         return x.abs().sum(axes, keepdim=keepdim)
-    return (x.abs() ** p).sum(axes, keepdim=keepdim) ** (1.0 / p)
+    return NormP.apply(x, p=p, dim=axes, keepdim=keepdim)

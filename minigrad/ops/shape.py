@@ -50,13 +50,16 @@ def reshape(x: Tensor, shape: Any) -> Tensor:
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one; a 0-d tensor becomes shape (1,) (its dims
+    are still checked: only 0 and -1 exist)."""
+    s, e = _dim(x, start_dim), _dim(x, end_dim)
     if x.ndim == 0:
         return reshape(x, (1,))
-    s, e = _dim(x, start_dim), _dim(x, end_dim)
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                            f"tensor of shape {x.shape}; swap them")
-    return reshape(x, x.shape[:s] + (-1,) + x.shape[e + 1:])
+    merged = int(np.prod(x.shape[s:e + 1]))  # not -1: ambiguous when another dim is 0
+    return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
 def unflatten(x: Tensor, d: int, sizes: Sequence[int]) -> Tensor:
@@ -161,13 +164,15 @@ class Cat(Function):
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join along ``dim``. As in PyTorch, 1-d empty tensors (shape (0,)) are skipped, so
+    ``cat([empty, x])`` works for any x (a common way to start an accumulation)."""
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat: expected a non-empty list of tensors")
     if any(t.ndim == 0 for t in tensors):
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     dtype = dtypes.promote_types(*[t.dtype for t in tensors])
-    tensors = [t.to(dtype) for t in tensors]
+    tensors = [t.to(dtype) for t in tensors if t.shape != (0,)] or [tensors[0].to(dtype)]
     return Cat.apply(*tensors, dim=_dim(tensors[0], dim))
 
 
@@ -185,6 +190,9 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
 
 
 def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, ...]:
+    if x.ndim == 0:
+        raise RuntimeError("split/chunk: expected at least a 1-dimensional tensor, got a 0-d "
+                           "one; unsqueeze it first")
     d = _dim(x, d)
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
@@ -207,8 +215,12 @@ def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, .
 def chunk(x: Tensor, chunks: int, d: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    if x.ndim == 0:
+        return split(x, 1, d)
     n = x.shape[_dim(x, d)]
-    return split(x, max(-(-n // chunks), 1), d)
+    if n == 0:
+        return split(x, [0] * chunks, d)  # PyTorch: `chunks` empty pieces
+    return split(x, -(-n // chunks), d)
 
 
 class Flip(Function):
@@ -225,8 +237,8 @@ class Flip(Function):
 
 
 def flip(x: Tensor, dims: Any) -> Tensor:
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip.apply(x, dims=tuple(_dim(x, d) for d in dims))
+    dims = tuple(_dim(x, d) for d in ((dims,) if isinstance(dims, int) else tuple(dims)))
+    return Flip.apply(x, dims=dims if x.ndim else ())
 
 
 def repeat(x: Tensor, sizes: Any) -> Tensor:

@@ -143,7 +143,7 @@ def build(output: Tensor, params: Any = None, module_of: dict[int, str] | None =
         out = fn.out_ref()
         idx = len(tensors)
         out_index[id(fn)] = idx
-        tensors.append(TensorNode(idx, out, fn.out_data, "intermediate",
+        tensors.append(TensorNode(idx, out, fn.out_data if out is None else out.data, "intermediate",
                                   None if out is None else out.label, True, producer=len(ops),
                                   module=module_of.get(id(fn))))
         ops.append(OpNode(len(ops), fn, inputs, idx, module=module_of.get(id(fn))))
@@ -160,7 +160,7 @@ def build(output: Tensor, params: Any = None, module_of: dict[int, str] | None =
 
 
 def has_nonfinite(a: np.ndarray | None) -> bool:
-    return a is not None and a.dtype.kind in "fc" and not bool(np.isfinite(a).all())
+    return isinstance(a, np.ndarray | np.generic) and a.dtype.kind in "fc" and not bool(np.isfinite(a).all())
 
 
 def nan_path(model: GraphModel, grads: dict[int, np.ndarray | None]) -> tuple[set[int], set[int]]:

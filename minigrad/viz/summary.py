@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ..autograd.function import Released
+
 
 def fmt(x: float) -> str:
     """A number in 4 significant digits (``1.235``, ``-0.0001``, ``3.2e+05``)."""
@@ -27,6 +29,8 @@ def _nonfinite(a: np.ndarray) -> str:
 
 def values(a: np.ndarray) -> str:
     """The number itself for one element; ``min/mean/max`` over the finite entries otherwise."""
+    if not isinstance(a, np.ndarray | np.generic):
+        return "freed by backward"
     if a.size == 1:
         return fmt(a.item()) if a.dtype.kind in "fc" else str(a.item())
     if a.size == 0:
@@ -60,10 +64,11 @@ def grad_short(g: np.ndarray) -> str:
     return f"norm {fmt(norm(g))}" + _nonfinite(g)
 
 
-def as_array(value: Any) -> np.ndarray | None:
-    """The numpy array inside a Tensor or array value, None for anything else."""
+def as_array(value: Any) -> np.ndarray | Released | None:
+    """The numpy array inside a Tensor or array value (or the ``Released`` shape and dtype
+    of one freed by backward), None for anything else."""
     data = value.data if hasattr(value, "grad_fn") else value
-    return data if isinstance(data, np.ndarray) else None
+    return data if isinstance(data, np.ndarray | Released) else None
 
 
 def attr_str(value: Any) -> str:
