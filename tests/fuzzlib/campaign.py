@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from tests.fuzzlib.known import Known, known
 from tests.fuzzlib.ops import generate
 from tests.fuzzlib.program import Divergence, Program, check, describe, run, shrink
+from tests.op_registry import ALL
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Summary:
     expected_errors: int = 0  # programs whose last statement raised in both libraries
     known: Counter = field(default_factory=Counter)  # bug id -> programs
     new: dict[str, list[Finding]] = field(default_factory=dict)  # signature -> findings
+    ops: Counter = field(default_factory=Counter)  # op -> programs using it
     seconds: float = 0.0
 
     def text(self) -> str:
@@ -39,6 +41,11 @@ class Summary:
                  f"{sum(self.known.values())} known divergences, "
                  f"{sum(len(v) for v in self.new.values())} new"]
         lines += [f"  known {bug}: {n}" for bug, n in sorted(self.known.items())]
+        registry = [s.name for s in ALL]
+        missing = [n for n in registry if not self.ops[n]]
+        lines.append(f"  {len(self.ops)} distinct ops used; registry ops covered "
+                     f"{len(registry) - len(missing)}/{len(registry)}"
+                     + (f", missing {missing}" if missing else ""))
         for sig, findings in sorted(self.new.items(), key=lambda kv: -len(kv[1])):
             lines.append(f"  NEW {sig}: {len(findings)} program(s), seeds "
                          f"{[f.seed for f in findings[:8]]}")
@@ -80,6 +87,7 @@ def campaign(seeds: Iterable[int], log: Callable[[str], None] | None = None,
     for seed in seeds:
         program, d, bug = fuzz_one(seed, shrink_new)
         summary.programs += 1
+        summary.ops.update(set(program.ops))
         if d is None:
             summary.agreeing += 1
             summary.expected_errors += program.expect_error

@@ -1,6 +1,6 @@
 """Divergences already reported, tolerated only while their fix is open.
 
-Each entry names its bug (the review's ids B02-B19, or N1-N8 for the ones this fuzzer found)
+Each entry names its bug (the review's ids B02-B19, or N1-N10 for the ones this fuzzer found)
 and a predicate on the program and its first divergence. When a fix is merged, delete its
 entry: the fuzz test then fails if the divergence is still there.
 """
@@ -34,13 +34,13 @@ def _at(program: Program, d: Divergence) -> Step | None:
 
 
 def _steps(program: Program, d: Divergence, pred: Callable[[Step], bool]) -> list[Step]:
-    """The statement at fault when the divergence names one, else every statement."""
+    """The statement at fault when the divergence names one (a value, or an error in the
+    forward pass), else every statement that satisfies ``pred``."""
     at = _at(program, d)
-    if at is not None or d.kind == "error":
-        if at is None:
-            index = int(d.where.split("@")[1])
-            at = program.steps[index] if index < len(program.steps) else None
-        return [at] if at is not None and pred(at) else []
+    if at is None and d.kind == "error" and d.where.startswith("forward@"):
+        at = program.steps[int(d.where.split("@")[1])]
+    if at is not None:
+        return [at] if pred(at) else []
     return [s for s in program.steps if pred(s)]
 
 
@@ -113,11 +113,11 @@ KNOWN_DIVERGENCES: list[Known] = [
     Known("B05", "mixed basic/advanced indexing x[0, :, [1, 2]]: numpy order, not torch's",
           _tagged("mixed_basic_advanced")),
     Known("B08", "masked_select does not broadcast its mask", _tagged("mask_broadcast")),
-    Known("B09-B12", "empty and 0-d inputs: max(dim)/min(dim), flatten, F.linear "
+    Known("B09-B12", "empty and 0-d inputs: 0-d bool mask, max(dim)/min(dim), flatten, F.linear "
                      "in_features=0, batch_norm, BCE (with logits) on empty",
-          _degenerate({"max", "min", "max_dim", "min_dim_keep", "flatten", "linear",
-                       "batch_norm", "binary_cross_entropy",
-                       "binary_cross_entropy_with_logits"})),
+          lambda p, d, sh: _tagged("mask0d")(p, d, sh) or _degenerate(
+              {"max", "min", "max_dim", "min_dim_keep", "flatten", "linear", "batch_norm",
+               "binary_cross_entropy", "binary_cross_entropy_with_logits"})(p, d, sh)),
     Known("B14", "cross_entropy ignore_index with -inf logits", _tagged("nonfinite_ce")),
     Known("B17", "second order of CE 'mean' with every target ignored",
           _tagged("all_ignored", kinds=("grad2",))),
@@ -148,6 +148,13 @@ KNOWN_DIVERGENCES: list[Known] = [
     Known("N8", "view() of a layout torch cannot view (it raises: use reshape) succeeds",
           lambda p, d, sh: d.kind == "error" and d.op == "view"
           and d.detail.startswith("minigrad: None")),
+    Known("N9", "losses of a float32 and a float64 operand: BCE with logits gives float64 "
+                "(torch 2.13: the target's dtype), kl_div the input's dtype (torch promotes)",
+          lambda p, d, sh: d.kind == "dtype" and d.op in {"binary_cross_entropy_with_logits",
+                                                          "kl_div"}),
+    Known("N10", "matmul of float32 and float64 promotes (torch raises: same dtype required)",
+          lambda p, d, sh: d.kind == "error" and d.op.startswith("matmul")
+          and d.detail.startswith("minigrad: None") and "dtype" in d.detail),
 ]
 
 

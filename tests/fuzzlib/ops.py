@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tests.fuzzlib.program import KINK_GAP, Program, Step, literal, namespace, validate
-from tests.op_registry import BINARY, REDUCE, SHAPE, UNARY, OpSpec
+from tests.op_registry import BINARY, MATMUL, REDUCE, SHAPE, UNARY, OpSpec
 
 MAX_DIM = 4
 ERROR_KEEP = 0.3  # chance that a statement torch rejects ends the program as an expected error
@@ -221,6 +221,15 @@ def g_registry_shape(B: Builder) -> str:
     return B.add(f"REG[{spec.name!r}]({x})", spec.name)
 
 
+def g_registry_matmul(B: Builder) -> str:
+    """A registry matmul: a value of its first shape times a new leaf of its second."""
+    spec: OpSpec = MATMUL[B.rng.integers(len(MATMUL))]
+    a, b = spec.fixed_shapes
+    x = B.pick(lambda t: tuple(t.shape) == a)
+    w = B.leaf(b, "f32" if str(B.t(x).dtype).endswith("32") else "f64")
+    return B.add(f"REG[{spec.name!r}]({x}, {w})", spec.name)
+
+
 def _dims(B: Builder, ndim: int) -> tuple[int, ...]:
     k = int(B.rng.integers(1, ndim + 1))
     dims = sorted(B.rng.choice(ndim, size=k, replace=False).tolist())
@@ -402,11 +411,12 @@ def g_index(B: Builder) -> str:
                 not (p.startswith("[") or p.lstrip("-").isdigit()) for p in parts):
             tags.add("mixed_basic_advanced")
         return B.add(f"{x}[{', '.join(parts)}]", "getitem_advanced", frozenset(tags))
-    k = int(rng.integers(1, len(shape) + 1))
+    k = int(rng.integers(0 if rng.random() < 0.2 else 1, len(shape) + 1))
     mshape = shape[:k]
     if kind == "mask":
         mask = rng.random(mshape) < 0.5
-        return B.add(f"{x}[bools({literal(mask)}, {mshape})]", "getitem_mask")
+        return B.add(f"{x}[bools({literal(mask)}, {mshape})]", "getitem_mask",
+                     frozenset({"mask0d"} if mshape == () else set()))
     away_from(t, (0.3,))
     return B.add(f"{x}[{x} > 0.3]", "getitem_mask")
 
@@ -657,14 +667,14 @@ def g_loss(B: Builder) -> str:
 
 GENERATORS: list[tuple[Callable[[Builder], str], float]] = [
     (g_registry_unary, 3), (g_registry_binary, 2), (g_registry_reduce, 1.5),
-    (g_registry_shape, 1), (g_reduce, 2), (g_shape, 2.5), (g_index, 2), (g_gather, 1.5),
-    (g_combine, 3), (g_activation, 1.5), (g_loss, 0.4),
+    (g_registry_shape, 1), (g_registry_matmul, 0.5), (g_reduce, 2), (g_shape, 2.5),
+    (g_index, 2), (g_gather, 1.5), (g_combine, 3), (g_activation, 1.5), (g_loss, 0.4),
 ]
 
 
 def _leaf_shape(rng: np.random.Generator) -> tuple[int, ...]:
     if rng.random() < 0.25:
-        fixed = [s.fixed_shapes[0] for s in SHAPE if s.fixed_shapes]
+        fixed = [s.fixed_shapes[0] for s in SHAPE + MATMUL if s.fixed_shapes]
         return tuple(fixed[int(rng.integers(len(fixed)))])
     nd = int(rng.choice([0, 1, 2, 3, 4], p=[0.08, 0.22, 0.35, 0.25, 0.1]))
     return tuple(int(rng.choice([0, 1, 2, 3, 4], p=[0.04, 0.26, 0.3, 0.25, 0.15]))

@@ -29,9 +29,11 @@ import numpy as np
 
 from tests.op_registry import ALL
 
-# float64 values agree to rounding; float32 ones are judged against torch's own float32 error.
+# float64 values agree to rounding; float32 ones are judged against torch's own float32 error,
+# with an absolute floor of ~1000 float32 ulps at unit scale: a second derivative that cancels
+# to 0 (x / x) keeps rounding errors of the size of its terms, which torch may happen to avoid.
 RTOL64, ATOL64 = 1e-7, 1e-9
-RTOL32, ATOL32 = 1e-4, 1e-5
+RTOL32, ATOL32 = 1e-4, 1e-4
 F32_ERROR_FACTOR = 16.0
 
 
