@@ -149,12 +149,15 @@ KNOWN_DIVERGENCES: list[Known] = [
           lambda p, d, sh: d.kind == "error" and d.op == "view"
           and d.detail.startswith("minigrad: None")),
     Known("N9", "losses of a float32 and a float64 operand: BCE with logits gives float64 "
-                "(torch 2.13: the target's dtype), kl_div the input's dtype (torch promotes)",
+                "(torch 2.13: the target's dtype); kl_div and cross_entropy with probabilities "
+                "the input's dtype (torch promotes)",
           lambda p, d, sh: d.kind == "dtype" and d.op in {"binary_cross_entropy_with_logits",
-                                                          "kl_div"}),
-    Known("N10", "matmul of float32 and float64 promotes (torch raises: same dtype required)",
-          lambda p, d, sh: d.kind == "error" and d.op.startswith("matmul")
-          and d.detail.startswith("minigrad: None") and "dtype" in d.detail),
+                                                          "kl_div", "cross_entropy"}),
+    Known("N10", "matmul of float32 and float64 promotes (torch raises: same dtype required; "
+                 "on empty operands it returns one operand's dtype)",
+          lambda p, d, sh: d.op.startswith("matmul") and (d.kind == "dtype" or (
+              d.kind == "error" and d.detail.startswith("minigrad: None")
+              and "dtype" in d.detail))),
 ]
 
 

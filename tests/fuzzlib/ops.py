@@ -368,6 +368,24 @@ def _basic_index(rng: np.random.Generator, n: int) -> str:
     return ":"
 
 
+def _numpy_order_differs(parts: list[str]) -> bool:
+    """Whether numpy and torch place the indexed dims of ``x[parts]`` differently.
+
+    Next to an index list numpy counts an integer as an advanced index, so ``x[0, :, [1, 2]]``
+    has separated advanced indices (their dims go first); torch applies the integer first,
+    leaving one list (its dims stay in place).
+    """
+    def separated(positions: list[int]) -> bool:
+        return bool(positions) and positions[-1] - positions[0] + 1 != len(positions)
+
+    lists = [i for i, p in enumerate(parts) if p.startswith("[")]
+    ints = [i for i, p in enumerate(parts) if p.lstrip("-").isdigit()]
+    if not lists or not ints:
+        return False
+    kept = [i for i, p in enumerate(parts) if not p.lstrip("-").isdigit()]
+    return separated(sorted(lists + ints)) != separated([kept.index(i) for i in lists])
+
+
 def g_index(B: Builder) -> str:
     """Basic, advanced, mixed and boolean indexing."""
     rng = B.rng
@@ -400,15 +418,7 @@ def g_index(B: Builder) -> str:
             m = shape[e]
             parts[e] = repr([int(v) for v in rng.integers(-m, m, size=k)] if m else [])
             tags.add("two_lists")
-        adv = [i for i, p in enumerate(parts) if p.startswith("[") or p.lstrip("-").isdigit()]
-        if len(adv) > 1 and any(parts[i] != ":" or True for i in range(adv[0], adv[-1]))\
-                and adv[-1] - adv[0] > 1 and any(
-                not (parts[i].startswith("[") or parts[i].lstrip("-").isdigit())
-                for i in range(adv[0], adv[-1])):
-            tags.add("separated")
-        if len(adv) > 1 and any(parts[i].lstrip("-").isdigit() for i in adv) and any(
-                parts[i].startswith("[") for i in adv) and any(
-                not (p.startswith("[") or p.lstrip("-").isdigit()) for p in parts):
+        if _numpy_order_differs(parts):
             tags.add("mixed_basic_advanced")
         return B.add(f"{x}[{', '.join(parts)}]", "getitem_advanced", frozenset(tags))
     k = int(rng.integers(0 if rng.random() < 0.2 else 1, len(shape) + 1))

@@ -20,7 +20,9 @@ Each run has up to three phases, each compared between the libraries:
 
 from __future__ import annotations
 
+import ast
 import math
+import re
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -250,7 +252,7 @@ class Divergence:
 
 
 def _mismatch(got: np.ndarray, ref: np.ndarray, err32: np.ndarray | None) -> str | None:
-    """Why ``got`` is not close to ``ref`` (None if it is).
+    """Why the finite values of ``got`` are not close to ``ref`` (None if they are).
 
     float64: |got - ref| <= ATOL64 * scale + RTOL64 * |ref|, scale = max(1, max |ref|).
     float32 (``err32`` = |torch float32 - torch float64|, ``ref`` the float64 run): minigrad's
@@ -259,13 +261,6 @@ def _mismatch(got: np.ndarray, ref: np.ndarray, err32: np.ndarray | None) -> str
     """
     if got.shape != ref.shape:
         return f"shape {got.shape} vs {ref.shape}"
-    nan_g, nan_r = np.isnan(got), np.isnan(ref)
-    if err32 is None and not np.array_equal(nan_g, nan_r):
-        return f"NaN at {np.argwhere(nan_g != nan_r)[0].tolist()}: {got[nan_g != nan_r][0]} vs " \
-               f"{ref[nan_g != nan_r][0]}"
-    inf_g, inf_r = np.isinf(got), np.isinf(ref)
-    if err32 is None and not np.array_equal(np.where(inf_g, got, 0), np.where(inf_r, ref, 0)):
-        return "infinities differ"
     ok = np.isfinite(got) & np.isfinite(ref)
     if not ok.any():
         return None
@@ -280,6 +275,17 @@ def _mismatch(got: np.ndarray, ref: np.ndarray, err32: np.ndarray | None) -> str
     if bad.any():
         k = int(np.argmax(bad))
         return f"{int(bad.sum())}/{bad.size} elements differ, e.g. {g[k]!r} vs {r[k]!r}"
+    return None
+
+
+def _nonfinite_mismatch(got: np.ndarray, ref: np.ndarray) -> str | None:
+    """NaN and +-inf must sit at the same places, in the same dtype."""
+    nan_g, nan_r = np.isnan(got), np.isnan(ref)
+    if not np.array_equal(nan_g, nan_r):
+        at = np.argwhere(nan_g != nan_r)[0]
+        return f"NaN at {at.tolist()}: {got[tuple(at)]} vs {ref[tuple(at)]}"
+    if not np.array_equal(np.where(np.isinf(got), got, 0), np.where(np.isinf(ref), ref, 0)):
+        return "infinities differ"
     return None
 
 
@@ -298,10 +304,10 @@ def _compare_snaps(kind: str, name: str, op: str, a: Snapshot | None, b: Snapsho
         return Divergence("shape", name, op, f"minigrad {a[0]}, torch {b[0]}")
     if a[1] != b[1]:
         return Divergence("dtype", name, op, f"minigrad {a[1]}, torch {b[1]}")
-    if b64 is None:
-        why = _mismatch(a[2], b[2], None)
-    else:
-        why = _mismatch(a[2], b64[2], np.abs(b[2] - b64[2]))
+    why = _nonfinite_mismatch(a[2], b[2])
+    if why is None:
+        why = _mismatch(a[2], b[2], None) if b64 is None else \
+            _mismatch(a[2], b64[2], np.abs(b[2] - b64[2]))
     return None if why is None else Divergence(kind, name, op, why)
 
 
@@ -354,8 +360,6 @@ def check(program: Program) -> Divergence | None:
 
 # ------------------------------------------------------------------------------- shrinking
 def _uses(step: Step, name: str) -> bool:
-    import re
-
     return re.search(rf"\b{re.escape(name)}\b", step.code.split("=", 1)[-1]
                      if step.target else step.code) is not None
 
@@ -472,15 +476,11 @@ def _same_shape_inputs(program: Program, step: Step) -> list[str]:
 def _leaf_shape(step: Step | None) -> tuple[int, ...] | None:
     if step is None:
         return None
-    import ast
-
     call = ast.parse(step.code).body[0].value
     return tuple(ast.literal_eval(call.args[1]))
 
 
 def _rename(step: Step, old: str, new: str) -> Step:
-    import re
-
     if step.target is not None:
         lhs, rhs = step.code.split("=", 1)
         return replace(step, code=lhs + "=" + re.sub(rf"\b{old}\b", new, rhs))
