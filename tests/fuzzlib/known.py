@@ -64,7 +64,7 @@ def _degenerate(ops: set[str]) -> Callable:
 
 def _nan_in(ops: set[str]) -> Callable:
     def match(program: Program, d: Divergence, shapes: Shapes) -> bool:
-        return d.kind in GRADS and "NaN" in d.detail and any(s.op in ops for s in program.steps)
+        return d.kind in GRADS and "NaN/inf" in d.detail and any(s.op in ops for s in program.steps)
     return match
 
 
@@ -139,8 +139,8 @@ KNOWN_DIVERGENCES: list[Known] = [
     Known("N5", "kl_div gives no gradient to its target (either log_target)",
           _tagged("kl_target_grad", kinds=GRADS)),
     Known("N6", "relu/leaky_relu backward masks with x > 0, zeroing the gradient at NaN "
-                "inputs (torch passes it on): seen in second order",
-          lambda p, d, sh: d.kind == "grad2" and _nonfinite(p)
+                "inputs (torch passes it on), in first and second order",
+          lambda p, d, sh: d.kind in GRADS and _nonfinite(p)
           and any(s.op in {"relu", "leaky_relu"} for s in p.steps)),
     Known("N7", "var/std backward gives NaN where torch gives -inf/inf, with an infinite input",
           lambda p, d, sh: d.kind in GRADS and _nonfinite(p)

@@ -589,14 +589,10 @@ def g_loss(B: Builder) -> str:
                          "gaussian_nll_loss", "soft_margin_loss"]))
     if op in ("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"):
         y = _target(B, shape, dt, "any")
-        diff = (t - (B.t(y) if y in B.ns else B.ns["const"](0, (), t.dtype))).detach()
-        if y in B.ns:
-            away_from(diff.abs(), {"mse_loss": (), "l1_loss": (0.0,), "smooth_l1_loss": (0.0, 0.5),
-                                   "huber_loss": (0.0, 0.8)}[op])
+        kinks = {"mse_loss": (), "l1_loss": (0.0,), "smooth_l1_loss": (0.0, 0.5),
+                 "huber_loss": (0.0, 0.8)}[op]
+        away_from((t - eval(y, B.ns)).abs(), kinks)  # |input - target| at the loss's kinks
         arg = {"smooth_l1_loss": ", beta=0.5", "huber_loss": ", delta=0.8"}.get(op, "")
-        if y not in B.ns and op != "mse_loss":
-            yv = eval(y, B.ns)
-            away_from((t - yv).abs(), (0.0, 0.5, 0.8))
         return B.add(f"F.{op}({x}, {y}{arg}, reduction={red!r})", op)
     if op == "binary_cross_entropy":
         p = B.add(f"lib.sigmoid({x})", "sigmoid")
