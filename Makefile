@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps train test lint bench lessons grade clean
+.PHONY: setup system-deps train test fuzz lint bench lessons grade site clean
 
 setup: system-deps $(STAMP)
 
@@ -30,6 +30,10 @@ train: setup
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2
+
+# Differential fuzzing against PyTorch: MINIGRAD_FUZZ_PROGRAMS programs from MINIGRAD_FUZZ_SEED.
+fuzz: setup
+	MINIGRAD_FUZZ_PROGRAMS=$${MINIGRAD_FUZZ_PROGRAMS:-20000} $(BIN)/python -m tests.fuzzlib
 
 lint: setup
 	$(BIN)/ruff check .
