@@ -291,7 +291,7 @@ loss.label = "loss"
 print(viz.to_text(loss, {"W": W, "b": bd}))
 
 # %%
-loss.backward()
+loss.backward(retain_graph=True)   # keep the forward values for the picture (backward frees them)
 viz.draw(loss, params={"W": W, "b": bd})
 
 # %% [markdown]

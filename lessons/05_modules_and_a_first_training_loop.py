@@ -304,8 +304,9 @@ plt.show()
 # `viz.draw(loss, params=model)` draws the graph behind one step: green boxes are the
 # parameters (named as in the `state_dict`), blue the input, white the intermediate tensors,
 # orange the loss; ellipses are the ops. After `backward()` each parameter box shows its
-# gradient. We use a batch of 4 so the numbers stay readable; `viz.to_text` prints the same
-# graph as a listing.
+# gradient. A plain `backward()` frees the values the graph saved (as PyTorch does), so
+# for a picture we keep them with `retain_graph=True`. We use a batch of 4 so the numbers
+# stay readable; `viz.to_text` prints the same graph as a listing.
 
 # %%
 xb, yb = mg.tensor(X[:4]), mg.tensor(Y[:4])
@@ -313,7 +314,7 @@ xb.label = "x"                     # names the input box in the picture
 small = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2))
 step_loss = F.cross_entropy(small(xb), yb)
 small.zero_grad()
-step_loss.backward()
+step_loss.backward(retain_graph=True)   # keep the forward values for the picture
 print(viz.to_text(step_loss, small))
 viz.draw(step_loss, params=small)
 
