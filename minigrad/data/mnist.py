@@ -261,7 +261,7 @@ class MNIST(TensorDataset):
         """What ``minigrad train --dataset ...`` says when no source has the data."""
         where = (f"install Debian's {cls.system_package} package (sudo apt-get install {cls.system_package}; "
                  f"it puts them in {cls.system_dirs[0]}, found without options), or "
-                 if cls.system_package else "")
+                 if cls.system_package and cls.system_dirs else "")
         return (f"{cls.name}: the data was not found. To get it offline, {where}put the IDX files "
                 f"({', '.join(cls.idx_names())}) in a folder and pass --data-dir FOLDER "
                 f"(or set MINIGRAD_DATA=FOLDER).")
@@ -332,7 +332,7 @@ class MNIST(TensorDataset):
                  + ", ".join(str(d) for d in dirs)
                  + ". Pass root=FOLDER or set MINIGRAD_DATA=FOLDER"
                  + (" (files in FOLDER/fashion-mnist)." if self.dirname != "mnist" else ".")]
-        if self.system_package:
+        if self.system_package and self.system_dirs:
             lines.append(f"     On Debian/Ubuntu, `sudo apt-get install {self.system_package}` puts them in "
                          f"{self.system_dirs[0]}, where they are found without options.")
         if self.use_hub:

@@ -169,9 +169,12 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None, *
                     color="white" if counts[i, j] > counts.max() / 2 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_xticks(range(k), labels=class_names, rotation=45 if class_names else 0,
-                  ha="right" if class_names else "center")
-    ax.set_yticks(range(k), labels=class_names)
+    if class_names is None:
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+    else:
+        ax.set_xticks(range(k), labels=class_names, rotation=45, ha="right")
+        ax.set_yticks(range(k), labels=class_names)
     fig.counts = counts
     return _done(fig, path)
 
