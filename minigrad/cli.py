@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 
 DEFAULT_THREADS = 1
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
 EXIT_DIVERGED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 
@@ -96,22 +97,24 @@ def set_threads(requested: int, idle: int | None = None) -> tuple[int, str]:
     """Limit BLAS (and Numba) to ``min(requested, idle cores)`` threads, in this process.
 
     OpenBLAS threads busy-wait for work: on a core that another program also wants, two
-    of them spin against each other and the neighbour, and an epoch gets ~20x slower. So
-    the count is capped at the idle cores. Numba gets the same count; every minigrad
-    kernel is serial, so it never adds threads of its own next to BLAS's.
+    of them spin against each other and the neighbour, and an epoch got 9.5x slower
+    (``benchmarks/threads.py``). So the count is capped at the idle cores. The BLAS
+    libraries already loaded are limited with threadpoolctl; the environment variables
+    cover those loaded later and Numba (read when it is imported; if it already was,
+    ``numba.set_num_threads``). Every minigrad kernel is serial, so Numba never adds
+    threads of its own next to BLAS's.
     Returns the count used and a note saying why it differs from the request ("" if not).
     """
     from threadpoolctl import threadpool_limits
 
     idle = idle_cores() if idle is None else idle
     threads = max(1, min(requested, idle))
+    os.environ.update({var: str(threads) for var in THREAD_VARIABLES})
     threadpool_limits(limits=threads)
-    try:
+    if "numba" in sys.modules:
         import numba
 
         numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
-    except ImportError:
-        pass
     note = "" if threads == requested else (
         f"--threads {requested}: using {threads}, the idle cores now (other programs keep the rest busy)")
     return threads, note

@@ -51,6 +51,8 @@ ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": 
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU}
 OUTPUT_NAMES = ("checkpoint.npz", "interrupted.npz", "metrics.json", "metrics.csv", "curves.png",
                 "confusion.png", "misclassified.png", "monitor.txt", "monitor.png", "graph.svg")
+CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "schedule_length", "epoch", "steps", "history",
+                   "progress", "config", "generator")
 RESUME_MUST_MATCH = ("arch", "activation", "optimizer", "scheduler", "loss", "batch_size", "dataset",
                      "limit", "normalize")
 
@@ -466,6 +468,11 @@ class Trainer:
                                "can be continued over --epochs")
         cfg = self.config
         state = mg.load(path)
+        missing = [k for k in CHECKPOINT_KEYS if k not in state] if isinstance(state, dict) else ["all"]
+        if missing:
+            raise ValueError(f"--resume {path}: not a checkpoint of this version of minigrad train (it "
+                             f"lacks {', '.join(missing)}); start a new run, or resume with the version that "
+                             "wrote it")
         saved = state.get("config", {})
         for key in RESUME_MUST_MATCH:
             if key in saved and saved[key] != getattr(cfg, key):

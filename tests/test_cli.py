@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.cli import main
+from minigrad.cli import THREAD_VARIABLES, main
 from minigrad.data import write_idx
 from minigrad.trainer import TrainConfig, Trainer, load_data
 
@@ -35,6 +35,17 @@ def tiny_mnist(tmp_path_factory):
         write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images)
         write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", labels)
     return root
+
+
+@pytest.fixture(autouse=True)
+def _keep_thread_variables(monkeypatch):
+    """`main` sets the BLAS/Numba thread variables in-process; give them back after each test."""
+    for var in THREAD_VARIABLES:
+        if var in os.environ:
+            monkeypatch.setenv(var, os.environ[var])
+        else:  # recorded as absent, so undo deletes what main sets
+            monkeypatch.setenv(var, "")
+            monkeypatch.delenv(var)
 
 
 def config(tiny_mnist, tmp_path, **kw) -> TrainConfig:

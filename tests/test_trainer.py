@@ -140,3 +140,11 @@ def test_confusion_matrix_and_image_grid_use_class_names_and_a_legend():
     assert "true" in grid._suptitle.get_text() and "predicted" in grid._suptitle.get_text()
     with pytest.raises(ValueError, match="class_names"):
         plots.confusion_matrix(y, p, 10, class_names=FASHION[:3])
+
+
+def test_resume_from_a_file_that_is_not_a_trainer_checkpoint_is_a_clear_error(tiny_mnist, tmp_path):  # noqa: F811
+    trainer = Trainer(config(tiny_mnist, tmp_path))
+    trainer.set_schedule(16)
+    mg.save(trainer.model.state_dict(), tmp_path / "weights.npz")  # weights only, e.g. from a notebook
+    with pytest.raises(ValueError, match="lacks .*optimizer"):
+        trainer.resume(tmp_path / "weights.npz")
