@@ -379,6 +379,7 @@ def test_a_diverging_run_stops_keeps_the_last_good_checkpoint_and_exits_1(tiny_m
     assert metrics["status"] == "diverged" and metrics["history"]["step_loss"][-1] is None
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered in matmul:RuntimeWarning")  # the point of the test
 def test_lr_that_overflows_diverges_with_exit_1_and_valid_json(tiny_mnist, tmp_path, capsys):
     out = tmp_path / "run"
     extra = ["--optimizer", "sgd", "--lr", "1e30", "--scheduler", "none"]
