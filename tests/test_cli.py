@@ -481,3 +481,12 @@ def test_threads_are_set_in_process_and_capped_to_idle_cores(monkeypatch):
         assert all(pool["num_threads"] == 2 for pool in threadpool_info() if pool["user_api"] == "blas")
     finally:
         set_threads(1, idle=1)
+
+
+def test_debug_monitor_is_told_the_scheduled_learning_rate(tiny_mnist, tmp_path):
+    """--debug flagged "tiny updates" once the cosine schedule had taken the lr to ~0."""
+    trainer = Trainer(config(tiny_mnist, tmp_path, epochs=1, debug=True, graph=False))
+    trainer.fit()
+    assert trainer.monitor.peak_lr == pytest.approx(1e-2)
+    assert 0 < trainer.monitor.lr < 1e-2 * trainer.monitor.peak_lr  # the last step: the cosine is ending
+    assert all("tiny updates" not in layer.flags for layer in trainer.monitor.last.layers.values())
