@@ -618,8 +618,12 @@ class Trainer:
         from minigrad.debug import diagnose
 
         verdict = diagnose({"loss": np.asarray(self.history.step_loss, dtype=np.float64)})
-        kept = (f"the last good checkpoint ({self.out / 'checkpoint.npz'}, epoch {self.epoch}) is kept"
-                if self.epoch > 0 else "no checkpoint was written (it diverged in the first epoch)")
+        if "checkpoint.npz" in self.written:
+            kept = f"the last good checkpoint ({self.out / 'checkpoint.npz'}, epoch {self.epoch}) is kept"
+        elif self.config.resume:
+            kept = f"this run wrote no checkpoint; the one it resumed from is {self.config.resume}"
+        else:
+            kept = "no checkpoint was written (it diverged in the first epoch)"
         return TrainingDiverged(f"training diverged: {what}; stopped, {kept}.\n{verdict}", verdict)
 
     def run_epochs(self, data: Data) -> None:
