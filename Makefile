@@ -37,7 +37,7 @@ system-deps:
 	fi
 
 train: setup
-	$(BIN)/minigrad train --out runs/mnist
+	$(BIN)/minigrad train --out runs/mnist --overwrite
 
 test: setup
 	$(BIN)/python -m pytest -q -n 2
@@ -50,7 +50,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 lessons: setup
-	$(BIN)/jupytext --to ipynb --update-metadata '{"jupytext": null}' lessons/[0-9][0-9]_*.py
+	$(BIN)/jupytext --update --to ipynb --update-metadata '{"jupytext": null}' lessons/[0-9][0-9]_*.py
 	$(BIN)/python -m nbconvert --clear-output --inplace lessons/*.ipynb 2>/dev/null || true
 
 # The workbook: grade your own engine (workbook/tinytorch) against minigrad; TASK=3 for one task.
