@@ -237,8 +237,8 @@ def _shape(series: dict[str, np.ndarray], ev: dict[str, Any]) -> tuple[str, str]
         return "oscillating", (f"the loss zigzags: it swings {oscillation:.0%} around its trend and "
                                f"changes direction on {ev['sign_changes']:.0%} of steps")
     if oscillation > OSCILLATION and ev["progress_to_noise"] < MIN_PROGRESS_TO_NOISE:
-        return "oscillating", (f"the loss swings {oscillation:.0%} around its trend, which fell only "
-                               f"{ev['progress_to_noise']:.1f} times that swing")
+        return "oscillating", (f"the loss swings {oscillation:.0%} around its trend, and the trend "
+                               f"fell only {ev['progress_to_noise']:.1f} times that swing")
     if ev["relative_decrease"] < MIN_DECREASE:
         return "not_decreasing", f"the loss fell by only {ev['relative_decrease']:.1%}"
     if ev["late_improvement"] < PLATEAU:
