@@ -52,12 +52,14 @@ class Exercise:
     solution: the exercise cell's source with the blanks filled in (what CI runs as "solved").
     expected: for :func:`check`, computes the expected value from the notebook's inputs
         (the keyword arguments given to ``check``).
-    reference: for :func:`check_function`, the reference implementation.
+    reference: for :func:`check_function`, the reference implementation; it takes the same
+        arguments as the learner's function, since :func:`result` hands it to later cells.
     make_inputs: for :func:`check_function`, draws one tuple of arguments from a numpy
         Generator; the learner's function and the reference are called on copies of it.
     trials: how many random inputs :func:`check_function` tries.
     rtol, atol: tolerances of the comparison, as in ``np.allclose``.
-    same: an optional ``same(answer, expected) -> bool`` replacing the default comparison.
+    same: an optional ``same(answer, expected)`` replacing the default comparison; it returns
+        a bool, or ``(ok, why)`` where ``why`` says what is wrong without giving the answer.
     """
 
     kind: Kind
@@ -143,7 +145,8 @@ def _as_array(value: Any) -> np.ndarray:
 def _compare(answer: Any, expected: Any, ex: Exercise) -> tuple[bool, str]:
     """Whether ``answer`` matches ``expected``, and if not a sentence about the answer only."""
     if ex.same is not None:
-        return bool(ex.same(answer, expected)), ""
+        verdict = ex.same(answer, expected)
+        return verdict if isinstance(verdict, tuple) else (bool(verdict), "")
     if isinstance(expected, str):
         ok = isinstance(answer, str) and answer.strip().lower() == expected.strip().lower()
         return ok, "" if ok or isinstance(answer, str) else f"the answer should be a string, got {answer!r}"
@@ -225,10 +228,22 @@ def check_function(exercise_id: str, fn: Callable[..., Any]) -> bool:
                            f"{type(error).__name__}: {error}")
         ok, why = _compare(got, want, ex)
         if not ok:
-            shapes = ", ".join(str(getattr(a, "shape", type(a).__name__)) for a in args)
-            return _report(exercise_id, ex, False, f"on random input {trial + 1} (argument shapes "
-                                                   f"{shapes}) {why or 'the result is not right'}")
+            return _report(exercise_id, ex, False, f"on random input {trial + 1} ({_describe(args)}) "
+                                                   f"{why or 'the result is not right'}")
     return _report(exercise_id, ex, True, "")
+
+
+def _describe(args: tuple) -> str:
+    """The arguments of a trial in a few words: numbers as they are, arrays by their shape."""
+    words = []
+    for arg in args:
+        if isinstance(arg, (int, float, np.number)):
+            words.append(f"{arg:.4g}")
+        elif hasattr(arg, "shape"):
+            words.append(f"shape {tuple(arg.shape)}")
+        else:
+            words.append(getattr(arg, "__name__", type(arg).__name__))
+    return "arguments: " + ", ".join(words)
 
 
 def result(exercise_id: str, answer: Any, **inputs: Any) -> Any:

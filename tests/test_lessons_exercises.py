@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from tests.lesson_notebooks import BLANKS, SOURCES, exercise_cells, load_course
+from tests.lesson_notebooks import BLANKS, LESSONS, SOURCES, exercise_cells, load_course
 
 course = load_course()
 
@@ -50,6 +50,19 @@ def test_questionnaire_is_in_the_notebook_and_answered(source):
     assert [_squeeze(q) for q in numbered] == [_squeeze(q) for q in questions], (
         f"{source.name}'s questionnaire and the QUESTIONS of its solutions file differ")
     assert all(answer.strip() for answer in questions.values())
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_readme_lists_the_lessons_exercises_by_kind(source):
+    readme = (LESSONS / "README.md").read_text()
+    table = readme[readme.index("## Exercises by lesson"):readme.index("## The lessons")]
+    lesson = source.name[:2]
+    rows = [line for line in table.splitlines() if line.startswith(f"| {lesson} |")]
+    assert len(rows) == 1, f"lessons/README.md needs one row '| {lesson} | ...' in its exercise table"
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    for exercise_id, ex in course.solutions(lesson).EXERCISES.items():
+        assert f"`{exercise_id}`" in cells[1 + course.KINDS.index(ex.kind)], (
+            f"lessons/README.md should list `{exercise_id}` under {ex.kind} in lesson {lesson}'s row")
 
 
 def test_at_least_45_exercises_of_every_kind():
