@@ -18,6 +18,10 @@
 # *Time: about 60 minutes. Needs: lessons 1-6.*
 
 # %%
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: fastest for these tiny matrices (lesson 10)
+
 # %matplotlib inline
 import math
 

@@ -23,6 +23,10 @@
 # 5. `check_gradients`, which finds a layer that never receives a gradient.
 
 # %%
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: fastest for these tiny matrices (lesson 10)
+
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np

@@ -20,6 +20,10 @@
 #    class-balanced losses, and judge them with per-class precision, recall and F1.
 
 # %%
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: fastest for these tiny matrices (lesson 10)
+
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
