@@ -383,10 +383,9 @@ for name, t in timings.items():
 # Expect something like `docs/kernels.md`'s table: cross-entropy and Adam several times
 # faster, Linear+ReLU much less, because most of its time is three BLAS products that both
 # versions share. What its kernel saves is the work *around* the products: the fused
-# bias+ReLU and its derivative (a few microseconds), and the fresh output arrays, which it
-# takes from a buffer pool instead of allocating (a new 400 KB array costs page faults on
-# every step). `docs/kernels.md` compares against numpy using `out=` buffers too, and there
-# the two are equal.
+# bias+ReLU and its derivative (a few microseconds), written into one output array instead
+# of the several temporaries the numpy version allocates. `docs/kernels.md` also compares
+# against numpy using `out=` buffers, and there the two are equal.
 #
 # And the same comparison on the whole training step:
 

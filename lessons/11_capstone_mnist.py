@@ -107,8 +107,10 @@ print(open(f"{run_dir}/monitor.txt").read())
 
 # %% [markdown]
 # Look at the `update` column: at the very last step of a cosine schedule the learning rate
-# has decayed to almost 0, so the monitor rightly flags *tiny updates*. That is expected at
-# the end of a schedule, and a warning sign anywhere else.
+# has decayed to almost 0, so the updates are tiny. The trainer tells the monitor the
+# scheduled learning rate, and the monitor judges an update against the peak learning rate
+# of the run, so a schedule's quiet end is not flagged; the same ratio with the full
+# learning rate would be a warning sign.
 
 # %% [markdown]
 # ## 3. The same loop, written by hand
