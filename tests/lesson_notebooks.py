@@ -40,6 +40,8 @@ def execute(notebook, monkeypatch, timeout: int = 120):
     import nbclient
 
     monkeypatch.setenv("MINIGRAD_SMOKE", "1")
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        monkeypatch.setenv(threads, "1")  # pytest runs two notebooks at once on 2 cores
     root = str(LESSONS.parent)
     monkeypatch.setenv("PYTHONPATH", root + os.pathsep + os.environ.get("PYTHONPATH", ""))
     client = nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
