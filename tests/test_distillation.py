@@ -8,6 +8,7 @@ import pytest
 
 import minigrad as mg
 import minigrad.nn.functional as F
+from minigrad import nn
 
 
 def log_softmax_np(x: np.ndarray) -> np.ndarray:
@@ -82,3 +83,13 @@ def test_bad_inputs_are_refused(batch):
         F.distillation_loss(a, b, y, alpha=1.5)
     with pytest.raises(ValueError, match=r"must both be \(N, C\), got \(6, 5\) and \(6, 4\)"):
         F.distillation_loss(a, mg.tensor(t[:, :4]), y)
+
+
+def test_module_form(batch):
+    s, t, y = batch
+    loss = nn.DistillationLoss(T=3.0, alpha=0.25)
+    out = loss(mg.tensor(s), mg.tensor(t), y)
+    assert out.item() == pytest.approx(reference(s, t, y, 3.0, 0.25), rel=1e-12)
+    assert repr(loss) == "DistillationLoss(T=3.0, alpha=0.25)"
+    with pytest.raises(ValueError, match="alpha must be in"):
+        nn.DistillationLoss(alpha=-0.1)

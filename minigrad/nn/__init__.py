@@ -41,6 +41,7 @@ from .parameter import Parameter
 # isort: split
 from .losses.course import BPRLoss, ClassBalancedLoss, WassersteinLoss
 from .losses.ctc import CTCLoss
+from .losses.distillation import DistillationLoss
 from .losses.embedding import CosineEmbeddingLoss, TripletMarginLoss, TripletMarginWithDistanceLoss
 from .losses.focal import FocalLoss, SigmoidFocalLoss
 from .losses.hinge import CategoricalHingeLoss, HingeLoss, SquaredHingeLoss

@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from ...tensor import Tensor
+from ..module import Module
 from ._common import as_tensor
 from .cross_entropy import cross_entropy
 from .kl_div import kl_div
@@ -42,3 +43,21 @@ def distillation_loss(student_logits: Tensor, teacher_logits: Tensor, target: An
     kd = kl_div((student_logits / T).log_softmax(1), soft_target, reduction="batchmean")
     ce = cross_entropy(student_logits, target)
     return kd * (alpha * T * T) + ce * (1.0 - alpha)
+
+
+class DistillationLoss(Module):
+    """Module form of :func:`distillation_loss`: forward(student_logits, teacher_logits, target)."""
+
+    def __init__(self, T: float = 2.0, alpha: float = 0.5) -> None:
+        super().__init__()
+        if not isinstance(T, int | float) or not math.isfinite(T) or T <= 0:
+            raise ValueError(f"DistillationLoss: temperature T must be a positive number, got {T!r}")
+        if not isinstance(alpha, int | float) or not 0.0 <= alpha <= 1.0:
+            raise ValueError(f"DistillationLoss: alpha must be in [0, 1], got {alpha!r}")
+        self.T, self.alpha = float(T), float(alpha)
+
+    def forward(self, student_logits: Tensor, teacher_logits: Tensor, target: Any) -> Tensor:
+        return distillation_loss(student_logits, teacher_logits, target, self.T, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"T={self.T}, alpha={self.alpha}"
