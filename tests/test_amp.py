@@ -33,6 +33,19 @@ def test_matmul_rounds_inputs_and_output_to_float16(rng):
     np.testing.assert_array_equal((mg.tensor(a) @ mg.tensor(b)).data, a @ b)
 
 
+@pytest.mark.parametrize(("sa", "sb"), [((3,), (3, 4)), ((2, 5, 3), (3, 4)), ((4,), (4,)), ((2, 3), (3,))])
+def test_matmul_shapes_and_gradients_are_rounded(rng, sa, sb):
+    a = mg.tensor(rng.standard_normal(sa).astype(np.float32) * 3, requires_grad=True)
+    b = mg.tensor(rng.standard_normal(sb).astype(np.float32) * 3, requires_grad=True)
+    with autocast():
+        y = a @ b
+    np.testing.assert_array_equal(y.data, h(np.matmul(h(a.data), h(b.data))))
+    (y * 1.001).sum().backward()
+    for t in (a, b):
+        assert t.grad.shape == t.shape and t.grad.dtype == mg.float32
+        np.testing.assert_array_equal(t.grad.data, h(t.grad.data))
+
+
 def test_linear_forward_and_gradients_at_float16_precision(rng):
     x = rng.standard_normal((4, 6)).astype(np.float32)
     w = rng.standard_normal((3, 6)).astype(np.float32)
