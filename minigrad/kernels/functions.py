@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..amp.autocast import STATE as AUTOCAST
+from ..amp.autocast import autocast_call
 from ..autograd.engine import grad as autograd_grad
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
@@ -45,6 +47,13 @@ class LinearAct(Function):
     backward) it instead differentiates the same expression built from primitives, so
     second derivatives through a Linear layer stay exact.
     """
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: object) -> Tensor:
+        """``Function.apply``, at float16 precision inside ``amp.autocast``."""
+        if AUTOCAST.enabled:
+            return autocast_call(super().apply, *inputs, **params)
+        return super().apply(*inputs, **params)
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,

@@ -38,6 +38,7 @@ from .losses.course import (
 )
 from .losses.cross_entropy import cross_entropy, nll_loss
 from .losses.ctc import ctc_loss
+from .losses.distillation import distillation_loss
 from .losses.embedding import (
     cosine_embedding_loss,
     pairwise_distance,
@@ -217,3 +218,4 @@ __all__ += [
     "huber_loss", "kl_div", "l1_loss", "log_cosh_loss", "mse_loss", "multilabel_soft_margin_loss",
     "nll_loss", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",
 ]
+__all__ += ["distillation_loss"]
