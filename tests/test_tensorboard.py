@@ -18,14 +18,20 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.debug import GradientMonitor
-
-pytest.importorskip("tensorboardX")
-event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
-
-from minigrad.utils.tensorboard import SummaryWriter  # noqa: E402
+from minigrad.utils.tensorboard import SummaryWriter
 
 
-def read_events(log_dir) -> event_accumulator.EventAccumulator:
+@pytest.fixture(autouse=True)
+def needs_the_extra(request):
+    """Every test but the one about the missing extra needs tensorboardX and TensorBoard."""
+    if request.node.name != "test_missing_tensorboardx_names_the_extra":
+        pytest.importorskip("tensorboardX")
+        pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+
+
+def read_events(log_dir):
+    from tensorboard.backend.event_processing import event_accumulator
+
     acc = event_accumulator.EventAccumulator(str(log_dir), size_guidance={"scalars": 0, "histograms": 0,
                                                                           "images": 0, "tensors": 0})
     acc.Reload()
