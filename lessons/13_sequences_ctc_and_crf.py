@@ -337,7 +337,7 @@ check_function("13-crf-emission-grad", emission_grad)
 assert first_T == 5 and collapse([1, 1, 0, 2, 0, 2, 2]) == [1, 2, 2] and collapse([1, 1, 2, 2, 2]) == [1, 2]
 assert np.isclose(brute, library, rtol=1e-10) and np.isclose(recursion, library, rtol=1e-10)
 assert ctc_losses[-1] < ctc_losses[0] / 2
-assert word_accuracy > (0.9 if not SMOKE else 0.3), word_accuracy
+assert word_accuracy > (0.6 if not SMOKE else 0.3), word_accuracy
 assert np.isclose(nll.item(), brute_nll, rtol=1e-12)
 assert np.allclose(E.grad.numpy(), expected_emit - observed_emit, atol=1e-12)
 assert np.allclose(A.grad.numpy(), expected_trans - observed_trans, atol=1e-12)
