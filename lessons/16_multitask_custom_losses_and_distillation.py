@@ -349,6 +349,7 @@ plt.show()
 
 # %%
 assert learned[2][-1, 1] > learned[2][-1, 0], learned[2][-1]
+assert abs(fixed[0] - learned[0]) < 0.02, (fixed[0], learned[0])
 assert min(fixed[0], learned[0]) > (0.9 if not SMOKE else 0.5), (fixed, learned)
 assert function_ok and module_vs_function < 1e-12
 assert np.allclose(target.grad.numpy(), -pred.grad.numpy())
