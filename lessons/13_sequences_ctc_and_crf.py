@@ -137,7 +137,7 @@ print(f"-log P(abba) over 6 frames: brute force {brute:.10f}, recursion {recursi
 
 # %%
 def make_word(rng, noise=0.4):
-    """One noisy frame sequence and its word (labels 1-3): letters held 1-3 frames."""
+    """Noisy frames (T, 4), the word (labels 1-3) and each frame's hidden label (0: silence)."""
     word = list(rng.integers(1, 4, size=int(rng.integers(2, 5))))
     frames = []
     for i, letter in enumerate(word):
@@ -145,12 +145,12 @@ def make_word(rng, noise=0.4):
             frames += [0] * int(rng.integers(1, 3))
         frames += [letter] * int(rng.integers(1, 4))
     x = np.eye(4)[frames] + noise * rng.normal(size=(len(frames), 4))
-    return x.astype(np.float32), word
+    return x.astype(np.float32), word, np.array(frames)
 
 
 def batch(rng, n):
     """n words padded to the longest: frames (T, n, 4), targets (n, 4), and both lengths."""
-    words = [make_word(rng) for _ in range(n)]
+    words = [make_word(rng)[:2] for _ in range(n)]
     T = max(len(x) for x, _ in words)
     X = np.zeros((T, n, 4), np.float32)
     targets = np.zeros((n, 4), np.int64)
@@ -184,12 +184,19 @@ print(f"CTC loss (mean per target letter): first 10 steps {np.mean(ctc_losses[:1
 test_rng = np.random.default_rng(2)
 test_words = [make_word(test_rng) for _ in range(200)]
 with mg.no_grad():
-    decoded = [collapse(list(model(mg.tensor(x)).numpy().argmax(1))) for x, _ in test_words]
-word_accuracy = np.mean([d == [int(v) for v in w] for d, (_, w) in zip(decoded, test_words)])
+    frame_preds = [model(mg.tensor(x)).numpy().argmax(1) for x, _, _ in test_words]
+decoded = [collapse(list(p)) for p in frame_preds]
+word_accuracy = np.mean([d == [int(v) for v in w] for d, (_, w, _) in zip(decoded, test_words)])
+hidden = np.concatenate([f for _, _, f in test_words])
+said = np.concatenate(frame_preds)
+letter_frames = hidden != 0
 print(f"words read back exactly: {word_accuracy:.1%} of {len(test_words)}")
+print(f"frames of a letter labelled with that letter: {(said[letter_frames] == hidden[letter_frames]).mean():.1%}, "
+      f"labelled blank: {(said[letter_frames] == 0).mean():.1%}; silent frames labelled blank: "
+      f"{(said[~letter_frames] == 0).mean():.1%}")
 
 # %%
-x_show, w_show = test_words[0]
+x_show, w_show, _ = test_words[0]
 with mg.no_grad():
     post = F.softmax(model(mg.tensor(x_show)), dim=1).numpy()
 fig, (ax_l, ax_p) = plt.subplots(1, 2, figsize=(11, 3.2))
@@ -201,9 +208,17 @@ ax_p.set(title=f"per-frame posteriors, word {''.join('-abc'[v] for v in w_show)}
 plt.show()
 
 # %% [markdown]
-# The posteriors are **peaky**: CTC models typically fire a label on one frame of each
-# letter and say blank everywhere else, because the blank is the cheap way to cover the
-# frames whose label is uncertain.
+# CTC found the alignment by itself: it was never told which frame is which letter, yet
+# most frames of a letter now carry that letter and most silent frames the blank (the
+# percentages above). A word is read back only if *every* frame is right, so the few
+# per-frame mistakes, a noisy silent frame read as a letter, a letter frame read as another,
+# cost whole words: that is the gap between the frame and the word figures.
+#
+# Models that see context (recurrent or convolutional networks over the frames) usually go
+# further and become **peaky**: they fire a letter on one frame and say blank on all the
+# others, because blank is the cheap answer on every frame whose label is uncertain. Ours
+# looks at one frame at a time, and every frame of a held letter looks the same, so it
+# cannot single one out: it labels the whole run, and the collapse merges it.
 #
 # ## 4. A linear-chain CRF
 #
@@ -329,7 +344,7 @@ check_function("13-crf-emission-grad", emission_grad)
 # 4. What assumption about the frames makes a CTC path's probability a product of per-frame probabilities?
 # 5. What is the difference between the forward algorithm and Viterbi, and when do you use each?
 # 6. Why is the gradient of a CRF's NLL "expected minus observed counts", and what does it mean when it is zero?
-# 7. Why are CTC's posteriors typically peaky?
+# 7. Why are CTC's posteriors typically peaky, and why are this lesson's not?
 #
 # ## Checks
 
@@ -338,6 +353,7 @@ assert first_T == 5 and collapse([1, 1, 0, 2, 0, 2, 2]) == [1, 2, 2] and collaps
 assert np.isclose(brute, library, rtol=1e-10) and np.isclose(recursion, library, rtol=1e-10)
 assert ctc_losses[-1] < ctc_losses[0] / 2
 assert word_accuracy > (0.6 if not SMOKE else 0.3), word_accuracy
+assert (said[letter_frames] == hidden[letter_frames]).mean() > 0.8 and (said[~letter_frames] == 0).mean() > 0.8
 assert np.isclose(nll.item(), brute_nll, rtol=1e-12)
 assert np.allclose(E.grad.numpy(), expected_emit - observed_emit, atol=1e-12)
 assert np.allclose(A.grad.numpy(), expected_trans - observed_trans, atol=1e-12)

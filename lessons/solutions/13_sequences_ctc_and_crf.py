@@ -204,8 +204,10 @@ QUESTIONS: dict[str, str] = {
         "d log Z / d theta is the model's expectation of those counts. Zero means the model's "
         "expected counts equal the observed ones (moment matching), the maximum-likelihood "
         "condition.",
-    "Why are CTC's posteriors typically peaky?":
-        "Any path that collapses to the target counts, and one label frame per letter surrounded "
-        "by blanks is the path set the model can make most probable: blank is a safe answer on "
-        "every uncertain frame, so training pushes most frames to blank and each letter to a spike.",
+    "Why are CTC's posteriors typically peaky, and why are this lesson's not?":
+        "Any path that collapses to the target counts, and blank is a safe answer on every frame "
+        "whose label is uncertain, so a model that sees context learns to fire each letter on one "
+        "frame and say blank elsewhere. This lesson's model sees one frame at a time and all the "
+        "frames of a held letter look alike, so it cannot pick one: it labels the whole run and "
+        "the collapse merges it.",
 }
