@@ -223,8 +223,8 @@ plt.show()
 # ### Exercise 4 (spot the bug): clipping the scaled gradients
 #
 # `amp_step` does one mixed-precision step of a linear model with gradient clipping to norm
-# 1. The update it makes is wrong whenever clipping should have kicked in (or should not
-# have). Find the one mistake; the check compares the new weights with the right recipe.
+# 1 (`scaler.step` unscales the gradients itself before stepping). The update it makes is
+# wrong. Find the one mistake; the check compares the new weights with the right recipe.
 
 # %% tags=["exercise"] exercise_id="15-clip-before-unscale"
 def amp_step(w0, x, y):
@@ -237,7 +237,6 @@ def amp_step(w0, x, y):
         loss = F.mse_loss(model(mg.tensor(x)), mg.tensor(y))
     scaler.scale(loss).backward()
     nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-    scaler.unscale_(sgd)
     scaler.step(sgd)
     scaler.update()
     return model.weight.detach().numpy()

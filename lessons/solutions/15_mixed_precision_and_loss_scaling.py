@@ -119,11 +119,10 @@ check("15-predict-scale", scale_after_10, bad_steps=(0, 1, 5), steps=10)''',
     ),
     "15-clip-before-unscale": Exercise(
         kind="bug",
-        task="gradient clipping applied to the scaled gradients",
-        hints=("What is the norm of the gradients at the moment clip_grad_norm_ sees them, "
-               "before unscale_?",
+        task="gradient clipping applied to the still-scaled gradients",
+        hints=("What is the norm of the gradients at the moment clip_grad_norm_ sees them?",
                "They are still multiplied by S = 1024, so clipping to 1 clips almost always, and "
-               "by the wrong factor. Unscale first, then clip."),
+               "by the wrong factor. Unscale them explicitly before clipping."),
         reference=_amp_step_reference,
         make_inputs=_regression,
         rtol=1e-5,
