@@ -396,9 +396,10 @@ sigmoid_monitor.plot()
 # * Xavier ($2/(n_\text{in}+n_\text{out})$, gain $5/3$ for tanh) and Kaiming ($2/n_\text{in}$
 #   for ReLU) choose $\mathrm{Var}(w)$ to keep it at 1.
 # * Saturating activations (sigmoid, tanh at large inputs) shrink gradients; ReLU does not,
-#   but can die. Normalisation layers and residual connections help further; this course's
-#   twelve lessons do not cover them (minigrad has `nn.LayerNorm` and `nn.BatchNorm1d`, with
-#   PyTorch's semantics, if you want to try them on the deep sigmoid stack above).
+#   but can die. Initialisation only sets the scales at step 0; normalisation layers
+#   (`nn.BatchNorm1d`, `nn.LayerNorm`) and residual connections keep them healthy during
+#   training. [Lesson 12](12_normalisation_and_residual_connections.ipynb) trains a 20-layer
+#   MLP with each and derives why they work.
 # * `GradientMonitor` shows all of this on a real training run.
 #
 # ## Questionnaire

@@ -21,9 +21,13 @@
 # 4. the **troubleshooting table**: we *cause* each classic failure on purpose and let
 #    `diagnose` read the loss curve;
 # 5. `check_gradients`, which finds a layer that never receives a gradient.
+# 6. **TensorBoard**: the same measurements logged with `SummaryWriter`, the gradient
+#    histograms read back and drawn.
 
 # %%
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: fastest for these tiny matrices (lesson 10)
 
@@ -457,6 +461,93 @@ def train_blobs(steps, lr):
 _ = check_function("08-missing-zero-grad", train_blobs)
 
 # %% [markdown]
+# ## 8. Monitoring with TensorBoard
+#
+# Everything `GradientMonitor` measures can also go to **TensorBoard**, the dashboard most
+# training code logs to. `minigrad.utils.tensorboard.SummaryWriter` writes TensorBoard's
+# event files (PyTorch's API: `add_scalar`, `add_histogram`, ...), and
+# `GradientMonitor(model, writer=writer)` logs at every recorded step the global and
+# per-layer gradient norms, the update:data ratios, and a **histogram** of every weight and
+# every gradient. Run `tensorboard --logdir <dir>` and its *Histograms* tab shows how each
+# layer's gradient distribution evolves: a distribution collapsing onto 0 is a vanishing
+# gradient, one spreading out step after step an exploding one.
+#
+# A notebook run in CI cannot show the TensorBoard web page, so we read the logged
+# histograms back with TensorBoard's own `EventAccumulator` and draw them with matplotlib.
+# The writer is an optional extra (`pip install -e ".[tensorboard]"`): without it this
+# section says so and draws the same gradients from memory instead.
+
+# %%
+log_dir = Path(tempfile.mkdtemp(prefix="minigrad-tb-"))
+try:
+    from minigrad.utils.tensorboard import SummaryWriter
+    writer = SummaryWriter(str(log_dir))
+except ImportError as error:
+    writer = None
+    print(f"(TensorBoard logging skipped: {error})")
+
+tb_model = make_model(0)
+tb_opt = optim.SGD(tb_model.parameters(), lr=0.1)
+tb_monitor = GradientMonitor(tb_model, every=1, writer=writer)
+tb_rng = np.random.default_rng(0)
+TB_STEPS, TB_EVERY = pick(200, 60), pick(20, 10)
+in_memory = {}                                    # step -> first layer's weight gradient
+for step in range(TB_STEPS):
+    idx = tb_rng.choice(len(X_np), 128, replace=False)
+    loss = F.cross_entropy(tb_model(mg.from_numpy(X_np[idx])), mg.from_numpy(y_np[idx]))
+    tb_opt.zero_grad()
+    loss.backward()
+    tb_opt.step()
+    tb_monitor.step(loss=loss.item())
+    if writer is not None:
+        writer.add_scalar("loss/train", loss.item(), step)
+    if step % TB_EVERY == 0:
+        in_memory[step] = tb_model[0].weight.grad.numpy().copy()
+tb_monitor.remove()
+if writer is not None:
+    writer.close()
+    print("event files:", sorted(p.name for p in log_dir.iterdir()))
+
+# %%
+try:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+except ImportError:
+    EventAccumulator = None
+read_back = None
+if writer is not None and EventAccumulator is not None:
+    events = EventAccumulator(str(log_dir), size_guidance={"histograms": 0, "scalars": 0})
+    events.Reload()
+    print("histogram tags:", sorted(events.Tags()["histograms"]))
+    first_layer = "grad/0.weight"                 # the monitor's tags: grad/<parameter name>
+    read_back = {e.step: e.histogram_value for e in events.Histograms(first_layer) if e.step in in_memory}
+    logged_losses = [e.value for e in events.Scalars("loss/train")]
+    print(f"read back {len(read_back)} histograms of {first_layer} and {len(logged_losses)} losses")
+else:
+    print("(no TensorBoard reader installed: drawing the same gradients from memory)")
+
+fig, ax = plt.subplots(figsize=(7.5, 3.6))
+colors = plt.cm.viridis(np.linspace(0, 1, len(in_memory)))
+for color, (step, grad) in zip(colors, in_memory.items()):
+    if read_back is not None:
+        h = read_back[step]
+        edges, counts = np.array(h.bucket_limit), np.array(h.bucket)
+        ax.plot(edges, counts, color=color, label=f"step {step}")
+    else:
+        counts, edges = np.histogram(grad, bins=40)
+        ax.plot(0.5 * (edges[1:] + edges[:-1]), counts, color=color, label=f"step {step}")
+ax.set(title="first layer's weight gradient, histogram over training"
+       + (" (read back from the event file)" if read_back is not None else " (from memory)"),
+       xlabel="gradient value", ylabel="count", xlim=(-np.abs(in_memory[0]).max(), np.abs(in_memory[0]).max()))
+ax.legend(fontsize=7, ncol=2)
+plt.show()
+
+# %% [markdown]
+# Early in training the first layer's gradients are spread wide; as the loss falls they
+# gather around zero. In TensorBoard the same data is the *Histograms* tab (one ridge per
+# step) and *Distributions* (percentile bands over steps); the scalars `grad_norm/global` and
+# `update_ratio/<layer>` are the curves `monitor.plot()` drew in section 3.
+
+# %% [markdown]
 # ## Summary
 #
 # - Hooks let you watch gradients (`Tensor.register_hook`) and activations
@@ -532,3 +623,10 @@ assert abs(np.mean(clipped[-20:]) - healthy_final) < 0.1
 assert np.isfinite(monitor.last.global_grad_norm)
 # check_gradients found exactly the unused layer
 assert {(f.name, f.problem) for f in findings} == {("hidden.weight", "unused"), ("hidden.bias", "unused")}
+# TensorBoard: the histograms read back are the gradients that were logged; they narrow as training goes
+if read_back is not None:
+    for step, h in read_back.items():
+        assert h.num == in_memory[step].size and np.isclose(h.sum, in_memory[step].sum(), rtol=1e-4, atol=1e-6)
+        assert np.isclose(h.min, in_memory[step].min()) and np.isclose(h.max, in_memory[step].max())
+    assert len(logged_losses) == TB_STEPS
+assert np.abs(in_memory[max(in_memory)]).mean() < np.abs(in_memory[0]).mean()

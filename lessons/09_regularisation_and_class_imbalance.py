@@ -31,7 +31,14 @@ from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 from minigrad import metrics, nn, optim
-from minigrad.data import make_blobs, make_moons
+from minigrad.data import (
+    DataLoader,
+    TensorDataset,
+    WeightedRandomSampler,
+    class_balanced_sample_weights,
+    make_blobs,
+    make_moons,
+)
 from minigrad.nn import functional as F
 
 print("smoke mode:", SMOKE)
@@ -215,6 +222,74 @@ plt.show()
 # best (the third panel). Note that the *best* validation loss of the three runs is similar
 # (the `best val` column): early stopping at that point is itself a regulariser.
 #
+# ### L1 beside L2: sparse weights
+#
+# Weight decay is an L2 penalty $\lambda\sum_i w_i^2$. The **L1** penalty $\lambda\sum_i
+# |w_i|$ behaves differently near zero, and the gradients say why:
+#
+# $$\frac{\partial}{\partial w}\lambda w^2 = 2\lambda w,\qquad
+# \frac{\partial}{\partial w}\lambda |w| = \lambda\,\mathrm{sign}(w).$$
+#
+# L2's pull shrinks with the weight, so a weight the data barely needs becomes small but
+# never zero. L1 pulls with the same force $\lambda$ however small the weight is, so a weight
+# whose data gradient at zero is weaker than $\lambda$ is pushed all the way to zero: L1
+# gives **sparse** models, a built-in feature selection. We fit a linear regression with 30
+# features of which only 4 matter, by full-batch gradient descent on MSE plus each penalty,
+# and count the weights that end up (almost) exactly zero.
+
+# %%
+rng_l1 = np.random.default_rng(5)
+X_l1 = rng_l1.normal(size=(200, 30)).astype(np.float32)
+w_true = np.zeros(30, dtype=np.float32)
+w_true[:4] = [3.0, -2.0, 1.5, 1.0]
+y_l1 = X_l1 @ w_true + 0.5 * rng_l1.normal(size=200).astype(np.float32)
+L1_STEPS, L1_LR = pick(2000, 400), 0.01
+
+
+def fit_penalised(penalty, lam):
+    """Full-batch GD on MSE + lam * penalty(w) for a bias-free linear model; the final weights."""
+    mg.manual_seed(0)
+    w = mg.zeros(30, requires_grad=True)
+    opt = optim.SGD([w], lr=L1_LR)
+    x_t, y_t = mg.from_numpy(X_l1), mg.from_numpy(y_l1)
+    for _ in range(L1_STEPS):
+        loss = F.mse_loss(x_t @ w, y_t) + lam * penalty(w)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return w.detach().numpy()
+
+
+L1_LAM = 0.2
+w_l1 = fit_penalised(lambda w: w.abs().sum(), L1_LAM)
+w_l2 = fit_penalised(lambda w: (w * w).sum(), L1_LAM)
+w_ls = np.linalg.lstsq(X_l1, y_l1, rcond=None)[0]      # no penalty, for comparison
+ZERO = 2 * L1_LR * L1_LAM       # L1's subgradient steps jitter a zero weight by up to lr * lam
+for name, w in (("L1", w_l1), ("L2", w_l2)):
+    print(f"{name}: {int((np.abs(w[4:]) < ZERO).sum())} of the 26 irrelevant weights below {ZERO:g}, "
+          f"largest irrelevant |w| {np.abs(w[4:]).max():.4f}; relevant weights {np.round(w[:4], 2)}")
+l1_shrink = (w_ls[:4] - w_l1[:4]) * np.sign(w_l1[:4])
+print(f"least squares without a penalty: {np.round(w_ls[:4], 2)}; L1 shrinks them by {np.round(l1_shrink, 3)}")
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.2))
+ax.bar(np.arange(30) - 0.2, w_l2, width=0.4, label=f"L2 (λ = {L1_LAM})")
+ax.bar(np.arange(30) + 0.2, w_l1, width=0.4, label=f"L1 (λ = {L1_LAM})")
+ax.plot(np.arange(30), w_true, "k_", ms=12, label="true weight")
+ax.set(title="weights of a 30-feature linear model (only the first 4 matter)", xlabel="feature",
+       ylabel="weight")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# L1 sets the irrelevant weights to zero (up to the jitter of its subgradient steps, which a
+# proximal step, soft-thresholding $w \leftarrow \mathrm{sign}(w)\max(|w| - \eta\lambda, 0)$,
+# would remove), at the price of shrinking the relevant ones: with unit-variance,
+# uncorrelated features the MSE's gradient near the least-squares fit $w^*$ is about
+# $2(w - w^*)$, and balancing it against $\lambda\,\mathrm{sign}(w)$ gives a shrink of
+# $\lambda/2 = 0.1$ (the printed shrinks scatter around it, because 200 samples of 30 random
+# features are not exactly uncorrelated). L2 shrinks everything a little and zeroes nothing.
+#
 # ## 4. Class imbalance: a 95/5 dataset
 #
 # Two overlapping Gaussian blobs, 95% of class 0 and 5% of class 1. Accuracy is now a poor
@@ -330,6 +405,62 @@ print(f"highest accuracy: {best_accuracy} ({results[best_accuracy]['acc']:.3f});
 # error costs: missing a fraud is not the same as a false alarm. Choose by the metric that
 # encodes that cost, never by accuracy.
 #
+# ### Over-sampling instead of re-weighting
+#
+# Weighted cross-entropy keeps the data and multiplies the loss of each rare example. The
+# other classic remedy changes the data the model sees: **over-sample** the rare class, so
+# that each mini-batch holds about as many of it as of the common one.
+# `WeightedRandomSampler` draws index $i$ with probability $\propto w_i$ (with replacement);
+# `class_balanced_sample_weights` gives each sample $1/n_{y_i}$, so both classes are drawn
+# equally often. We compare, with the same mini-batches of 100 and the same number of steps:
+# plain cross-entropy with shuffling, weighted cross-entropy with shuffling, and plain
+# cross-entropy on over-sampled batches.
+
+# %%
+SAMPLER_EPOCHS = pick(60, 10)
+dataset = TensorDataset(X_train, y_train)
+sample_weights = class_balanced_sample_weights(y_train)
+loaders = {
+    "CE, shuffled": (DataLoader(dataset, batch_size=100, shuffle=True), LOSSES["cross-entropy"]),
+    "weighted CE, shuffled": (DataLoader(dataset, batch_size=100, shuffle=True), LOSSES["weighted CE"]),
+    "CE, over-sampled": (DataLoader(dataset, batch_size=100, sampler=WeightedRandomSampler(
+        sample_weights, num_samples=len(y_train), generator=mg.Generator(0))), LOSSES["cross-entropy"]),
+}
+sampling = {}
+minority_share = []
+for name, (loader, loss_fn) in loaders.items():
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 2))
+    opt = optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(SAMPLER_EPOCHS):
+        for xb, yb in loader:
+            if name == "CE, over-sampled":
+                minority_share.append(float(yb.numpy().mean()))
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    with mg.no_grad():
+        pred = model(mg.from_numpy(X_test)).numpy().argmax(1)
+    prf = metrics.precision_recall_f1(metrics.confusion_matrix(pred, y_test, 2))
+    sampling[name] = dict(acc=metrics.accuracy(pred, y_test), p1=prf["precision"][1], r1=prf["recall"][1],
+                          f1=prf["f1"][1])
+print(f"share of the minority class in the over-sampled batches: {np.mean(minority_share):.3f} "
+      f"(in the data: {counts[1] / counts.sum():.3f})")
+print(f"{'training':24s} {'accuracy':>8s} {'P(min)':>7s} {'R(min)':>7s} {'F1(min)':>7s}")
+for name, r in sampling.items():
+    print(f"{name:24s} {r['acc']:8.3f} {r['p1']:7.3f} {r['r1']:7.3f} {r['f1']:7.3f}")
+
+# %% [markdown]
+# Over-sampling and weighting move the decision boundary the same way: in expectation they
+# give the rare class the same share of the gradient, so both lift the minority recall well
+# above plain cross-entropy's and pay for it in precision. How far each one moves it in a
+# given number of Adam steps differs (the rows above); the other differences are practical. Over-sampling shows the model the same few rare points many
+# times per epoch (about 100 copies of each of the 100 minority points here), which makes
+# overfitting them easier on a big model; weighting keeps each point once but makes the
+# rare examples' gradients large and the loss noisier from batch to batch. Over-sampling also
+# works with any loss, unchanged.
+#
 # ### Exercise 3 (derive): class-balanced weights
 #
 # Compute the class-balanced weights yourself with numpy from `counts` and `BETA`: the
@@ -396,6 +527,8 @@ _ = check_function("09-dice-loss", dice_loss_multiclass)
 # 5. What does focal loss's $(1 - p_y)^\gamma$ do, and why did it barely change the minority recall here?
 # 6. How do the class-balanced weights behave as $\beta$ goes from 0 to 1?
 # 7. Why does the Dice loss weigh a small class as much as a big one?
+# 8. Why does an L1 penalty set weights exactly to zero while an L2 penalty only shrinks them?
+# 9. What does over-sampling with `WeightedRandomSampler` have in common with class weights, and what is its risk?
 #
 # ## Checks
 
@@ -416,6 +549,15 @@ assert gap["weight decay 1.0"] < 0.5 * gap["none"] and gap["dropout 0.5"] < gap[
 assert runs["dropout 0.5"]["val"][-1] > 1.5 * min(runs["dropout 0.5"]["val"]), "dropout's val loss drifts up"
 best_vals = [min(h["val"]) for h in runs.values()]
 assert max(best_vals) < 1.15 * min(best_vals), "the best validation losses are similar"
+# L1 zeroes the irrelevant weights, L2 none of them; both keep the relevant four
+assert (np.abs(w_l1[4:]) < ZERO).all()
+assert np.abs(w_l2[4:]).min() > 0 and np.median(np.abs(w_l2[4:])) > 5 * ZERO
+assert np.all((L1_LAM / 4 < l1_shrink) & (l1_shrink < L1_LAM)), l1_shrink
+# over-sampled batches are about half minority; over-sampling and weighting both lift minority recall
+assert 0.4 < np.mean(minority_share) < 0.6
+for name in ("weighted CE, shuffled", "CE, over-sampled"):
+    assert sampling[name]["r1"] > sampling["CE, shuffled"]["r1"] + 0.1, sampling
+    assert sampling[name]["p1"] < sampling["CE, shuffled"]["p1"], sampling
 # accuracy hardly separates CE, focal and Dice, which all miss much of the minority
 assert max(results[k]["acc"] for k in plain) - min(results[k]["acc"] for k in plain) < 0.01
 assert all(results[k]["r1"] < 0.7 for k in plain)

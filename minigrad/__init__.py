@@ -33,7 +33,7 @@ from .serialization import load, save
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "debug", "kernels", "metrics", "nn", "optim", "viz")
+_SUBMODULES = ("amp", "data", "debug", "kernels", "metrics", "nn", "optim", "utils", "viz")
 
 
 def __getattr__(name: str):

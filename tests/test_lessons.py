@@ -18,8 +18,8 @@ def _cells(notebook) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source.strip()) for c in notebook.cells]
 
 
-def test_there_are_twelve_lessons():
-    assert [p.name[:2] for p in SOURCES] == [f"{i:02d}" for i in range(12)]
+def test_there_are_seventeen_lessons():
+    assert [p.name[:2] for p in SOURCES] == [f"{i:02d}" for i in range(17)]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

@@ -154,4 +154,13 @@ QUESTIONS: dict[str, str] = {
         "Each class's Dice score is a ratio of overlap to size, normalised by that class's own "
         "total, and the loss averages the classes: a class of 100 samples counts as much as "
         "one of 1,900.",
+    "Why does an L1 penalty set weights exactly to zero while an L2 penalty only shrinks them?":
+        "L2's gradient 2 lambda w fades as w approaches 0, so it never finishes the job; L1's "
+        "gradient lambda sign(w) keeps the same size down to 0, so any weight whose data gradient "
+        "at 0 is smaller than lambda is held at exactly 0 (the optimum sits at the kink).",
+    "What does over-sampling with `WeightedRandomSampler` have in common with class weights, and "
+    "what is its risk?":
+        "In expectation both give each class the same share of the gradient, so they move the "
+        "decision boundary the same way. Over-sampling repeats the few rare samples many times "
+        "per epoch, so a big model can memorise them (overfit the minority class).",
 }

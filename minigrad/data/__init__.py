@@ -11,6 +11,7 @@ from .dataset import Dataset, Subset, TensorDataset, random_split
 from .download import ChecksumError, DownloadError, download
 from .idx import IdxError, read_idx, write_idx
 from .mnist import MNIST, DatasetNotFoundError, FashionMNIST, NumpyOnlyUnpickler
+from .sampler import Sampler, WeightedRandomSampler, class_balanced_sample_weights
 from .toy import (
     make_blobs,
     make_circles,

@@ -21,6 +21,7 @@ from .. import dtypes
 from ..random import Generator, rng
 from ..tensor import Tensor
 from .dataset import Dataset, Subset, TensorDataset
+from .sampler import Sampler
 
 
 def _to_array(samples: Sequence[Any]) -> np.ndarray:
@@ -68,17 +69,23 @@ class DataLoader:
     generator, see ``minigrad.manual_seed``): a seeded generator reproduces the order, and
     successive epochs differ. ``drop_last`` drops a final short batch. Batches are lists
     of Tensors, one per field (a single Tensor for single-field samples).
+    ``sampler`` (e.g. a ``WeightedRandomSampler``) chooses the indices of an epoch instead
+    of 0..n-1 or a permutation; it excludes ``shuffle``.
     """
 
     def __init__(self, dataset: Dataset, batch_size: int = 1, shuffle: bool = False,
                  drop_last: bool = False, generator: Generator | None = None,
                  transform: Callable[[np.ndarray], np.ndarray] | None = None,
-                 collate_fn: Callable[[list[Any]], Any] | None = None) -> None:
+                 collate_fn: Callable[[list[Any]], Any] | None = None,
+                 sampler: Sampler | None = None) -> None:
         if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, got {batch_size!r}")
         if transform is not None and collate_fn is not None:
             raise ValueError("DataLoader: give transform or collate_fn, not both; with a custom "
                              "collate_fn apply the transform inside it")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle; the "
+                             "sampler decides the order (pass shuffle=False)")
         self.dataset = dataset
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
@@ -86,20 +93,28 @@ class DataLoader:
         self.generator = generator
         self.transform = transform
         self.collate_fn = collate_fn
+        self.sampler = sampler
         self._source = _array_source(dataset) if collate_fn is None else None
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self) -> np.ndarray | None:
         """Sample positions for this epoch; None means 0..n-1 in order."""
         n = len(self.dataset)
+        if self.sampler is not None:
+            order = np.fromiter(iter(self.sampler), dtype=np.int64)
+            if order.size and (order.min() < -n or order.max() >= n):
+                raise IndexError(f"DataLoader: the sampler gave indices in [{order.min()}, {order.max()}] "
+                                 f"for a dataset of {n} samples")
+            return order
         return rng(self.generator).permutation(n) if self.shuffle else None
 
     def __iter__(self) -> Iterator[Any]:
         order = self._order()
-        bs, n = self.batch_size, len(self.dataset)
+        bs = self.batch_size
+        n = len(self.dataset) if order is None else len(order)
         stop = n - n % bs if self.drop_last else n
         if self._source is not None:
             arrays, index = self._source

@@ -31,6 +31,9 @@ for tanh for long.
 
 Statistics are computed with numpy on ``.data`` (a sum, a dot product, a count): no graph
 is built. Forward passes run with grad mode off (evaluation) are ignored.
+
+``GradientMonitor(model, writer=SummaryWriter(dir))`` also logs every recorded step to
+TensorBoard (see ``log_step``).
 """
 
 from __future__ import annotations
@@ -121,16 +124,20 @@ class GradientMonitor:
     """Record per-step gradient norms, activation statistics and update:data ratios.
 
     ``every=k`` records one step in k (the others cost one integer test per hook call).
+    ``writer`` (a ``minigrad.utils.tensorboard.SummaryWriter``) gets each recorded step
+    (``log_step``); ``histograms=False`` logs only its scalars.
     See the module docstring for the protocol and for what counts as a layer.
     """
 
-    def __init__(self, model: Module, every: int = 1, kinds: dict[str, str] | None = None) -> None:
+    def __init__(self, model: Module, every: int = 1, kinds: dict[str, str] | None = None,
+                 writer: Any = None, histograms: bool = True) -> None:
         if not isinstance(model, Module):
             raise TypeError(f"GradientMonitor: expected an nn.Module, got {type(model).__name__}")
         if every < 1:
             raise ValueError(f"GradientMonitor: every must be >= 1, got {every}")
         kinds = dict(kinds or {})
         self.model, self.every = model, every
+        self.writer, self.histograms = writer, histograms
         self.history: list[StepRecord] = []
         self._step = 0
         self._layers: dict[str, _Layer] = {}
@@ -205,6 +212,8 @@ class GradientMonitor:
             with np.errstate(over="ignore"):
                 record = self._collect(None if loss is None else float(loss))
             self.history.append(record)
+            if self.writer is not None:
+                self.log_step(self.writer, record)
         self._step += 1
         for handle in self._tensor_handles:
             handle.remove()
@@ -323,6 +332,22 @@ class GradientMonitor:
         if path is not None:
             save_figure(fig, path)
         return fig
+
+    def log_step(self, writer: Any, record: StepRecord) -> None:
+        """Log one StepRecord at global step ``record.step``: scalars ``grad_norm/global``,
+        ``grad_norm/<layer>`` and ``update_ratio/<layer>`` (||delta W|| / ||W||), and, with
+        ``histograms``, ``weight/<param>`` and ``grad/<param>`` histograms (finite ones only)."""
+        step = record.step
+        writer.add_scalar("grad_norm/global", record.global_grad_norm, step)
+        for label, s in record.layers.items():
+            for tag, value in (("grad_norm", s.grad_norm), ("update_ratio", s.update_ratio)):
+                if value is not None and math.isfinite(value):
+                    writer.add_scalar(f"{tag}/{label}", value, step)
+        if self.histograms:
+            for name, p in self._params:
+                for tag, arr in (("weight", p.data), ("grad", None if p.grad is None else p.grad.data)):
+                    if arr is not None and arr.size and np.isfinite(arr).all():
+                        writer.add_histogram(f"{tag}/{name}", arr, step)
 
     def remove(self) -> None:
         """Take every forward hook and tensor hook out again."""

@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from ..amp.autocast import STATE as AUTOCAST
+from ..amp.autocast import autocast_call
 from ..autograd.function import Function
 from ..autograd.grad_mode import STATE
 from ..ops.elementwise import Erf
@@ -54,6 +56,13 @@ class LinearAct(Function):
     backward) it computes the same formulas with Tensor ops (``_differentiable_backward``),
     so second derivatives through a Linear layer stay exact.
     """
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **params: object) -> Tensor:
+        """``Function.apply``, at float16 precision inside ``amp.autocast``."""
+        if AUTOCAST.enabled:
+            return autocast_call(super().apply, *inputs, **params)
+        return super().apply(*inputs, **params)
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,

@@ -35,11 +35,13 @@ from .losses.regression import (
     SmoothL1Loss,
 )
 from .module import Module
+from .multitask import MultiTaskLoss
 from .parameter import Parameter
 
 # isort: split
-from .losses.course import BPRLoss, ClassBalancedLoss, MultiTaskLoss, WassersteinLoss
+from .losses.course import BPRLoss, ClassBalancedLoss, WassersteinLoss
 from .losses.ctc import CTCLoss
+from .losses.distillation import DistillationLoss
 from .losses.embedding import CosineEmbeddingLoss, TripletMarginLoss, TripletMarginWithDistanceLoss
 from .losses.focal import FocalLoss, SigmoidFocalLoss
 from .losses.hinge import CategoricalHingeLoss, HingeLoss, SquaredHingeLoss

@@ -40,6 +40,7 @@ from .losses.course import (
 )
 from .losses.cross_entropy import cross_entropy, nll_loss
 from .losses.ctc import ctc_loss
+from .losses.distillation import distillation_loss
 from .losses.embedding import (
     cosine_embedding_loss,
     pairwise_distance,
@@ -225,3 +226,4 @@ __all__ += [
     "huber_loss", "kl_div", "l1_loss", "log_cosh_loss", "mse_loss", "multilabel_soft_margin_loss",
     "nll_loss", "poisson_nll_loss", "smooth_l1_loss", "soft_margin_loss",
 ]
+__all__ += ["distillation_loss"]

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 
 from .. import dtypes
+from ..amp.autocast import STATE as AUTOCAST
+from ..amp.autocast import autocast_call
 from ..autograd.function import Function
 from ..tensor import Tensor
 
@@ -69,4 +71,6 @@ def matmul(a: Any, b: Any) -> Tensor:
     if a.dtype != b.dtype:
         dtype = dtypes.promote_types(a.dtype, b.dtype)
         a, b = a.to(dtype), b.to(dtype)
+    if AUTOCAST.enabled:
+        return autocast_call(MatMul.apply, a, b)
     return MatMul.apply(a, b)

@@ -17,7 +17,6 @@ from ...ops.elementwise import where
 from ...random import Generator, rng
 from ...tensor import Tensor
 from ..module import Module
-from ..parameter import Parameter
 from ._common import as_array, int_targets
 from ._reduction import check_reduction, reduce
 from .focal import sigmoid_focal_loss
@@ -129,7 +128,7 @@ def multi_task_loss(losses: Sequence[Tensor], weights: Sequence[float]) -> Tenso
 
     Gradient: dL/dL_k = w_k, so each task's gradient is scaled by its weight. Use it to train
     one network with several heads (e.g. classification + box regression) when you know how
-    much each task should count; see MultiTaskLoss(learn_uncertainty=True) to learn them.
+    much each task should count; see nn.MultiTaskLoss(learn_uncertainty=True) to learn them.
     """
     if len(losses) != len(weights) or not losses:
         raise ValueError(f"multi_task_loss: need one weight per loss, got {len(losses)} losses and "
@@ -188,36 +187,3 @@ class BPRLoss(Module):
 
     def forward(self, pos_scores: Tensor, neg_scores: Tensor) -> Tensor:
         return bpr_loss(pos_scores, neg_scores, self.reduction)
-
-
-class MultiTaskLoss(Module):
-    """Combine K task losses: fixed weights (sum w_k L_k) or learned uncertainty weighting.
-
-    With ``learn_uncertainty=True`` (Kendall, Gal & Cipolla 2018) it owns a Parameter
-    ``log_vars`` s_k = log sigma_k^2 and returns sum_k 1/2 exp(-s_k) L_k + 1/2 s_k: noisy tasks
-    learn a large s_k and get down-weighted; the + s_k term stops all weights going to 0.
-    forward(*losses) takes the K scalar losses.
-    """
-
-    def __init__(self, weights: Sequence[float] | None = None, num_tasks: int | None = None,
-                 learn_uncertainty: bool = False) -> None:
-        super().__init__()
-        if num_tasks is None:
-            if weights is None:
-                raise ValueError("MultiTaskLoss: give weights or num_tasks")
-            num_tasks = len(weights)
-        if weights is not None and len(weights) != num_tasks:
-            raise ValueError(f"MultiTaskLoss: {len(weights)} weights for {num_tasks} tasks")
-        self.num_tasks, self.learn_uncertainty = num_tasks, learn_uncertainty
-        self.weights = [1.0] * num_tasks if weights is None else [float(w) for w in weights]
-        if learn_uncertainty:
-            self.log_vars = Parameter(np.zeros(num_tasks))
-
-    def forward(self, *losses: Tensor) -> Tensor:
-        if len(losses) != self.num_tasks:
-            raise ValueError(f"MultiTaskLoss: expected {self.num_tasks} losses, got {len(losses)}")
-        if not self.learn_uncertainty:
-            return multi_task_loss(losses, self.weights)
-        terms = [0.5 * (-self.log_vars[k]).exp() * loss * w + 0.5 * self.log_vars[k]
-                 for k, (loss, w) in enumerate(zip(losses, self.weights))]
-        return multi_task_loss(terms, [1.0] * self.num_tasks)

@@ -1,0 +1,1 @@
+"""Utilities that stand beside the library: ``minigrad.utils.tensorboard`` (TensorBoard logging)."""
