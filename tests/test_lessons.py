@@ -18,8 +18,12 @@ def _cells(notebook) -> list[tuple[str, str]]:
     return [(c.cell_type, c.source.strip()) for c in notebook.cells]
 
 
-def test_there_are_seventeen_lessons():
-    assert [p.name[:2] for p in SOURCES] == [f"{i:02d}" for i in range(17)]
+def test_lessons_are_numbered_without_gaps_and_all_listed_in_the_index():
+    numbers = [p.name[:2] for p in SOURCES]
+    assert numbers == [f"{i:02d}" for i in range(len(SOURCES))], numbers
+    index = (SOURCES[0].parent / "README.md").read_text()
+    missing = [p.stem for p in SOURCES if f"]({p.stem}.ipynb)" not in index]
+    assert not missing, f"lessons/README.md does not link {missing}"
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
