@@ -463,6 +463,31 @@ check_function("04-target-requires-grad", bootstrapped_grad)
 # A max-margin classifier (an SVM) uses the hinge loss of section 3.
 
 # %% [markdown]
+# ### Exercise 9 (spot the bug): a decision tree with one branch backwards
+#
+# One of the texts this course grew out of ends its regression advice with a decision
+# tree, transcribed below as `choose_regression_loss`. It answers `"poisson_nll"` for
+# counts, `"gaussian_nll"` when the model should predict its uncertainty, and otherwise
+# `"mse"` or `"huber"`. One branch sends the data to the wrong loss: the text had it
+# backwards. Use section 6's fits to decide which, and fix that one line; the check tries
+# every combination of the three answers.
+
+# %% tags=["exercise"] exercise_id="04-loss-decision-tree"
+def choose_regression_loss(has_outliers: bool, predicts_counts: bool,
+                           wants_uncertainty: bool) -> str:
+    """The loss to start with for a regression problem (section 7's summary)."""
+    if predicts_counts:
+        return "poisson_nll"
+    if wants_uncertainty:
+        return "gaussian_nll"
+    if has_outliers:
+        return "mse"
+    return "huber"
+
+
+check_function("04-loss-decision-tree", choose_regression_loss)
+
+# %% [markdown]
 # ## Questionnaire
 #
 # Answer in your own words; the answers are in `lessons/solutions/04_the_loss_zoo.py`.

@@ -82,6 +82,18 @@ def _bootstrap_inputs(rng: np.random.Generator) -> tuple:
     return float(rng.normal()), x, 3 * x + rng.normal(size=x.size)
 
 
+def _choose_regression_loss(has_outliers, predicts_counts, wants_uncertainty):
+    if predicts_counts:
+        return "poisson_nll"
+    if wants_uncertainty:
+        return "gaussian_nll"
+    return "huber" if has_outliers else "mse"
+
+
+def _loss_tree_inputs(rng):
+    return tuple(bool(b) for b in rng.integers(0, 2, size=3))
+
+
 EXERCISES: dict[str, Exercise] = {
     "04-huber-grad": Exercise(
         kind="derive",
@@ -221,6 +233,30 @@ check_function("04-least-squares", least_squares_line)''',
 
 
 check_function("04-target-requires-grad", bootstrapped_grad)''',
+    ),
+    "04-loss-decision-tree": Exercise(
+        kind="bug",
+        task="a loss-choosing decision tree that sends outliers to MSE",
+        hints=("Section 6 fitted a line to data with outliers under three losses. Which of them "
+               "was dragged towards the outliers?",
+               "MSE's pull grows with the residual, so outliers dominate it; the branch for data "
+               "with outliers should pick the loss that is linear far from zero."),
+        reference=_choose_regression_loss,
+        make_inputs=_loss_tree_inputs,
+        trials=24,
+        solution='''def choose_regression_loss(has_outliers: bool, predicts_counts: bool,
+                           wants_uncertainty: bool) -> str:
+    """The loss to start with for a regression problem (section 7's summary)."""
+    if predicts_counts:
+        return "poisson_nll"
+    if wants_uncertainty:
+        return "gaussian_nll"
+    if not has_outliers:
+        return "mse"
+    return "huber"
+
+
+check_function("04-loss-decision-tree", choose_regression_loss)''',
     ),
 }
 
