@@ -20,7 +20,7 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 
@@ -91,34 +91,50 @@ for h in [1e-1, 1e-2, 1e-3, 1e-4]:
 # The measured errors match the first Taylor term almost digit for digit. That is the
 # truncation error: it comes from the formula, not from the computer.
 #
-# ### Exercise 1: the forward error of $x^3$, exactly
+# ### Exercise 1 (derive): the forward error of $x^3$, exactly
 #
-# For $g(x) = x^3$ the Taylor series stops, so the forward-difference error is exactly
-# $\frac{(x+h)^3 - x^3}{h} - 3x^2 = 3xh + h^2$. Compute the forward difference of $g$ at
-# $x = 2$ with $h = 10^{-3}$ and its error. *Write the line `err1 = ...` yourself*; the
-# check compares it with the closed form $3xh + h^2$.
+# For $g(x) = x^3$ the Taylor series stops after three terms, so the forward-difference error
+# $\frac{(x+h)^3 - x^3}{h} - 3x^2$ has an exact closed form in $x$ and $h$. Expand $(x+h)^3$
+# by hand and write that closed form as the body of `forward_error_cube` (no call to
+# `forward_diff`: the point is the algebra). The check tries it on random $x$ and $h$.
 
 # %%
 def g(x):
     return x**3
 
 
-err1 = forward_diff(g, 2.0, 1e-3) - 3 * 2.0**2   # <- your line
-check("forward error of x^3", err1, 3 * 2.0 * 1e-3 + 1e-3**2,
-      "forward_diff(g, 2.0, 1e-3) minus the true derivative 3 * 2**2")
+# %% tags=["exercise"] exercise_id="00-forward-error-cube"
+def forward_error_cube(x, h):
+    """The exact error (g(x + h) - g(x)) / h - g'(x) of the forward difference of g(x) = x^3."""
+    raise NotImplementedError("your code here")
+
+
+check_function("00-forward-error-cube", forward_error_cube)
 
 # %% [markdown]
-# ### Exercise 2: the central error of $x^3$
+# ### Exercise 2 (derive): the central error of $x^3$
 #
-# Show that $\frac{(x+h)^3 - (x-h)^3}{2h} = 3x^2 + h^2$, then compute the central-difference
-# error at $x=2$, $h=10^{-3}$. *Write `err2 = ...`*; the check compares it with $h^2$.
+# Do the same for the central difference: expand $(x+h)^3 - (x-h)^3$, divide by $2h$,
+# subtract $3x^2$, and write what is left.
+
+# %% tags=["exercise"] exercise_id="00-central-error-cube"
+def central_error_cube(x, h):
+    """The exact error (g(x + h) - g(x - h)) / (2h) - g'(x) of the central difference of x^3."""
+    raise NotImplementedError("your code here")
+
+
+check_function("00-central-error-cube", central_error_cube)
+
+# %% [markdown]
+# Your closed forms against the computer, at $x = 2$, $h = 10^{-3}$ (if an exercise has not
+# passed yet, the cell uses the reference and says so):
 
 # %%
-err2 = central_diff(g, 2.0, 1e-3) - 3 * 2.0**2   # <- your line
-check("central error of x^3", err2, 1e-3**2, "central_diff(g, 2.0, 1e-3) minus 3 * 2**2",
-      rtol=1e-3)
+fe = result("00-forward-error-cube", forward_error_cube)
+ce = result("00-central-error-cube", central_error_cube)
+print(f"forward: measured {forward_diff(g, 2.0, 1e-3) - 3 * 2.0**2:.9e}, closed form {fe(2.0, 1e-3):.9e}")
+print(f"central: measured {central_diff(g, 2.0, 1e-3) - 3 * 2.0**2:.9e}, closed form {ce(2.0, 1e-3):.9e}")
 
-# %% [markdown]
 # ## Rounding error: why $h$ cannot be tiny
 #
 # A float keeps about 16 significant digits (float64) or 7 (float32); the gap between 1 and
@@ -142,12 +158,20 @@ for dtype in (np.float32, np.float64):
           f"{np.sqrt(np.finfo(dtype).eps):.1e}, eps^(1/3) = {np.cbrt(np.finfo(dtype).eps):.1e}")
 
 
-def optimal_steps(dtype, x):
-    """The h that minimises the modelled total error, for forward and central differences."""
-    eps = np.finfo(dtype).eps
-    return (np.sqrt(2 * eps * abs(f(x)) / abs(f2(x))),
-            np.cbrt(3 * eps * abs(f(x)) / abs(f3(x))))
 
+# %% [markdown]
+# ### Exercise 3 (predict): the best central step in float32
+#
+# Before running the experiment below, predict where the bottom of the float32 central V
+# will be: write $\log_{10} h^*$ for the central difference of $f$ at $x_0 = 0.5$ in float32
+# (a number such as $-7$; `np.finfo(np.float32).eps` is float32's $\varepsilon$, and $f$,
+# `f3` are defined above). The check compares it with the measured best step, within a
+# factor of 10 either way (the bottom of a measured V is noisy).
+
+# %% tags=["exercise"] exercise_id="00-best-central-step-float32"
+log10_h_star = ...
+
+check("00-best-central-step-float32", log10_h_star, x=x0)
 
 # %% [markdown]
 # Now the experiment: sweep $h$ from $10^{-15}$ to $1$, evaluate both formulas **in the
@@ -173,6 +197,13 @@ with np.errstate(divide="ignore", invalid="ignore"):
     sweep = {dtype: errors(dtype, x0) for dtype in (np.float32, np.float64)}
 
 # %%
+def optimal_steps(dtype, x):
+    """The h that minimises the modelled total error, for forward and central differences."""
+    eps = np.finfo(dtype).eps
+    return (np.sqrt(2 * eps * abs(f(x)) / abs(f2(x))),
+            np.cbrt(3 * eps * abs(f(x)) / abs(f3(x))))
+
+
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 for ax, dtype in zip(axes, (np.float32, np.float64)):
     fwd, cen = sweep[dtype]
@@ -213,20 +244,14 @@ for dtype in (np.float32, np.float64):
 # %% [markdown]
 # In float64 the central difference gets about 12 correct digits, plenty to tell a right
 # gradient from a wrong one. In float32 even the best step leaves only about 6, and at the
-# step a gradient checker uses in float64 ($h = 10^{-6}$) float32 rounding error is around
-# $10^{-1}$: it would hide any bug. **That is why gradients are checked in float64.**
-#
-# ### Exercise 3: predict the best central step in float32
-#
-# Using the formula $h^*_\text{central} = (3\varepsilon|f|/|f'''|)^{1/3}$ with float32's
-# $\varepsilon$ (`np.finfo(np.float32).eps`) at $x_0 = 0.5$, compute $h^*$.
-# *Write the line `h_star = ...`*. The check compares it with the measured best step of the
-# float32 sweep, within a factor of 10 (the measured curve is noisy at the bottom).
+# step a gradient checker uses in float64 ($h = 10^{-6}$) the float32 rounding error,
+# printed below, is over a hundred times `gradcheck`'s absolute tolerance of $10^{-5}$: a right
+# gradient would fail and a slightly wrong one could not be told apart. **That is why
+# gradients are checked in float64.**
 
 # %%
-h_star = np.cbrt(3 * np.finfo(np.float32).eps * abs(f(x0)) / abs(f3(x0)))   # <- your line
-check("log10 of the best float32 central step", np.log10(h_star), np.log10(best[np.float32][2]),
-      "cube root of 3 * eps * |f(x0)| / |f'''(x0)|", rtol=0, atol=1.0)
+err32_at_1e6 = abs(float(central_diff(f, np.float32(x0), np.float32(1e-6))) - f1(x0))
+print(f"float32 central error at h = 1e-6: {err32_at_1e6:.1e}")
 
 # %% [markdown]
 # ## From one number to every input element: `gradcheck`
@@ -238,7 +263,13 @@ check("log10 of the best float32 central step", np.log10(h_star), np.log10(best[
 # $$J_{:, j} \approx \frac{F(x + h e_j) - F(x - h e_j)}{2h}.$$
 #
 # First by hand, for $F(x) = \sum_i \tanh(x_i)\, x_i$ (a scalar, so $J$ is one row,
-# the gradient):
+# the gradient). The nudging loop below was written in a hurry and has one real bug: its
+# answer is wrong for every element but the first.
+#
+# ### Exercise 4 (spot the bug): the nudging loop
+#
+# Find the mistake in `numerical_gradient` and fix it (one line moves). The check runs your
+# version on random inputs against a correct one.
 
 # %%
 mg.manual_seed(0)
@@ -249,14 +280,28 @@ def F(t):
     return (t.tanh() * t).sum()
 
 
+def F_numpy(v):
+    return F(mg.tensor(v)).item()
+
+
+# %% tags=["exercise"] exercise_id="00-nudge-loop-bug"
+def numerical_gradient(fn, xn, h=1e-6):
+    """Central differences of a scalar function fn of a 1-d numpy array, one element at a time."""
+    grad = np.zeros_like(xn)
+    plus, minus = xn.copy(), xn.copy()
+    for j in range(xn.size):
+        plus[j] += h
+        minus[j] -= h
+        grad[j] = (fn(plus) - fn(minus)) / (2 * h)
+    return grad
+
+
+check_function("00-nudge-loop-bug", numerical_gradient)
+
+# %%
+numerical_gradient = result("00-nudge-loop-bug", numerical_gradient)
 F(x).backward()
-numerical = np.zeros(5)
-h = 1e-6
-for j in range(5):
-    plus, minus = x.detach().numpy().copy(), x.detach().numpy().copy()
-    plus[j] += h
-    minus[j] -= h
-    numerical[j] = (F(mg.tensor(plus)).item() - F(mg.tensor(minus)).item()) / (2 * h)
+numerical = numerical_gradient(F_numpy, x.detach().numpy())
 print("autograd :", x.grad.numpy())
 print("nudging  :", numerical)
 print("max |difference| =", np.abs(x.grad.numpy() - numerical).max())
@@ -307,15 +352,27 @@ x32 = x.detach().float().requires_grad_()
 print("float32 gradcheck passes:", mg.gradcheck(F, (x32,), raise_exception=False))
 
 # %% [markdown]
-# ### Exercise 4: fix the cube
+# ### Exercise 5 (implement): the backward of the cube
 #
-# Write `Cube`, with the right backward $3x^2 \cdot \text{grad}$. *Write the `return` line
-# of `backward` yourself.* The check compares its gradient with central differences of
-# $x^3$ computed in numpy, and `gradcheck` must pass.
+# Write the backward of $y = x^3$ as a numpy function: given the input `x` and the gradient
+# `grad` flowing in from above ($\partial L / \partial y$), return $\partial L / \partial x$.
+# The check compares it with a reference on random arrays; the cell after it builds a
+# `Cube` op from your function and runs `gradcheck` on it.
+
+# %% tags=["exercise"] exercise_id="00-cube-backward"
+def cube_backward(x, grad):
+    """dL/dx for y = x^3, given x and dL/dy (numpy arrays of the same shape)."""
+    raise NotImplementedError("your code here")
+
+
+check_function("00-cube-backward", cube_backward)
 
 # %%
+cube_backward = result("00-cube-backward", cube_backward)
+
+
 class Cube(mg.Function):
-    """y = x^3, dy/dx = 3 x^2."""
+    """y = x^3, with the backward written in the exercise above."""
 
     @staticmethod
     def forward(ctx, x):
@@ -325,15 +382,13 @@ class Cube(mg.Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * mg.tensor(3 * x**2)   # <- your line
+        return mg.tensor(cube_backward(x, grad.numpy()))
 
 
 xc = mg.tensor([-1.5, 0.3, 2.0], dtype=mg.float64, requires_grad=True)
 Cube.apply(xc).sum().backward()
-xn = xc.detach().numpy()
-check("gradient of Cube", xc.grad, central_diff(g, xn, 1e-5), "d/dx x^3 = 3 x^2, times grad")
-check("gradcheck(Cube)", mg.gradcheck(lambda t: Cube.apply(t), (xc,), raise_exception=False), True,
-      "gradcheck compares your backward with nudging")
+print("gradient of Cube at", xc.detach().numpy(), ":", xc.grad.numpy())
+print("gradcheck(Cube):", mg.gradcheck(lambda t: Cube.apply(t), (xc,), raise_exception=False))
 
 # %% [markdown]
 # ## What to remember
@@ -343,6 +398,17 @@ check("gradcheck(Cube)", mg.gradcheck(lambda t: Cube.apply(t), (xc,), raise_exce
 #   $\varepsilon^{1/3}$ for central differences ($10^{-5}$ in float64, $10^{-2}$ in float32).
 # - Check gradients in float64: float32 cannot tell a right gradient from a slightly wrong one.
 # - `minigrad.gradcheck` nudges every input element and compares with backprop's Jacobian.
+#
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/00_derivatives_by_nudging.py`.
+#
+# 1. Why is the central difference more accurate than the forward difference for the same step?
+# 2. Why does the error grow again when the step gets very small?
+# 3. Why is the best central step about $\varepsilon^{1/3}$ and the best forward step about $\sqrt{\varepsilon}$?
+# 4. Why must gradients be checked in float64 rather than float32?
+# 5. How many evaluations of $F$ does a central-difference gradient of $n$ inputs cost, and what does one backward cost?
+# 6. What does `gradcheck` report when it fails, and why does it run backward twice?
 #
 # ## Checks
 
@@ -356,6 +422,11 @@ assert 95 < ratio_cen < 105, ratio_cen
 assert best[np.float64][3] < 1e-9 and best[np.float64][3] < best[np.float32][3] / 100
 assert 1e-7 < best[np.float64][2] < 1e-3 and 1e-4 < best[np.float32][2] < 1e-1
 assert 1e-10 < best[np.float64][0] < 1e-6
+# the digits quoted in the prose: about 12 in float64, about 6 in float32, and float32's
+# rounding error at h = 1e-6 over a hundred times gradcheck's atol
+digits = {dtype: -np.log10(best[dtype][3] / abs(f1(x0))) for dtype in best}
+assert 11 <= digits[np.float64] <= 13.5 and 5 <= digits[np.float32] <= 7.5, digits
+assert err32_at_1e6 > 100 * 1e-5, err32_at_1e6
 # autograd agrees with nudging and with the closed form of d/dx tanh(x) x
 xn = x.detach().numpy()
 assert np.allclose(x.grad.numpy(), np.tanh(xn) + xn * (1 - np.tanh(xn) ** 2), atol=1e-12)

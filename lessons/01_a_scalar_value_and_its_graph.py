@@ -15,7 +15,7 @@
 import math
 
 import numpy as np
-from course import SMOKE, check
+from course import SMOKE, check, check_function, result
 
 import minigrad as mg
 from minigrad import viz
@@ -210,7 +210,7 @@ draw_value(v["o"])
 # | 2 | $n$ | $1 - o^2$ | $0.5$ |
 # | 3 | $b$, $s$ | $+$ copies the gradient | $0.5$, $0.5$ |
 # | 4 | $x_1w_1$, $x_2w_2$ | $+$ copies | $0.5$, $0.5$ |
-# | 5 | $x_1$, $w_1$ | $\times$ swaps: $w_1 \cdot 0.5$, $x_1 \cdot 0.5$ | $-1.5$, $1$ |
+# | 5 | $w_1$ | $\times$ swaps: $x_1 \cdot 0.5$ | $1$ |
 # | 6 | $x_2$, $w_2$ | $w_2 \cdot 0.5$, $x_2 \cdot 0.5$ | $0.5$, $0$ |
 
 # %%
@@ -226,22 +226,20 @@ h["x2"].grad = h["w2"].data * h["x2w2"].grad
 h["w2"].grad = h["x2"].data * h["x2w2"].grad
 
 # %% [markdown]
-# ### Exercise 1: the last hand step
+# ### Exercise 1 (derive): the last hand step
 #
-# One gradient is missing: $\partial o / \partial x_1$. *Write the line `h["x1"].grad = ...`
-# yourself.* The check compares it with a central difference of the neuron computed with
-# plain `math` (no graph involved).
+# One gradient is missing from the table: $\partial o / \partial x_1$. Work it out the way
+# the table does (which node does $x_1$ feed, what gradient reached that node, what is the
+# local derivative?) and write it as `dx1 = ...`, an expression of the values in `h`. The
+# check compares it with the exact derivative of the neuron computed without any graph.
+
+# %% tags=["exercise"] exercise_id="01-do-dx1-by-hand"
+dx1 = ...
+
+check("01-do-dx1-by-hand", dx1)
 
 # %%
-h["x1"].grad = h["w1"].data * h["x1w1"].grad   # <- your line
-
-
-def o_of(x1, x2=0.0, w1=-3.0, w2=1.0, b=6.8813735870195432):
-    return math.tanh(x1 * w1 + x2 * w2 + b)
-
-
-check("do/dx1 by hand", h["x1"].grad, (o_of(2 + 1e-6) - o_of(2 - 1e-6)) / 2e-6,
-      "x1 enters through x1*w1, whose gradient is 0.5; the local derivative of x1*w1 by x1 is w1")
+h["x1"].grad = result("01-do-dx1-by-hand", dx1)
 draw_value(h["o"])
 
 # %% [markdown]
@@ -306,6 +304,19 @@ class BuggyValue(Value):
         return out
 
 
+# %% [markdown]
+# ### Exercise 2 (predict): what does the buggy class say?
+#
+# Before running the next cell, trace `backward()` by hand for $f = ab + a$ with the buggy
+# class, $a = 3$, $b = -2$. In which order do the closures run, and which share of
+# $\partial f/\partial a$ is written last? Write the number `a.grad` will hold.
+
+# %% tags=["exercise"] exercise_id="01-predict-buggy-grad"
+buggy_prediction = ...
+
+check("01-predict-buggy-grad", buggy_prediction, a=3.0, b=-2.0)
+
+# %%
 a = BuggyValue(3.0, label="a")
 (a + a).backward()
 print("buggy  d(a+a)/da =", a.grad, "(should be 2)")
@@ -318,44 +329,66 @@ print("buggy  d(ab+a)/da =", a.grad, "(should be b + 1 =", b.data + 1, ")")
 # this only show on graphs with sharing, which is why gradient checks should use
 # expressions that reuse values.
 #
-# ### Exercise 2: a value used twice
+# ### Exercise 3 (spot the bug): powers
 #
-# For $f(a, b) = ab + a$, $\partial f/\partial a = b + 1$. *Build `f` with the correct
-# `Value` class yourself* (the line `f = ...`), call `backward()`, and check `a.grad`
-# against the closed form.
+# Here is `x ** n` for a constant exponent $n$, with $\frac{d}{dx} x^n = n x^{n-1}$. The
+# cell tests it on $p(x) = x^2 + x^3$ at a few points, and the gradients come out wrong.
+# Find the one mistake and fix it.
 
-# %%
-a, b = Value(3.0, label="a"), Value(-2.0, label="b")
-f = a * b + a   # <- your line
-f.backward()
-check("d(ab+a)/da", a.grad, b.data + 1, "a * b + a; both uses of a send a share")
+# %% tags=["exercise"] exercise_id="01-pow-bug"
+def power(self, n):
+    out = Value(self.data**n, (self,), f"**{n}")
+
+    def _backward():
+        self.grad = n * self.data ** (n - 1) * out.grad
+
+    out._backward = _backward
+    return out
+
+
+Value.__pow__ = power
+xs = [-2.0, 0.5, 1.5]
+pow_grads = []
+for x0 in xs:
+    x = Value(x0)
+    (x**2 + x**3).backward()
+    pow_grads.append(x.grad)
+check("01-pow-bug", pow_grads, xs=xs)
 
 # %% [markdown]
-# ### Exercise 3: ReLU
+# ### Exercise 4 (implement): ReLU
 #
 # $\mathrm{relu}(x) = \max(0, x)$ has derivative $1$ for $x > 0$ and $0$ for $x < 0$.
-# *Write the line inside `_backward` yourself.* The check compares with central
-# differences at $x = -1.5$ and $x = 2$.
+# Write the body of `_backward` (replace the `...`). `relu_gradient(x)` below differentiates
+# $3\,\mathrm{relu}(x) + \mathrm{relu}(x)$, which uses `x` twice; the check runs it on random
+# $x$ against the exact derivative.
 
 # %%
+def relu_gradient(x0):
+    """d/dx of 3 relu(x) + relu(x) at x0, by Value's backward()."""
+    x = Value(x0)
+    (x.relu() * 3.0 + x.relu()).backward()
+    return x.grad
+
+
+# %% tags=["exercise"] exercise_id="01-relu-backward"
 def relu(self):
     out = Value(max(0.0, self.data), (self,), "relu")
 
     def _backward():
-        self.grad += (out.data > 0) * out.grad   # <- your line
+        ...
 
     out._backward = _backward
     return out
 
 
 Value.relu = relu
-grads = []
-for x0 in (-1.5, 2.0):
-    x = Value(x0)
-    (x.relu() * 3.0).backward()
-    grads.append(x.grad)
-numeric = [3 * (max(0, x0 + 1e-6) - max(0, x0 - 1e-6)) / 2e-6 for x0 in (-1.5, 2.0)]
-check("relu gradient", grads, numeric, "(out.data > 0) * out.grad, added into self.grad")
+check_function("01-relu-backward", relu_gradient)
+
+# %%
+relu_gradient = result("01-relu-backward", relu_gradient)
+grads = [relu_gradient(x0) for x0 in (-1.5, 2.0)]
+print("d/dx (3 relu(x) + relu(x)) at -1.5 and 2:", grads)
 
 # %% [markdown]
 # ## The same neuron in minigrad
@@ -409,6 +442,17 @@ viz.draw(cm, view="gradient")
 # - Gradients **accumulate** (`+=`): a value used $k$ times receives $k$ shares.
 # - Writing `=` instead of `+=` is silent on graphs without sharing: test with reuse.
 #
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/01_a_scalar_value_and_its_graph.py`.
+#
+# 1. Why does `Value` keep its inputs in `_prev` in order and with repeats?
+# 2. Why must `backward()` visit the nodes in reverse topological order?
+# 3. Why do the backward closures use `+=` rather than `=`?
+# 4. Why did the buggy class give the right gradients for the neuron but not for $ab + a$?
+# 5. Why do the backward closures of `tanh` and `exp` use the output of the forward pass?
+# 6. What does `viz.trace_grads` do, and why is it needed before drawing gradients of intermediate tensors?
+#
 # ## Checks
 
 # %%
@@ -436,5 +480,5 @@ x = Value(0.3)
 xm = mg.tensor(0.3, dtype=mg.float64, requires_grad=True)
 (xm * 2.0).exp().backward()
 assert abs(x.grad - 2 * math.exp(0.6)) < 1e-12 and abs(xm.grad.item() - 2 * math.exp(0.6)) < 1e-12
-assert np.allclose(grads, [0.0, 3.0])
+assert np.allclose(grads, [0.0, 4.0])
 print("all checks passed")

@@ -20,7 +20,7 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 from minigrad import viz
@@ -125,18 +125,43 @@ for k in range(1, 4):
 x.grad = None   # what zero_grad(set_to_none=True) does
 
 # %% [markdown]
-# ### Exercise 1: predict the pile-up
+# ### Exercise 1 (predict): the pile-up
 #
-# $y = \sin x$ at $x = 0.3$; we call `backward()` five times without clearing `.grad`.
-# *Write `predicted = ...` yourself* from the closed form $\frac{d}{dx}\sin x = \cos x$,
-# without running backward. The check compares it with the actual `.grad`.
+# $y = \sin x$ at $x = 0.3$; the cell after this one calls `backward()` five times without
+# clearing `.grad`. Before running it, write the value `xs.grad` will hold (a number; `math`
+# is imported).
+
+# %% tags=["exercise"] exercise_id="02-predict-pile-up"
+predicted = ...
+
+check("02-predict-pile-up", predicted, x=0.3, calls=5)
 
 # %%
 xs = mg.tensor(0.3, dtype=mg.float64, requires_grad=True)
 for _ in range(5):
     xs.sin().backward()
-predicted = 5 * math.cos(0.3)   # <- your line
-check("gradient after 5 backward calls", predicted, xs.grad, "each call adds cos(x)")
+print("xs.grad after 5 backward calls:", xs.grad.item())
+
+# %% [markdown]
+# ### Exercise 2 (spot the bug): a loop that will not settle
+#
+# `fit_w` minimises $(w - 3)^2$ by gradient descent from $w = 0$; with $\mathrm{lr} = 0.1$
+# each step should remove 20% of the distance to 3. It has one real bug. Find it and fix
+# it; the check runs your `fit_w` for random step counts and learning rates against
+# textbook gradient descent.
+
+# %% tags=["exercise"] exercise_id="02-missing-zero-grad"
+def fit_w(steps, lr=0.1):
+    w = mg.tensor(0.0, dtype=mg.float64, requires_grad=True)
+    opt = mg.optim.SGD([w], lr=lr)
+    for _ in range(steps):
+        loss = (w - 3) ** 2
+        loss.backward()
+        opt.step()
+    return w.item()
+
+
+check_function("02-missing-zero-grad", fit_w)
 
 # %% [markdown]
 # ### Forgetting `zero_grad` in a training loop
@@ -249,8 +274,19 @@ print("the hook saw:", seen[0], "  x.grad =", x.grad)
 handle.remove()
 
 # %% [markdown]
-# A hook that returns a tensor changes what flows further back. Here we clip the gradient
-# reaching `h` to $[-1, 1]$: `x.grad` becomes $2 \cdot \mathrm{clip}(2h)$ instead of $8x$.
+# A hook that returns a tensor changes what flows further back. The next cell clips the
+# gradient reaching `h` to $[-1, 1]$ with a hook.
+#
+# ### Exercise 3 (predict): through a clipping hook
+#
+# With $x = (1, -2, 3)$, $h = 2x$ and $y = \sum h^2$, what will `x.grad` be once the hook
+# has clipped $\partial y/\partial h$ to $[-1, 1]$? Write it as a list of three numbers
+# before running the next cell.
+
+# %% tags=["exercise"] exercise_id="02-predict-clipping-hook"
+clipped_prediction = ...
+
+check("02-predict-clipping-hook", clipped_prediction, x=[1.0, -2.0, 3.0], low=-1.0, high=1.0)
 
 # %%
 x.grad = None
@@ -341,18 +377,26 @@ print("f''(x) =", second.item(), " closed form:",
 viz.draw(first)
 
 # %% [markdown]
-# ### Exercise 2: the second derivative of tanh
+# ### Exercise 4 (implement): any second derivative
 #
-# With $t = \tanh x$, $t' = 1 - t^2$ and $t'' = -2t(1 - t^2)$. Compute $t''(0.8)$ with
-# minigrad: *write the two lines that get `first_t` with `create_graph=True` and then
-# `second_t`*. The check compares with the closed form.
+# Write `second_derivative(fn, x0)`: the second derivative at the float `x0` of a function
+# `fn` that maps a 0-d tensor to a 0-d tensor (such as `lambda t: t.tanh()`), computed by
+# differentiating minigrad's gradient as above. Return a float. The check tries it on a few
+# functions and points against their closed forms.
+
+# %% tags=["exercise"] exercise_id="02-second-derivative"
+def second_derivative(fn, x0):
+    """d^2 fn/dx^2 at x0, by differentiating the gradient (create_graph=True)."""
+    raise NotImplementedError("your code here")
+
+
+check_function("02-second-derivative", second_derivative)
 
 # %%
-xt = mg.tensor(0.8, dtype=mg.float64, requires_grad=True)
-(first_t,) = mg.grad(xt.tanh(), xt, create_graph=True)   # <- your line
-(second_t,) = mg.grad(first_t, xt)                         # <- your line
+second_derivative = result("02-second-derivative", second_derivative)
 t = math.tanh(0.8)
-check("tanh''(0.8)", second_t, -2 * t * (1 - t**2), "grad of the grad; the first call needs create_graph=True")
+second_t = second_derivative(lambda v: v.tanh(), 0.8)
+print(f"tanh''(0.8) = {second_t:.12f},  closed form -2t(1 - t^2) = {-2 * t * (1 - t**2):.12f}")
 
 # %% [markdown]
 # ## What to remember
@@ -364,6 +408,17 @@ check("tanh''(0.8)", second_t, -2 * t * (1 - t**2), "grad of the grad; the first
 # - An explicit stack, not recursion, lets minigrad backprop through any depth.
 # - `create_graph=True` makes the gradient differentiable: second derivatives for free.
 #
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/02_backprop_is_the_chain_rule.py`.
+#
+# 1. What is the difference between `grad_fn` and `next_functions`?
+# 2. Why does the engine wait until a node's gradient is complete before calling its backward?
+# 3. What goes wrong in a training loop without `zero_grad`, and when is accumulating gradients on purpose useful?
+# 4. What is the difference between `retain_grad()` and `register_hook`, and what happens when a hook returns a tensor?
+# 5. Why does minigrad sort the graph with an explicit stack rather than recursion?
+# 6. What does `create_graph=True` record, and what is it for?
+#
 # ## Checks
 
 # %%
@@ -373,6 +428,7 @@ assert abs(mine[id(a)].item() - a.grad.item()) < 1e-15 and abs(mine[id(b)].item(
 assert [node.name for node in order] == ["Tanh", "Add", "Mul"]
 assert abs(xs.grad.item() - 5 * math.cos(0.3)) < 1e-12
 assert abs(good[-1] - 3) < 1e-3 and abs(good[-1] - 3) == min(abs(w - 3) for w in good)
+assert np.isclose((good[1] - 3) / (good[0] - 3), 0.8)   # each step removes 20% of the distance
 assert max(bad) > 4 and max(abs(w - 3) for w in bad[-15:]) > 2   # still swinging a full period later
 assert len(frames) == 3
 assert np.allclose(seen[0], 4 * np.array([1.0, -2.0, 3.0]))
@@ -384,5 +440,5 @@ hh.register_hook(lambda g: g.clamp(-1.0, 1.0))
 assert np.allclose(y_check.grad.numpy(), [2.0, -2.0, 2.0])
 assert abs(chain_grad - derivative) <= 1e-9 * abs(derivative)
 assert abs(second.item() - (6 * 0.7 * math.sin(0.7) + 6 * 0.49 * math.cos(0.7) - 0.343 * math.sin(0.7))) < 1e-12
-assert abs(second_t.item() + 2 * t * (1 - t**2)) < 1e-12
+assert abs(second_t + 2 * t * (1 - t**2)) < 1e-12
 print("all checks passed")

@@ -14,7 +14,7 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check_function, pick, result
 
 import minigrad as mg
 import minigrad.nn.functional as F
@@ -48,27 +48,19 @@ for sa, sb in [((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((3, 4), (
         print(f"{sa} + {sb} -> error: {error}")
 
 # %% [markdown]
-# ### Exercise 1: the broadcasting rule in code
+# ### Exercise 1 (implement): the broadcasting rule in code
 #
-# *Write the body of `broadcast_shape` yourself*: pad the shorter shape with 1s on the
-# left, then combine position by position (raise `ValueError` on a clash). The check compares
-# your results with `np.broadcast_shapes` on several pairs.
+# Write the body of `broadcast_shape(sa, sb)`: the shape of `a + b` for arrays of shapes
+# `sa` and `sb` (tuples), following the rule above; raise `ValueError` on a clash. The check
+# compares your function with `np.broadcast_shapes` on random pairs of shapes.
 
-# %%
+# %% tags=["exercise"] exercise_id="03-broadcast-shape"
 def broadcast_shape(sa, sb):
-    n = max(len(sa), len(sb))
-    sa, sb = (1,) * (n - len(sa)) + tuple(sa), (1,) * (n - len(sb)) + tuple(sb)   # <- your lines
-    out = []
-    for x, y in zip(sa, sb):
-        if x != y and 1 not in (x, y):
-            raise ValueError(f"cannot broadcast {x} with {y}")
-        out.append(max(x, y))
-    return tuple(out)
+    """The broadcast shape of two shapes, as a tuple."""
+    raise NotImplementedError("your code here")
 
 
-pairs = [((3, 4), (4,)), ((3, 1), (1, 4)), ((2, 3, 4), (3, 1)), ((5,), (2, 1, 1)), ((), (2, 3))]
-check("broadcast_shape", [broadcast_shape(*p) == np.broadcast_shapes(*p) for p in pairs],
-      [True] * len(pairs), "align from the right; equal, or one of them is 1")
+check_function("03-broadcast-shape", broadcast_shape)
 
 # %% [markdown]
 # ## Why the gradient of a broadcast input is a sum
@@ -121,18 +113,26 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ### Exercise 2: a column that is stretched
+# ### Exercise 2 (derive): a column that is stretched
 #
-# Now $Y = X \odot s$ (elementwise) with a per-row scale $s$ of shape (N, 1). Then
-# $\partial L/\partial s_i = \sum_j G_{ij} X_{ij}$, **keeping** the axis: shape (N, 1).
-# *Write `expected_s = ...` in numpy yourself.* The check compares it with minigrad's
-# `scale.grad`.
+# Now $Y = X \odot s$ (elementwise) with a per-row scale $s$ of shape (N, 1), stretched
+# along the columns, and again $G = \partial L/\partial Y$. Derive
+# $\partial L/\partial s$ the way we did for $b$ and write it in numpy as
+# `scale_grad(G, X)`. Mind the shape: a gradient has the shape of its input. The check
+# compares your function with minigrad on random arrays.
+
+# %% tags=["exercise"] exercise_id="03-scale-gradient"
+def scale_grad(G, X):
+    """dL/ds for Y = X * s with s of shape (N, 1), given G = dL/dY and X, both (N, D)."""
+    raise NotImplementedError("your code here")
+
+
+check_function("03-scale-gradient", scale_grad)
 
 # %%
 scale = mg.tensor(rng.standard_normal((N, 1)), requires_grad=True)
 (X * scale * mg.tensor(G)).sum().backward()
-expected_s = (G * X.detach().numpy()).sum(axis=1, keepdims=True)   # <- your line
-check("gradient of a (N, 1) scale", scale.grad, expected_s, "sum G * X over axis 1, keepdims=True")
+print("scale.grad (minigrad):", scale.grad.numpy().ravel())
 
 # %% [markdown]
 # ## Matrix multiplication and its two gradients
@@ -141,9 +141,9 @@ check("gradient of a (N, 1) scale", scale.grad, expected_s, "sum G * X over axis
 # $C_{ik} = \sum_j A_{ij} B_{jk}$. Given $G = \partial L / \partial C$ (shape $n \times p$):
 #
 # $$\frac{\partial L}{\partial A_{ij}} = \sum_k G_{ik} \frac{\partial C_{ik}}{\partial A_{ij}}
-# = \sum_k G_{ik} B_{jk} = (G B^\top)_{ij},
-# \qquad
-# \frac{\partial L}{\partial B_{jk}} = \sum_i G_{ik} A_{ij} = (A^\top G)_{jk}.$$
+# = \sum_k G_{ik} B_{jk} = (G B^\top)_{ij}.$$
+#
+# $\partial L / \partial B$ is Exercise 3.
 #
 # A handy memory aid: the gradient must have the shape of the input, and there is only one
 # way to combine $G$ ($n \times p$) with $B$ ($m \times p$) into $n \times m$: $G B^\top$.
@@ -181,14 +181,24 @@ numeric_B = numerical_grad(lambda b: ((An @ b) * GC).sum(), Bn)
 print("max |A.grad - nudged| =", np.abs(A.grad.numpy() - numeric_A).max())
 
 # %% [markdown]
-# ### Exercise 3: the gradient of B
+# ### Exercise 3 (derive): the gradient of B
 #
-# *Write `dB = ...` yourself* with numpy, from $G$ (`GC`) and $A$ (`An`). The check compares
-# it with the nudged gradient `numeric_B`, which never used a formula.
+# Derive $\partial L / \partial B$ for $C = AB$ the way the text did for $A$, and write it
+# in numpy as `matmul_grad_B(A, G)`. The check compares it with minigrad on random shapes;
+# the cell after it compares it with `numeric_B`, which nudged every element and never
+# used a formula.
+
+# %% tags=["exercise"] exercise_id="03-matmul-grad-b"
+def matmul_grad_B(A, G):
+    """dL/dB for C = A @ B, given A (n, m) and G = dL/dC (n, p); the result is (m, p)."""
+    raise NotImplementedError("your code here")
+
+
+check_function("03-matmul-grad-b", matmul_grad_B)
 
 # %%
-dB = An.T @ GC   # <- your line
-check("dL/dB = A^T G", dB, numeric_B, "shape (m, p) from A (n, m) and G (n, p): A transposed times G")
+matmul_grad_B = result("03-matmul-grad-b", matmul_grad_B)
+print("max |matmul_grad_B - nudged| =", np.abs(matmul_grad_B(An, GC) - numeric_B).max())
 
 # %% [markdown]
 # ## gradcheck with broadcasting
@@ -247,6 +257,22 @@ print("right loss:", ((pred - target.reshape(-1)) ** 2).mean().item(),
 F.mse_loss(pred, target)
 
 # %% [markdown]
+# ### Exercise 4 (spot the bug): a loss that trains on the wrong thing
+#
+# `mse` below is meant to be the mean squared error of a prediction of shape (N,) against
+# a target as a data loader gives it, shape (N, 1). It runs, returns a number, and is
+# wrong. Fix it (without `F.mse_loss`); the check compares it with a reference on random
+# predictions and targets.
+
+# %% tags=["exercise"] exercise_id="03-silent-broadcast-bug"
+def mse(pred, target):
+    """Mean squared error of pred (N,) against target (N, 1)."""
+    return ((pred - target) ** 2).mean()
+
+
+check_function("03-silent-broadcast-bug", mse)
+
+# %% [markdown]
 # ## A small graph, with shapes
 #
 # `viz.to_text` lists a graph like a program, one line per op with its input and output
@@ -274,16 +300,28 @@ viz.draw(loss, params={"W": W, "b": bd})
 # - Broadcasting aligns shapes from the right; size-1 and missing dimensions stretch.
 # - A broadcast input is used many times, so its gradient is the **sum** of the shares
 #   over the stretched axes (`unbroadcast`).
-# - For $C = AB$: $\partial L/\partial A = G B^\top$, $\partial L/\partial B = A^\top G$;
-#   the shapes tell you which.
+# - For $C = AB$: $\partial L/\partial A = G B^\top$, and $\partial L/\partial B$ by the
+#   same reasoning; the shapes tell you which product it must be.
 # - Read the shapes: (N,) against (N, 1) is the silent bug.
+#
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/03_tensors_broadcasting_and_shapes.py`.
+#
+# 1. In which order are two shapes compared when broadcasting, and when are two sizes compatible?
+# 2. Why is the gradient of a broadcast bias the sum of the output gradient over the batch?
+# 3. What does `unbroadcast` do, and when does the engine call it?
+# 4. How can the shapes alone tell you whether $\partial L/\partial A$ is $G B^\top$ or $B^\top G$?
+# 5. Why is a prediction of shape (N,) against a target of shape (N, 1) dangerous, and how do you guard against it?
+# 6. What does `gradcheck` add to checking a broadcasting op against a formula?
 #
 # ## Checks
 
 # %%
 assert np.allclose(bias.grad.numpy(), G.sum(axis=0)) and bias.grad.shape == (D,)
-assert np.allclose(scale.grad.numpy(), (G * X.detach().numpy()).sum(axis=1, keepdims=True))
-assert np.allclose(A.grad.numpy(), GC @ Bn.T) and np.allclose(B.grad.numpy(), An.T @ GC)
+Xn, Sn = X.detach().numpy(), scale.detach().numpy().copy()
+assert np.allclose(scale.grad.numpy(), numerical_grad(lambda s: (Xn * s * G).sum(), Sn), atol=1e-8)
+assert np.allclose(A.grad.numpy(), GC @ Bn.T) and np.allclose(matmul_grad_B(An, GC), B.grad.numpy())
 assert np.allclose(A.grad.numpy(), numeric_A, atol=1e-8) and np.allclose(B.grad.numpy(), numeric_B, atol=1e-8)
 assert mg.gradcheck(lambda x, w, b: (x @ w + b).tanh(), (Xg, Wg, bg))
 assert mg.gradcheck(lambda x, w: x @ w, (Xb, Wg))

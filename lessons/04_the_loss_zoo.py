@@ -10,19 +10,20 @@
 # * classification: **hinge**, **binary cross-entropy (BCE)**, **cross-entropy**, **focal**.
 #
 # You will also see why a naive `log(softmax(x))` turns into NaN on large logits while
-# minigrad's cross-entropy does not, derive the famous gradient
-# $\partial L / \partial z = (\mathrm{softmax}(z) - \mathrm{onehot}(y)) / N$ by hand, and watch
-# three regression losses disagree about a line with outliers.
+# minigrad's cross-entropy does not, derive the famous gradient of cross-entropy with respect
+# to the logits by hand, and watch three regression losses disagree about a line with
+# outliers.
 #
 # Every gradient in this lesson is computed by minigrad's autograd and then compared with the
-# closed form on paper: if the two ever disagreed, the engine (or the paper) would be wrong.
+# closed form on paper, most of which you derive yourself in the exercises: if the two ever
+# disagreed, the engine (or the paper) would be wrong.
 #
 # *Time: about 60 minutes. Needs: lessons 1-3 (tensors, `backward()`).*
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check_function, pick, result
 
 import minigrad as mg
 import minigrad.nn.functional as F
@@ -64,20 +65,35 @@ zeros = mg.zeros(d.shape, dtype=mg.float64)
 # |---|---|---|
 # | MSE | $d^2$ | $2d$ |
 # | L1 | $\lvert d\rvert$ | $\operatorname{sign}(d)$ |
-# | Huber ($\delta$) | $\tfrac12 d^2$ if $\lvert d\rvert<\delta$, else $\delta(\lvert d\rvert-\tfrac12\delta)$ | $\operatorname{clamp}(d,-\delta,\delta)$ |
+# | Huber ($\delta$) | $\tfrac12 d^2$ if $\lvert d\rvert<\delta$, else $\delta(\lvert d\rvert-\tfrac12\delta)$ | Exercise 1 |
 #
 # MSE's gradient grows with the error, so one far-away point can pull as hard as many close
 # ones. L1's gradient has the same size everywhere. Huber is MSE near zero (smooth, gentle
 # steps at the optimum) and L1 far away (bounded pull from outliers).
+#
+# ### Exercise 1 (derive): Huber's gradient
+#
+# Differentiate both pieces of the Huber loss and write $\ell'(d)$ as numpy code: the body of
+# `huber_grad(d, delta)` for an array of errors `d`. The check compares it with autograd on
+# random errors and $\delta$s; the next cell uses it as the closed form of the table.
+
+# %% tags=["exercise"] exercise_id="04-huber-grad"
+def huber_grad(d, delta):
+    """d/dd of the Huber loss with threshold delta, elementwise."""
+    raise NotImplementedError("your code here")
+
+
+check_function("04-huber-grad", huber_grad)
 
 # %%
+huber_grad = result("04-huber-grad", huber_grad)
 delta = 1.0
 regression = {
     "MSE": (lambda x: F.mse_loss(x, zeros, reduction="none"), d**2, 2 * d),
     "L1": (lambda x: F.l1_loss(x, zeros, reduction="none"), np.abs(d), np.sign(d)),
     "Huber": (lambda x: F.huber_loss(x, zeros, reduction="none", delta=delta),
               np.where(np.abs(d) < delta, 0.5 * d**2, delta * (np.abs(d) - 0.5 * delta)),
-              np.clip(d, -delta, delta)),
+              huber_grad(d, delta)),
 }
 reg_results = {}
 for name, (fn, value_closed, grad_closed) in regression.items():
@@ -105,7 +121,7 @@ plt.show()
 # |---|---|---|
 # | hinge | $\max(0, 1-m)$ | $-1$ if $m<1$, else $0$ |
 # | BCE (logistic) | $-\log \sigma(m) = \log(1+e^{-m})$ | $-\sigma(-m) = p - 1$ |
-# | focal ($\gamma$) | $-(1-p)^\gamma \log p$ | $(1-p)^\gamma\,[\gamma\, p \log p - (1-p)]$ |
+# | focal ($\gamma$) | $-(1-p)^\gamma \log p$ | Exercise 2 |
 # | cross-entropy, 2 classes, logits $(0, m)$ | $-\log \mathrm{softmax}(0, m)_1 = \log(1+e^{-m})$ | $p - 1$ |
 #
 # Cross-entropy with two classes *is* the logistic loss: only the difference of the two logits
@@ -114,8 +130,23 @@ plt.show()
 #
 # In minigrad the binary losses take 0/1 targets, so we use target 1 and let the logit be the
 # margin. For the focal loss `alpha=-1` switches off the class weighting.
+#
+# ### Exercise 2 (derive): the focal loss's gradient
+#
+# Differentiate $-(1-p)^\gamma \log p$ with respect to the margin $m$, where $p = \sigma(m)$
+# and $\frac{dp}{dm} = p(1-p)$, and write it as the body of `focal_grad(m, gamma)` (numpy,
+# elementwise). The check compares it with autograd on random margins and $\gamma$s.
+
+# %% tags=["exercise"] exercise_id="04-focal-grad"
+def focal_grad(m, gamma):
+    """d/dm of the binary focal loss -(1 - p)^gamma log p, p = sigmoid(m), elementwise."""
+    raise NotImplementedError("your code here")
+
+
+check_function("04-focal-grad", focal_grad)
 
 # %%
+focal_grad = result("04-focal-grad", focal_grad)
 m = np.linspace(-4, 4, 801)
 ones = mg.ones(m.shape, dtype=mg.float64)
 gamma = 2.0
@@ -133,7 +164,7 @@ classification = {
     "BCE": (lambda x: F.binary_cross_entropy_with_logits(x, ones, reduction="none"),
             np.log1p(np.exp(-m)), p - 1),
     "focal γ=2": (lambda x: F.sigmoid_focal_loss(x, ones, alpha=-1, gamma=gamma),
-                  -(1 - p) ** gamma * np.log(p), (1 - p) ** gamma * (gamma * p * np.log(p) - (1 - p))),
+                  -(1 - p) ** gamma * np.log(p), focal_grad(m, gamma)),
     "cross-entropy": (two_class_ce, np.log1p(np.exp(-m)), p - 1),
 }
 cls_results = {}
@@ -178,21 +209,38 @@ print("focal, gamma = 2     ", F.focal_loss(logits3, labels3, gamma=2.0, reducti
 print("focal / CE, gamma = 2", F.focal_loss(logits3, labels3, gamma=2.0, reduction="none") / ce3)
 
 # %% [markdown]
-# ### Exercise 1: the focal gradient at one point
+# ### Exercise 3 (derive): BCE on probabilities
 #
-# Write the derivative of the focal loss ($\gamma = 2$, target 1) at the logit $m = 0.5$
-# from the table above, using only numpy. The check compares it with autograd.
-# *Your line:* `focal_grad = ...`
+# Before logits, binary cross-entropy is written on a probability $p \in (0, 1)$ and a 0/1
+# label $t$: $\ell(p, t) = -[t \log p + (1 - t) \log(1 - p)]$ (`F.binary_cross_entropy`).
+# Write $\partial \ell / \partial p$ as the body of `bce_grad_p(p, t)`. The check compares
+# it with autograd on random probabilities and labels.
 
-# %%
-m0 = 0.5
-p0 = 1 / (1 + np.exp(-m0))
-focal_grad = (1 - p0) ** 2 * (2 * p0 * np.log(p0) - (1 - p0))      # <- write this line
+# %% tags=["exercise"] exercise_id="04-bce-from-probabilities"
+def bce_grad_p(p, t):
+    """d/dp of -[t log p + (1 - t) log(1 - p)], elementwise, for labels t in {0, 1}."""
+    raise NotImplementedError("your code here")
 
-x0 = mg.tensor([m0], dtype=mg.float64, requires_grad=True)
-F.sigmoid_focal_loss(x0, mg.ones(1, dtype=mg.float64), alpha=-1, gamma=2.0).sum().backward()
-_ = check("focal gradient at m = 0.5", focal_grad, x0.grad.numpy()[0],
-          "d/dm of -(1-p)^γ log p, with dp/dm = p(1-p)")
+
+check_function("04-bce-from-probabilities", bce_grad_p)
+
+# %% [markdown]
+# ### Exercise 4 (derive): from the margin form to 0/1 labels
+#
+# The table above writes the logistic loss with a $\pm 1$ label $y$ and the margin $m = yx$:
+# $\ell = \log(1 + e^{-m})$, $\ell'(m) = \sigma(m) - 1$. minigrad's
+# `F.binary_cross_entropy_with_logits(x, t)` takes a 0/1 label $t$ instead. Map $t$ to $y$,
+# apply the chain rule through $m = yx$, and write $\partial \ell / \partial x$ in terms of
+# the logit $x$ and the 0/1 label $t$ as the body of `bce_logit_grad(x, t)`. The check
+# compares it with autograd.
+
+# %% tags=["exercise"] exercise_id="04-bce-margin-mapping"
+def bce_logit_grad(x, t):
+    """d/dx of binary cross-entropy on the logit x with a 0/1 label t, elementwise."""
+    raise NotImplementedError("your code here")
+
+
+check_function("04-bce-margin-mapping", bce_logit_grad)
 
 # %% [markdown]
 # ## 4. Why `log(softmax(x))` overflows and log-sum-exp does not
@@ -226,19 +274,21 @@ for target in (0, 1, 2):
 # The exact answers are $\log\mathrm{softmax} = (0, -1000, -2000)$ up to $e^{-1000}$, which is
 # what minigrad returns. The gradient is finite too (you will derive it next).
 #
-# ### Exercise 2: log-sum-exp by hand
+# ### Exercise 5 (spot the bug): a log-softmax that overflows
 #
-# Compute $\log\mathrm{softmax}(z)$ for the logits above with the trick, in numpy.
-# *Your lines:* `c = ...` and `my_log_softmax = ...`.
-# The check compares with the exact values $z - z_{\max}$ (the other terms of the sum
-# underflow to exactly 0 here).
+# `my_log_softmax` below is the textbook formula and it is right on paper; on logits such as
+# $z$ above it returns NaN and $-\infty$. Fix it with the log-sum-exp trick (numpy only,
+# rows of a 2-d array). The check runs it on random logits of size up to $10^3$ against a
+# reference.
 
-# %%
-c = z.max(axis=1, keepdims=True)                                          # <- write these
-my_log_softmax = z - c - np.log(np.exp(z - c).sum(axis=1, keepdims=True))  # <- two lines
+# %% tags=["exercise"] exercise_id="04-log-softmax-overflow"
+def my_log_softmax(z):
+    """log(softmax(z)) of each row of the 2-d array z."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.log(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True))
 
-_ = check("stable log-softmax", my_log_softmax, np.array([[0.0, -1000.0, -2000.0]]),
-          "subtract the row maximum before exp, add it back after the log")
+
+check_function("04-log-softmax-overflow", my_log_softmax)
 
 # %% [markdown]
 # ## 5. The gradient of cross-entropy, by hand
@@ -247,24 +297,24 @@ _ = check("stable log-softmax", my_log_softmax, np.array([[0.0, -1000.0, -2000.0
 #
 # $$\ell = -\log p_y = -z_y + \log \sum_j e^{z_j}.$$
 #
-# Differentiate with respect to $z_k$. The first term gives $-[k = y]$; the second gives
-# $e^{z_k} / \sum_j e^{z_j} = p_k$. So
+# ### Exercise 6 (derive): dL/dlogits
 #
-# $$\frac{\partial \ell}{\partial z_k} = p_k - [k = y], \qquad
-# \frac{\partial \ell}{\partial z} = p - \mathrm{onehot}(y).$$
-#
-# The batch loss with `reduction='mean'` is $L = \frac1N\sum_n \ell_n$, hence
-#
-# $$\frac{\partial L}{\partial Z} = \frac{\mathrm{softmax}(Z) - \mathrm{onehot}(y)}{N}.$$
-#
-# Each row sums to zero: raising the correct logit is always paired with lowering the others.
-# And every entry lies in $(-1/N, 1/N)$: the gradient is bounded however wrong the logits.
-#
-# ### Exercise 3: check autograd against the formula
-#
-# *Your line:* `dlogits_by_hand = ...` (numpy only: softmax of `Z`, a one-hot matrix of `y`).
+# Differentiate $\ell$ with respect to one logit $z_k$ (two cases: $k = y$ and $k \ne y$;
+# the derivative of $\log \sum_j e^{z_j}$ is a familiar function). The batch loss with
+# `reduction='mean'` is $L = \frac1N\sum_n \ell_n$. Write $\partial L / \partial Z$ for a
+# batch of logits `Z` (N, C) and integer labels `y` (N,) as the body of `ce_dlogits(Z, y)`
+# (numpy only). The check compares it with autograd on random batches.
+
+# %% tags=["exercise"] exercise_id="04-ce-dlogits"
+def ce_dlogits(Z, y):
+    """dL/dZ of the mean cross-entropy of logits Z (N, C) and labels y (N,)."""
+    raise NotImplementedError("your code here")
+
+
+check_function("04-ce-dlogits", ce_dlogits)
 
 # %%
+ce_dlogits = result("04-ce-dlogits", ce_dlogits)
 N, C = 6, 4
 rng = np.random.default_rng(1)
 Z = rng.normal(0, 3, size=(N, C))
@@ -273,15 +323,16 @@ y = rng.integers(0, C, size=N)
 Z_t = mg.tensor(Z, requires_grad=True)
 F.cross_entropy(Z_t, mg.tensor(y)).backward()
 
-P = np.exp(Z - Z.max(1, keepdims=True))
-P /= P.sum(1, keepdims=True)
-dlogits_by_hand = (P - np.eye(C)[y]) / N                                   # <- write this line
-
-_ = check("dL/dlogits = (softmax - onehot)/N", dlogits_by_hand, Z_t.grad,
-          "softmax row by row, minus np.eye(C)[y], divided by N")
+dlogits_by_hand = ce_dlogits(Z, y)
+print("max |by hand - autograd| =", np.abs(dlogits_by_hand - Z_t.grad.numpy()).max())
 print("rows sum to", np.round(Z_t.grad.numpy().sum(1), 12))
+print(f"entries lie in [{Z_t.grad.numpy().min():.4f}, {Z_t.grad.numpy().max():.4f}], 1/N = {1 / N:.4f}")
 
 # %% [markdown]
+# The answer is $\partial L/\partial Z = (\mathrm{softmax}(Z) - \mathrm{onehot}(y))/N$.
+# Each row sums to zero: raising the correct logit is always paired with lowering the others.
+# And every entry lies in $(-1/N, 1/N)$: the gradient is bounded however wrong the logits.
+#
 # The same formula holds at the extreme logits of section 4: the gradient is
 # $(1, 0, 0) - \mathrm{onehot}(y)$, finite and exact.
 
@@ -295,7 +346,9 @@ print("gradient at logits (1000, 0, -1000), target 1:", Z_big.grad)
 #
 # `make_regression_outliers` draws points on the line $y = 2x + 1$ with a little noise, then
 # throws 10 % of them 10 to 20 units up or down. We fit $\hat y = wx + b$ three times, with
-# each loss, by gradient descent (Adam, full batch).
+# each loss, by gradient descent on the full batch. The optimizer is Adam, which lesson 06
+# explains; here it is only a tool that converges with the same learning rate for all three
+# losses (plain gradient descent reaches the same lines, in more steps).
 #
 # What should we expect? Minimising $\sum (y_i - c)^2$ over a constant gives the **mean**;
 # minimising $\sum \lvert y_i - c\rvert$ gives the **median**. The mean moves with every
@@ -338,19 +391,48 @@ plt.show()
 # %% [markdown]
 # The MSE line is dragged towards the outliers; Huber and L1 stay close to the truth.
 #
-# ### Exercise 4: the MSE fit has a closed form
+# ### Exercise 7 (implement): the MSE fit has a closed form
 #
-# Minimising the mean squared error of a line is ordinary least squares. Solve it with
-# `np.linalg.lstsq` on the design matrix $[x, 1]$. The check compares your solution with the
-# line that gradient descent found above (two independent routes to the same minimum).
-# *Your line:* `w_ls, b_ls = ...`
+# Minimising the mean squared error of a line is ordinary least squares. Write
+# `least_squares_line(x, y)` returning `(w, b)` for 1-d arrays `x` and `y`, solving it in
+# closed form (normal equations or `np.linalg.lstsq` on a design matrix). The check compares
+# it with a reference on random data; the cell after compares it with the line gradient
+# descent found above: two independent routes to the same minimum.
+
+# %% tags=["exercise"] exercise_id="04-least-squares"
+def least_squares_line(x, y):
+    """(w, b) minimising mean((w x + b - y)^2), in closed form."""
+    raise NotImplementedError("your code here")
+
+
+check_function("04-least-squares", least_squares_line)
 
 # %%
-design = np.stack([X[:, 0], np.ones(len(X))], axis=1).astype(np.float64)
-w_ls, b_ls = np.linalg.lstsq(design, Y.astype(np.float64), rcond=None)[0]   # <- write this line
+least_squares_line = result("04-least-squares", least_squares_line)
+w_ls, b_ls = least_squares_line(X[:, 0].astype(np.float64), Y.astype(np.float64))
+print(f"least squares: y = {w_ls:.3f} x + {b_ls:.3f};  MSE by gradient descent: "
+      f"y = {fits['MSE'][0]:.3f} x + {fits['MSE'][1]:.3f}")
 
-_ = check("least squares = MSE fit", [w_ls, b_ls], list(fits["MSE"]),
-          "np.linalg.lstsq(design, Y)[0] returns (w, b)", rtol=1e-2, atol=1e-2)
+# %% [markdown]
+# ### Exercise 8 (spot the bug): a target that requires grad
+#
+# "Soft bootstrapping" (Reed et al., 2015) trains against a blend of the label and the
+# model's own prediction, $\tilde y = \beta y + (1 - \beta)\hat y$, to soften noisy labels.
+# The blend is meant to be a fixed **target** for this step. `bootstrapped_grad` computes
+# $\partial L/\partial w$ for the line $\hat y = wx$ with that loss, and its gradient is
+# wrong. Find the one mistake and fix it; the check compares the gradient with a reference.
+
+# %% tags=["exercise"] exercise_id="04-target-requires-grad"
+def bootstrapped_grad(w, x, y, beta=0.8):
+    """dL/dw for L = mse(w x, beta y + (1 - beta) w x), the blend being a fixed target."""
+    w = mg.tensor(w, dtype=mg.float64, requires_grad=True)
+    pred = mg.tensor(x) * w
+    target = beta * mg.tensor(y) + (1 - beta) * pred
+    F.mse_loss(pred, target).backward()
+    return w.grad.item()
+
+
+check_function("04-target-requires-grad", bootstrapped_grad)
 
 # %% [markdown]
 # ## 7. Choosing a loss
@@ -381,6 +463,18 @@ _ = check("least squares = MSE fit", [w_ls, b_ls], list(fits["MSE"]),
 # A max-margin classifier (an SVM) uses the hinge loss of section 3.
 
 # %% [markdown]
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/04_the_loss_zoo.py`.
+#
+# 1. Why does one outlier pull an MSE fit much harder than an L1 fit?
+# 2. What does Huber's $\delta$ control, and what happens as $\delta$ goes to 0 or to infinity?
+# 3. Why is cross-entropy with two classes the same as the logistic loss?
+# 4. Why does the hinge loss ignore points with a margin above 1, and why does the focal loss nearly ignore them?
+# 5. Why should you pass raw logits to `cross_entropy` rather than `log(softmax(x))`?
+# 6. Why is `BCEWithLogitsLoss` preferred to `sigmoid` followed by `BCELoss`?
+# 7. What goes wrong when a loss's target is computed from the model without `detach()`?
+#
 # ## Checks
 #
 # These asserts would fail if minigrad computed a loss or a gradient wrongly.
@@ -402,9 +496,12 @@ assert np.allclose(F.focal_loss(logits3, labels3, gamma=0.0, reduction="none").n
 p3 = np.exp(logits3.numpy()) / np.exp(logits3.numpy()).sum(1, keepdims=True)
 assert np.allclose(F.focal_loss(logits3, labels3, gamma=2.0, reduction="none").numpy(),
                    -(1 - p3[:, 0]) ** 2 * np.log(p3[:, 0]), rtol=1e-5)
-assert np.allclose(Z_t.grad.numpy(), (P - np.eye(C)[y]) / N)
+assert np.allclose(Z_t.grad.numpy(), dlogits_by_hand)
+assert np.abs(Z_t.grad.numpy()).max() < 1 / N
 assert np.allclose(Z_t.grad.numpy().sum(1), 0.0)
 
+residual = np.abs(Y - (2 * X[:, 0] + 1))     # the prose: 10 % of the points 10 to 20 units off
+assert np.isclose((residual > 5).mean(), 0.1) and 9 < residual[residual > 5].min() < residual.max() < 21
 assert np.allclose(fits["MSE"], (w_ls, b_ls), atol=1e-2)
 assert abs(fits["L1"][0] - 2) < 0.15 and abs(fits["Huber"][0] - 2) < 0.15
 assert abs(fits["MSE"][1] - 1) > abs(fits["Huber"][1] - 1)

@@ -23,12 +23,13 @@ import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check, check_function, pick
 
 import minigrad as mg
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 from minigrad import viz
+from minigrad.autograd.engine import topological_order
 from minigrad.data import DataLoader, TensorDataset, make_moons
 
 mg.manual_seed(0)
@@ -65,7 +66,8 @@ print("equals x @ W.T + b:",
 #
 # A module is a class with two methods: `__init__` creates the sub-layers (assigning them as
 # attributes registers them) and `forward` says how to combine them. Calling the module,
-# `model(x)`, runs `forward` (plus any hooks, which the debugging tools of lesson 7 use).
+# `model(x)`, runs `forward` (plus any hooks: lesson 02 introduced hooks on tensors, and the
+# debugging tools of lesson 08 put them on modules).
 #
 # A multi-layer perceptron with two hidden layers and $\tanh$ activations:
 #
@@ -89,19 +91,70 @@ class MLP(nn.Module):
 mlp = MLP(2, 16, 2)
 print(mlp)
 print("parameters:", [name for name, _ in mlp.named_parameters()])
+
+# %% [markdown]
+# ### Exercise 1 (predict): count the parameters
+#
+# Before the next cell counts them, work out how many numbers `MLP(2, 16, 2)` learns
+# (section 1 gives the shapes of a `Linear`'s weight and bias) and write the total.
+
+# %% tags=["exercise"] exercise_id="05-parameter-count"
+n_params = ...
+
+check("05-parameter-count", n_params, n_in=2, n_hidden=16, n_out=2)
+
+# %%
 print("number of parameters:", mlp.num_parameters())
 
 # %% [markdown]
-# ### Exercise 1: count the parameters
+# ### Exercise 2 (implement): a module of your own
 #
-# A `Linear(a, b)` has $a \cdot b$ weights and $b$ biases. Write the total for `MLP(2, 16, 2)`
-# as an arithmetic expression. The check compares it with what the module counts.
-# *Your line:* `n_params = ...`
+# Attribute assignment is how a module learns about its parameters: `self.w = nn.Parameter(t)`
+# registers `w` under that name (and `self.fc = nn.Linear(...)` registers the layer's
+# parameters as `fc.weight`, `fc.bias`). Complete `ScaleShift`, which computes
+# $y = x \odot \text{scale} + \text{shift}$ with one learnable `scale` (starting at 1) and one
+# `shift` (starting at 0) per feature. The check builds your module, looks at what it
+# registered, and compares its outputs and gradients with a reference.
 
-# %%
-n_params = (2 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)                 # <- write this line
-_ = check("parameter count", n_params, sum(p.numel() for p in mlp.parameters()),
-          "sum over the three layers of in*out + out")
+# %% tags=["exercise"] exercise_id="05-small-module"
+class ScaleShift(nn.Module):
+    """y = x * scale + shift, with a learnable scale (starting at 1) and shift (starting at 0)."""
+
+    def __init__(self, n_features):
+        super().__init__()
+        ...
+
+    def forward(self, x):
+        return x * self.scale + self.shift
+
+
+check("05-small-module", ScaleShift)
+
+# %% [markdown]
+# ### Exercise 3 (spot the bug): layers that are not registered
+#
+# `Deep` builds a stack of `Linear` layers from a list of sizes. Its forward pass works, but
+# an optimizer given `model.parameters()` would never train it. Find out why and fix it
+# (`nn.ModuleList` exists, as in PyTorch). The check counts what your module registers and
+# compares its outputs with a reference.
+
+# %% tags=["exercise"] exercise_id="05-unregistered-layers"
+class Deep(nn.Module):
+    """Linear layers of the given sizes with tanh between them."""
+
+    def __init__(self, sizes):
+        super().__init__()
+        self.layers = [nn.Linear(a, b) for a, b in zip(sizes, sizes[1:])]
+
+    def forward(self, x):
+        for i, layer in enumerate(self.layers):
+            x = layer(x)
+            if i < len(self.layers) - 1:
+                x = x.tanh()
+        return x
+
+
+check("05-unregistered-layers", Deep)
 
 # %% [markdown]
 # ## 3. `nn.Sequential` and the `state_dict`
@@ -156,7 +209,11 @@ plt.show()
 # 2. **loss**: `loss = F.cross_entropy(logits, y)`;
 # 3. **zero_grad**: `opt.zero_grad()`: gradients *accumulate* in `.grad`, so old ones must go;
 # 4. **backward**: `loss.backward()` fills every parameter's `.grad`;
-# 5. **step**: `opt.step()` applies the update rule (here SGD with momentum, see lesson 6).
+# 5. **step**: `opt.step()` applies the update rule.
+#
+# The optimizer here is SGD with `momentum=0.9`, which lesson 06 explains: it keeps a running
+# sum of past gradients and steps along it. Until then, read it as "SGD that converges
+# faster on this problem"; plain SGD (`momentum=0`) also works, in more epochs.
 #
 # We train on mini-batches of 64 with `DataLoader` and measure the accuracy on a separate
 # validation set drawn with another seed.
@@ -190,6 +247,21 @@ fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(losses, lw=0.8)
 ax.set(yscale="log", xlabel="step", ylabel="cross-entropy", title="training loss")
 plt.show()
+
+# %% [markdown]
+# ### Exercise 4 (spot the bug): a loss that trains slowly
+#
+# Someone wrote the loss of the loop above as `moons_loss` below. It runs and the loss
+# falls, but it can never get close to 0 and its gradients are too small. Fix it; the check
+# compares it with a reference on random logits.
+
+# %% tags=["exercise"] exercise_id="05-double-softmax"
+def moons_loss(logits, y):
+    """The mean cross-entropy of a batch of logits (N, C) and labels y (N,)."""
+    return F.cross_entropy(F.softmax(logits, dim=1), y)
+
+
+check_function("05-double-softmax", moons_loss)
 
 # %% [markdown]
 # ### Saving and loading the trained model
@@ -246,42 +318,37 @@ print(viz.to_text(step_loss, small))
 viz.draw(step_loss, params=small)
 
 # %% [markdown]
-# Follow the arrows from the input `x` (left) to the loss (right): a `Permute` of each weight
-# (the $W^\top$), a `MatMul`, an `Add` of the bias, the `Tanh`, again for the second layer,
-# and the fused `CrossEntropy` op. Backward walks the same picture from right to left.
-#
-# ### Exercise 2: one SGD step by hand
-#
-# Plain SGD (no momentum) updates $W \leftarrow W - \eta\, \partial L / \partial W$. Using the
-# gradient stored in `small[0].weight.grad`, compute the new first-layer weight in numpy
-# *before* the optimizer runs; the check compares it with what `SGD.step()` produces.
-# *Your line:* `w_new = ...`
+# Follow the arrows from the input `x` (left) to the loss (right). The ops, in the order the
+# forward pass ran them:
 
 # %%
-lr = 0.5
-w_old = small[0].weight.detach().numpy().copy()
-w_new = w_old - lr * small[0].weight.grad.numpy()                            # <- write this line
-
-mg.optim.SGD(small.parameters(), lr=lr).step()
-_ = check("one SGD step", w_new, small[0].weight.detach().numpy(),
-          "subtract the learning rate times the gradient")
+step_ops = [node.name for node in reversed(topological_order([step_loss.grad_fn]))]
+print(" -> ".join(step_ops))
 
 # %% [markdown]
-# ### Exercise 3: why `zero_grad`?
+# Each layer is **one** `LinearAct` node: minigrad fuses $x W^\top + b$ (and, when asked,
+# the activation after it) into a single op with its own backward, where an unfused graph
+# would show a transpose of the weight, a matrix product and a bias addition. Then the
+# `Tanh`, the second layer's `LinearAct` (no activation: `activation='none'` in the listing
+# above), and the fused `CrossEntropy` op. Backward walks the same picture from right to left.
 #
-# Calling `backward()` twice without zeroing adds the two gradients. Run the backward of
-# the same loss twice (the graph must be kept with `retain_graph=True`) and predict the
-# result from the first gradient. *Your line:* `predicted = ...`
+# ### Exercise 5 (predict): one SGD step by hand
+#
+# Plain SGD (no momentum) updates $W \leftarrow W - \eta\, \partial L / \partial W$. Using
+# the gradient stored in `small[0].weight.grad` and $\eta = 0.5$, compute in numpy the
+# first-layer weight that `SGD.step()` will produce, *before* the optimizer runs in the
+# next cell.
+
+# %% tags=["exercise"] exercise_id="05-sgd-step"
+lr = 0.5
+w_old = small[0].weight.detach().numpy().copy()
+w_new = ...
+
+check("05-sgd-step", w_new, weight=w_old, grad=small[0].weight.grad.numpy(), lr=lr)
 
 # %%
-w = mg.tensor([1.0, -2.0], requires_grad=True)
-q = (w * w).sum()
-q.backward(retain_graph=True)
-first = w.grad.numpy().copy()
-q.backward()
-predicted = 2 * first                                                        # <- write this line
-_ = check("gradients accumulate", predicted, 2 * 2 * np.array([1.0, -2.0]),
-          "d(w·w)/dw = 2w, and a second backward adds it again")
+mg.optim.SGD(small.parameters(), lr=lr).step()
+print("first-layer weight after SGD.step():\n", small[0].weight.detach().numpy())
 
 # %% [markdown]
 # ## Summary
@@ -292,14 +359,26 @@ _ = check("gradients accumulate", predicted, 2 * 2 * np.array([1.0, -2.0]),
 # * Training is forward, loss, zero_grad, backward, step, in a loop over mini-batches.
 # * Evaluate under `mg.no_grad()`: no graph is built.
 #
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/05_modules_and_a_first_training_loop.py`.
+#
+# 1. How does a module know which tensors are its parameters?
+# 2. Why does a plain Python list of layers break training, and what do you use instead?
+# 3. What is in a `state_dict`, and why can it be loaded into a model built from a different class?
+# 4. Why must `zero_grad` be called every step, and why before `backward()`?
+# 5. Why evaluate a model under `mg.no_grad()`?
+# 6. Why should the logits not go through `softmax` before `cross_entropy`?
+# 7. What does one `LinearAct` node of the graph compute, and what would an unfused graph show instead?
+#
 # ## Checks
 
 # %%
-assert n_params == mlp.num_parameters() == 2 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2
+assert mlp.num_parameters() == 2 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2
 assert set(seq.state_dict()) == {"0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"}
 assert np.allclose(seq(x).detach().numpy(), mlp(x).detach().numpy())
-assert np.allclose(w_new, small[0].weight.detach().numpy())
-assert np.allclose(w.grad.numpy(), [4.0, -8.0])
+assert np.allclose(small[0].weight.detach().numpy(), w_old - lr * small[0].weight.grad.numpy())
+assert step_ops == ["LinearAct", "Tanh", "LinearAct", "CrossEntropy"], step_ops
 assert accuracy(restored, X_val, Y_val) == accuracy(model, X_val, Y_val)
 val_acc = accuracy(model, X_val, Y_val)
 assert val_acc > 0.9, f"validation accuracy {val_acc:.3f} is too low: training did not work"

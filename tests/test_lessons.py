@@ -1,16 +1,16 @@
 """The course: every lesson notebook agrees with its jupytext twin, is committed without
-outputs, and executes from top to bottom in smoke mode, showing at least one picture."""
+outputs, and executes from top to bottom in smoke mode twice: as shipped (every exercise says
+"Not yet", nothing else fails, at least one picture shows) and with the solutions filled in
+(every exercise says "OK")."""
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import pytest
 
-LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-SOURCES = sorted(LESSONS.glob("[0-9][0-9]_*.py"))
+from tests.lesson_notebooks import SOURCES, execute, exercise_cells, load_course, printed
+
 PICTURES = ("image/svg+xml", "image/png")
 
 
@@ -29,8 +29,12 @@ def test_notebook_matches_its_py_twin_and_has_no_outputs(source):
     notebook_path = source.with_suffix(".ipynb")
     assert notebook_path.exists(), f"{notebook_path.name} missing: run `make lessons`"
     committed = nbformat.read(notebook_path, as_version=4)
-    assert _cells(committed) == _cells(jupytext.read(source)), (
+    twin = jupytext.read(source)
+    assert _cells(committed) == _cells(twin), (
         f"{notebook_path.name} differs from {source.name}: run `make lessons`"
+    )
+    assert exercise_cells(committed) == exercise_cells(twin), (
+        f"{notebook_path.name}'s exercise tags or ids differ from {source.name}: run `make lessons`"
     )
     for cell in committed.cells:
         if cell.cell_type == "code":
@@ -39,18 +43,26 @@ def test_notebook_matches_its_py_twin_and_has_no_outputs(source):
             )
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
-def test_lesson_executes_in_smoke_mode_and_shows_pictures(source, monkeypatch):
-    nbclient = pytest.importorskip("nbclient")
+def _read(source):
     nbformat = pytest.importorskip("nbformat")
+    pytest.importorskip("nbclient")
     assert shutil.which("dot"), "Graphviz's dot is required by the lessons: run `make setup`"
-    monkeypatch.setenv("MINIGRAD_SMOKE", "1")
-    root = str(LESSONS.parent)
-    monkeypatch.setenv("PYTHONPATH", root + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    notebook = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=120, kernel_name="python3",
-                                     resources={"metadata": {"path": str(LESSONS)}})
-    client.execute()
+    return nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_lesson_as_shipped_says_not_yet_and_shows_pictures(source, monkeypatch):
+    notebook = execute(_read(source), monkeypatch)
+    exercises = dict(exercise_cells(notebook))
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        out = printed(cell)
+        if i in exercises:
+            assert f"Not yet: {exercises[i]}" in out and "OK:" not in out, (
+                f"{source.stem}: exercise {exercises[i]} left blank should say 'Not yet', printed:\n{out}")
+        else:
+            assert "Not yet" not in out, f"{source.stem}: cell {i} is not an exercise but printed:\n{out}"
     pictures = [o for c in notebook.cells if c.cell_type == "code" for o in c.outputs
                 if any(kind in o.get("data", {}) for kind in PICTURES)]
     assert pictures, f"{source.stem} showed no picture (SVG or PNG output)"
@@ -58,3 +70,22 @@ def test_lesson_executes_in_smoke_mode_and_shows_pictures(source, monkeypatch):
                          if o.get("data", {}).get("text/plain", "").startswith("<Figure size")
                          and not any(kind in o["data"] for kind in PICTURES)]
     assert not text_only_figures, f"{source.stem} has figures that displayed as text only"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_lesson_with_the_solutions_filled_in_says_ok(source, monkeypatch):
+    course = load_course()
+    notebook = _read(source)
+    exercises = dict(exercise_cells(notebook))
+    assert exercises, f"{source.stem} has no exercise cells"
+    for i, exercise_id in exercises.items():
+        notebook.cells[i].source = course.exercise(exercise_id).solution
+    execute(notebook, monkeypatch)
+    for i, exercise_id in exercises.items():
+        out = printed(notebook.cells[i])
+        assert f"OK: {exercise_id}" in out and "Not yet" not in out, (
+            f"{source.stem}: the solution of {exercise_id} should pass, printed:\n{out}")
+    for cell in notebook.cells:
+        assert "using the reference value" not in printed(cell), (
+            f"{source.stem}: with every solution filled in no cell should fall back to the "
+            f"reference, printed:\n{printed(cell)}")
