@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup system-deps train test lint bench lessons grade clean
+.PHONY: setup system-deps train test lint bench lessons grade site clean
 
 setup: system-deps $(STAMP)
 
@@ -41,6 +41,12 @@ lessons: setup
 # The workbook: grade your own engine (workbook/tinytorch) against minigrad; TASK=3 for one task.
 grade: setup
 	$(BIN)/python workbook/grade.py $(TASK)
+
+# The course as a website in site/ (open site/index.html, or .venv/bin/python -m http.server -d site):
+# the lessons executed in full (minutes); SMOKE=1 for the fast version CI builds and tests.
+site: setup
+	$(BIN)/python -m pip install -q -e ".[site]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python tools/site/build.py $(if $(filter 1,$(SMOKE)),--smoke)
 
 bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
