@@ -9,17 +9,18 @@
 #   looks like near a minimum;
 # * the **Rosenbrock** function, a curved banana-shaped valley.
 #
-# You will derive the largest learning rate plain gradient descent tolerates on a quadratic,
-# $\eta < 2/L$, and watch it break just above; see what momentum buys; meet the adaptive
-# methods (AdaGrad, RMSProp, Adam, AdamW) with their update rules; and recompute one Adam step
-# by hand.
+# You will predict, then derive, the largest learning rate plain gradient descent tolerates on
+# a quadratic and watch it break just above; see what momentum buys once it is tuned; and
+# write AdaGrad, RMSProp and Adam yourself from their update rules, checked against
+# `minigrad.optim`.
 #
-# *Time: about 60 minutes. Needs: lessons 1-5.*
+# *Time: about 60 minutes. Needs: lessons 1-5.* Lessons 4 and 5 already used `optim.SGD` with
+# momentum and `optim.Adam` as black boxes; this is where they are opened.
 
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 from minigrad import optim
@@ -84,7 +85,21 @@ START_R = [-1.5, 2.0]
 # %% [markdown]
 # ## 2. Gradient descent and its stability condition
 #
-# Gradient descent takes $\theta_{t+1} = \theta_t - \eta \nabla f(\theta_t)$. On the quadratic
+# Gradient descent takes $\theta_{t+1} = \theta_t - \eta \nabla f(\theta_t)$.
+#
+# ### Exercise 1 (predict): where does gradient descent break?
+#
+# Before reading on: above which learning rate does plain gradient descent on this quadratic
+# (curvatures 1 and 20) stop converging and blow up? Write your guess as a number; the check
+# tells you whether you are within 2%, and the next cells show both sides of the limit.
+
+# %% tags=["exercise"] exercise_id="06-gd-divergence-lr"
+lr_diverges_above = ...
+
+_ = check("06-gd-divergence-lr", lr_diverges_above, curvatures=(1.0, L))
+
+# %% [markdown]
+# On the quadratic
 # $\nabla f(\theta) = (\lambda_1\theta_1, \lambda_2\theta_2)$, so each coordinate evolves on its own:
 #
 # $$\theta_{i,t+1} = (1 - \eta\lambda_i)\,\theta_{i,t}
@@ -123,18 +138,18 @@ plt.show()
 # per step. With the largest stable $\eta \approx 2/L$ the slow direction contracts by about
 # $1 - 2/\kappa$: **the condition number sets the speed of gradient descent.**
 #
-# ### Exercise 1: the critical learning rate of a tilted valley
+# ### Exercise 2 (derive): the critical learning rate of a tilted valley
 #
-# For $f(\theta) = \tfrac12 \theta^\top A \theta$ with $A = \begin{pmatrix} 3 & 1 \\ 1 & 3 \end{pmatrix}$,
-# compute the largest stable learning rate $2/\lambda_{\max}(A)$ with numpy.
-# The check compares it with the value from the eigenvalues worked out on paper
-# ($\det(A - \lambda I) = (3-\lambda)^2 - 1 = 0$ gives $\lambda = 2, 4$).
-# *Your line:* `my_lr_crit = ...`
+# For $f(\theta) = \tfrac12 \theta^\top A \theta$ with $A = \begin{pmatrix} 3 & 1 \\ 1 & 3 \end{pmatrix}$
+# the axes are no longer the directions of pure curvature. Compute the largest stable
+# learning rate of gradient descent on it with numpy, from `A` (not a number worked out on
+# paper: the check feeds your line other matrices' answers too, through `A`).
 
-# %%
+# %% tags=["exercise"] exercise_id="06-critical-lr-tilted"
 A = np.array([[3.0, 1.0], [1.0, 3.0]])
-my_lr_crit = 2 / np.linalg.eigvalsh(A).max()                               # <- write this line
-_ = check("critical learning rate", my_lr_crit, 0.5, "np.linalg.eigvalsh(A) gives the curvatures")
+my_lr_crit = ...
+
+_ = check("06-critical-lr-tilted", my_lr_crit, A=A)
 
 # %% [markdown]
 # ## 3. Momentum
@@ -146,9 +161,8 @@ _ = check("critical learning rate", my_lr_crit, 0.5, "np.linalg.eigvalsh(A) give
 #
 # Along the flat valley floor successive gradients agree, so $b$ builds up to about
 # $g/(1-\mu)$: a tenfold larger effective step for $\mu = 0.9$. Across the steep walls the
-# gradient changes sign every step and the contributions cancel. On a quadratic heavy-ball
-# momentum is stable for $\eta < 2(1+\mu)/L$, and with well-chosen $\eta, \mu$ the slow
-# direction contracts like $1 - 2/\sqrt{\kappa}$ instead of $1 - 2/\kappa$.
+# gradient changes sign every step and the contributions cancel. With well-chosen $\eta, \mu$
+# the slow direction contracts like $1 - 2/\sqrt{\kappa}$ instead of $1 - 2/\kappa$.
 #
 # Same small learning rate, with and without momentum:
 
@@ -172,36 +186,32 @@ print(f"distance to the minimum: GD {np.linalg.norm(gd_path[-1]):.3g}, "
 # %% [markdown]
 # Momentum also moves the stability limit. For one curvature $\lambda$ the pair
 # $(\theta_t, \theta_{t-1})$ evolves linearly, with characteristic polynomial
-# $z^2 - (1 + \mu - \eta\lambda)\,z + \mu$; both roots lie inside the unit circle exactly when
-# $0 < \eta\lambda < 2(1 + \mu)$. So with momentum $\mu$ the limit is
+# $p(z) = z^2 - (1 + \mu - \eta\lambda)\,z + \mu$; the iteration converges exactly when both
+# roots lie inside the unit circle.
 #
-# $$\eta < \frac{2(1+\mu)}{L},$$
+# ### Exercise 3 (derive): the stability limit with momentum
 #
-# $3.8/L$ for $\mu = 0.9$, almost twice the limit without momentum. Just below and just above:
+# For $\mu = 0.9$ and our $L = 20$, what is the largest stable learning rate? (As $\eta$ grows,
+# a root leaves the unit circle through $z = -1$: when does $p(-1)$ reach 0? You can also find
+# it numerically with `np.roots` on a grid of $\eta$.) Write it in terms of `mu` and `L`.
+
+# %% tags=["exercise"] exercise_id="06-momentum-limit"
+mu = 0.9
+lr_limit_momentum = ...
+
+_ = check("06-momentum-limit", lr_limit_momentum, mu=mu, L=L)
+
+# %% [markdown]
+# $p(-1) = 2 + 2\mu - \eta\lambda$, so the limit is $\eta\lambda < 2(1 + \mu)$: with momentum
+# $\mu$ gradient descent tolerates learning rates up to $2(1+\mu)/L$, almost twice the limit
+# without momentum for $\mu = 0.9$. Just below and just above:
 
 # %%
-lr_crit_mom = 2 * (1 + 0.9) / L
+lr_crit_mom = 2 * (1 + mu) / L
 mom_below = run(lambda ps: optim.SGD(ps, lr=0.95 * lr_crit_mom, momentum=0.9), quadratic, START_Q, steps_stab)
 mom_above = run(lambda ps: optim.SGD(ps, lr=1.05 * lr_crit_mom, momentum=0.9), quadratic, START_Q, steps_stab)
 print(f"momentum 0.9, lr = 0.95 x 2(1+mu)/L = {0.95 * lr_crit_mom:.3f}: |theta| = {np.linalg.norm(mom_below[-1]):.2e}")
 print(f"momentum 0.9, lr = 1.05 x 2(1+mu)/L = {1.05 * lr_crit_mom:.3f}: |theta| = {np.linalg.norm(mom_above[-1]):.2e}")
-
-# %% [markdown]
-# ### Exercise 2: momentum by hand
-#
-# Starting from $b_0 = g_0$ (PyTorch's first step), write two momentum steps on the quadratic
-# in numpy. The check compares your $\theta_2$ with the optimizer's path.
-# *Your lines:* the update of `b` and of `theta` inside the loop.
-
-# %%
-theta = np.array(START_Q)
-lam = np.array([1.0, L])
-b = np.zeros(2)
-for step in range(2):
-    g = lam * theta
-    b = g if step == 0 else 0.9 * b + g                                       # <- write these
-    theta = theta - lr_small * b                                              # <- two lines
-_ = check("two momentum steps", theta, mom_path[2], "b = mu b + g (b = g on the first step), theta -= lr b")
 
 # %% [markdown]
 # ## 4. Adaptive methods: one learning rate per coordinate
@@ -230,16 +240,108 @@ _ = check("two momentum steps", theta, mom_path[2], "b = mu b + g (b = g on the 
 # Adam with `weight_decay` instead adds $\lambda\theta$ to $g$, where the division by
 # $\sqrt{\hat v}$ then rescales it; AdamW's decay is the same for every weight.
 
+# ### Exercise 4 (implement): AdaGrad
+#
+# Write AdaGrad as a function that runs `steps` updates from `theta`, asking `grad_fn(theta)`
+# for the gradient at each step (no learning-rate decay, no weight decay, the sum of squares
+# starting at 0). The check runs it on random quadratics against `optim.Adagrad`.
+
+# %% tags=["exercise"] exercise_id="06-adagrad"
+def adagrad(grad_fn, theta, steps, lr, eps=1e-10):
+    """theta after `steps` AdaGrad updates; grad_fn(theta) returns the gradient (numpy arrays)."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("06-adagrad", adagrad)
+
+# %% [markdown]
+# ### Exercise 5 (implement): RMSProp
+#
+# The same for RMSProp with $\alpha = 0.99$ (`optim.RMSprop`'s defaults: no momentum, not
+# centred). Note where $\epsilon$ goes: outside the square root, as in PyTorch.
+
+# %% tags=["exercise"] exercise_id="06-rmsprop"
+def rmsprop(grad_fn, theta, steps, lr, alpha=0.99, eps=1e-8):
+    """theta after `steps` RMSProp updates; grad_fn(theta) returns the gradient."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("06-rmsprop", rmsprop)
+
+# %% [markdown]
+# ### Exercise 6 (implement): Adam
+#
+# And Adam, with the bias corrections ($t$ counts from 1). The check compares with
+# `optim.Adam` to about 9 digits, so the order of operations matters little, but $\epsilon$
+# must be added to $\sqrt{\hat v}$, not to $\hat v$.
+
+# %% tags=["exercise"] exercise_id="06-adam"
+def adam(grad_fn, theta, steps, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+    """theta after `steps` Adam updates; grad_fn(theta) returns the gradient."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("06-adam", adam)
+
+# %% [markdown]
+# Your three functions on this lesson's quadratic, next to `minigrad.optim` (a function
+# that has not passed yet is replaced by the reference, and the cell says so). On the very
+# first Adam step the bias corrections make $\hat m_1 = g_1$ and $\hat v_1 = g_1^2$, so the
+# step is $\eta\,g_1/(|g_1| + \epsilon)$: every coordinate moves by $\eta$, however large or
+# small its gradient.
+
 # %%
+my_adagrad, my_rmsprop, my_adam = (result("06-adagrad", adagrad), result("06-rmsprop", rmsprop),
+                                   result("06-adam", adam))
+
+
+def grad_quadratic(theta):
+    return np.array([1.0, L]) * theta
+
+
+mine_vs_library = {
+    "AdaGrad": (my_adagrad(grad_quadratic, START_Q, 20, lr=1.0),
+                run(lambda ps: optim.Adagrad(ps, lr=1.0), quadratic, START_Q, 20)[-1]),
+    "RMSProp": (my_rmsprop(grad_quadratic, START_Q, 20, lr=0.1),
+                run(lambda ps: optim.RMSprop(ps, lr=0.1), quadratic, START_Q, 20)[-1]),
+    "Adam": (my_adam(grad_quadratic, START_Q, 20, lr=0.3),
+             run(lambda ps: optim.Adam(ps, lr=0.3), quadratic, START_Q, 20)[-1]),
+}
+for name, (mine, library) in mine_vs_library.items():
+    print(f"{name:8s} after 20 steps: yours {mine}, minigrad.optim {library}")
+adam_first_step = np.abs(my_adam(grad_quadratic, START_Q, 1, lr=0.1) - START_Q)
+print("Adam's first step (lr 0.1) moved the coordinates by", adam_first_step)
+
+# %% [markdown]
+# ### All of them on the quadratic
+#
+# A fair race needs each method at a good setting. Plain gradient descent is best at
+# $\eta = 2/(\lambda_1 + L)$, which makes both coordinates contract equally fast. For
+# heavy-ball momentum the classical optimum (Polyak) on a quadratic with curvatures in
+# $[\lambda_1, L]$ is
+#
+# $$\eta^* = \frac{4}{(\sqrt{L} + \sqrt{\lambda_1})^2},\qquad
+# \mu^* = \left(\frac{\sqrt{\kappa} - 1}{\sqrt{\kappa} + 1}\right)^2,$$
+#
+# about $\eta = 0.13$, $\mu = 0.40$ for $\kappa = 20$; the momentum run of section 3 used
+# $\eta = 0.02$, $\mu = 0.9$, far from it. The adaptive methods get learning rates that
+# work for them.
+
+# %%
+lr_gd_best = 2 / (1 + L)
+lr_hb, mu_hb = 4 / (np.sqrt(L) + 1) ** 2, ((np.sqrt(L) - 1) / (np.sqrt(L) + 1)) ** 2
+print(f"GD's best lr {lr_gd_best:.4f}; heavy-ball optimum lr {lr_hb:.4f}, mu {mu_hb:.4f}")
 optimizers = {
-    "SGD": lambda ps: optim.SGD(ps, lr=0.09),
-    "momentum": lambda ps: optim.SGD(ps, lr=0.02, momentum=0.9),
+    "SGD": lambda ps: optim.SGD(ps, lr=lr_gd_best),
+    "momentum (tuned)": lambda ps: optim.SGD(ps, lr=lr_hb, momentum=mu_hb),
+    "momentum (section 3)": lambda ps: optim.SGD(ps, lr=lr_small, momentum=0.9),
     "AdaGrad": lambda ps: optim.Adagrad(ps, lr=1.0),
     "RMSProp": lambda ps: optim.RMSprop(ps, lr=0.1),
     "Adam": lambda ps: optim.Adam(ps, lr=0.3),
     "AdamW": lambda ps: optim.AdamW(ps, lr=0.3, weight_decay=0.1),
 }
 quad_paths = {name: run(make, quadratic, START_Q, steps_q) for name, make in optimizers.items()}
+final_f = {name: quadratic(path[-1]) for name, path in quad_paths.items()}
 
 fig, ax = plt.subplots(figsize=(8, 4))
 contour(ax, quadratic, (-4.5, 1.5), (-2, 2), levels=np.logspace(-2, 1.7, 12))
@@ -249,8 +351,18 @@ ax.plot(0, 0, "k*", ms=12)
 ax.set(title="optimizers on the quadratic", xlabel=r"$\theta_1$", ylabel=r"$\theta_2$")
 ax.legend(fontsize=8)
 plt.show()
-for name, path in quad_paths.items():
-    print(f"{name:9s} f after {steps_q} steps: {0.5 * (path[-1, 0]**2 + L * path[-1, 1]**2):.2e}")
+for name, value in sorted(final_f.items(), key=lambda kv: kv[1]):
+    print(f"{name:21s} f after {steps_q} steps: {value:.2e}")
+
+# %% [markdown]
+# Read the printed ranking. Tuned heavy-ball momentum is far ahead of plain gradient descent:
+# its slow direction contracts by about $(\sqrt\kappa - 1)/(\sqrt\kappa + 1) \approx 0.63$ per
+# step against GD's $(\kappa - 1)/(\kappa + 1) \approx 0.90$. Badly tuned momentum (section
+# 3's setting) is *behind* plain GD: momentum is not magic, its two knobs must suit the
+# curvature. Adam and AdamW stall around $10^{-4}$ to $10^{-2}$: each of their steps moves a
+# coordinate by roughly $\eta$ whatever the gradient, so with a constant $\eta = 0.3$ they
+# keep hopping around the minimum instead of settling (a decaying learning rate fixes that).
+# AdaGrad's and RMSProp's steps shrink with their accumulated gradients, so they do settle.
 
 # %% [markdown]
 # ## 5. Rosenbrock: a curved valley
@@ -287,42 +399,6 @@ for name, path in rosen_paths.items():
 # tiny gradient there; plain SGD crawls. None of this ranks the optimizers in general: on real
 # networks well-tuned SGD with momentum often generalises as well as Adam, and Adam(W) is the
 # forgiving default when you do not want to tune.
-#
-# ## 6. One Adam step by hand
-#
-# Let us recompute Adam's first three steps from the formulas of section 4 and compare with
-# `optim.Adam` on the same parameter. On the first step the bias correction makes
-# $\hat m_1 = g_1$ and $\hat v_1 = g_1^2$, so the step is $\eta\,\mathrm{sign}(g_1)$ (up to
-# $\epsilon$): every coordinate moves by exactly $\eta$, however large or small its gradient.
-#
-# ### Exercise 3: the Adam update
-#
-# *Your lines:* `m_hat = ...`, `v_hat = ...` and the update of `theta`.
-
-# %%
-lr, beta1, beta2, eps = 0.1, 0.9, 0.999, 1e-8
-p = mg.tensor(START_Q, dtype=mg.float64, requires_grad=True)
-adam = optim.Adam([p], lr=lr, betas=(beta1, beta2), eps=eps)
-
-theta = np.array(START_Q)
-m_avg, v_avg = np.zeros(2), np.zeros(2)
-for step in range(1, 4):
-    loss = quadratic(p)
-    adam.zero_grad()
-    loss.backward()
-    adam.step()
-
-    g = lam * theta
-    m_avg = beta1 * m_avg + (1 - beta1) * g
-    v_avg = beta2 * v_avg + (1 - beta2) * g**2
-    m_hat = m_avg / (1 - beta1**step)                                          # <- write
-    v_hat = v_avg / (1 - beta2**step)                                          # <- these
-    theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)                        # <- three lines
-    if step == 1:
-        print("first step moved each coordinate by", np.abs(theta - START_Q))
-_ = check("three Adam steps by hand", theta, p.detach().numpy(),
-          "bias-correct m and v with 1 - beta^t, then theta -= lr m_hat / (sqrt(v_hat) + eps)",
-          rtol=1e-10, atol=1e-12)
 
 # %% [markdown]
 # ## Summary
@@ -334,6 +410,18 @@ _ = check("three Adam steps by hand", theta, p.detach().numpy(),
 # * AdaGrad, RMSProp and Adam scale each coordinate by its gradient history; Adam's step is
 #   about $\eta$ per coordinate; AdamW decouples weight decay.
 #
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/06_optimizers.py`.
+#
+# 1. Why does the largest curvature, not the smallest, set gradient descent's largest stable learning rate?
+# 2. What does the condition number $\kappa$ tell you about the speed of gradient descent?
+# 3. Why can momentum use a larger learning rate than plain gradient descent, and why did momentum with $\eta = 0.02$, $\mu = 0.9$ lose to plain gradient descent here?
+# 4. What is the difference between AdaGrad's and RMSProp's accumulator, and when does it matter?
+# 5. Why does Adam need bias correction, and what does its first step look like?
+# 6. Why does Adam with a constant learning rate not converge to the exact minimum of the quadratic?
+# 7. How does AdamW's weight decay differ from Adam with `weight_decay`?
+#
 # ## Checks
 
 # %%
@@ -341,12 +429,19 @@ assert np.linalg.norm(below[-1]) < 1e-3 * np.linalg.norm(START_Q), "lr < 2/L mus
 assert np.linalg.norm(above[-1]) > 10 * np.linalg.norm(START_Q), "lr > 2/L must diverge"
 assert np.allclose(below[:, 1], predicted_below)
 assert np.allclose(above[:, 1], (1 - 1.05 * lr_crit * L) ** t * START_Q[1])
-assert np.linalg.norm(mom_path[-1]) < 0.1 * np.linalg.norm(gd_path[-1]), "momentum must help here"
+assert np.linalg.norm(mom_path[-1]) < 0.1 * np.linalg.norm(gd_path[-1]), "momentum must help at lr 0.02"
 assert np.linalg.norm(mom_below[-1]) < 1e-2 * np.linalg.norm(START_Q), "lr < 2(1+mu)/L must converge"
 assert np.linalg.norm(mom_above[-1]) > 10 * np.linalg.norm(START_Q), "lr > 2(1+mu)/L must diverge"
-assert np.allclose(theta, p.detach().numpy(), rtol=1e-10, atol=1e-12)
-step1 = run(lambda ps: optim.Adam(ps, lr=0.1), quadratic, START_Q, 1)
-assert np.allclose(np.abs(step1[1] - step1[0]), 0.1), "Adam's first step is lr * sign(g)"
+# your optimizers (or the references) agree with minigrad.optim; Adam's first step is lr * sign(g)
+for name, (mine, library) in mine_vs_library.items():
+    assert np.allclose(mine, library, rtol=1e-9, atol=1e-12), name
+assert np.allclose(adam_first_step, 0.1), "Adam's first step is lr * sign(g)"
+# the race: the numbers quoted in the prose, and the ranking it describes
+assert abs(lr_hb - 0.13) < 0.005 and abs(mu_hb - 0.40) < 0.005
+assert final_f["momentum (tuned)"] < 1e-6 * final_f["SGD"], "tuned momentum must beat GD by far"
+assert final_f["momentum (section 3)"] > final_f["SGD"], "badly tuned momentum loses to GD"
+assert 1e-5 < final_f["Adam"] < 1e-1 and 1e-5 < final_f["AdamW"] < 1e-1, "Adam hovers near the minimum"
+assert max(final_f["AdaGrad"], final_f["RMSProp"]) < final_f["Adam"]
 for name, path in quad_paths.items():
     assert np.linalg.norm(path[-1]) < 0.1 * np.linalg.norm(START_Q), f"{name} did not converge"
 assert np.linalg.norm(rosen_paths["Adam"][-1] - 1) < np.linalg.norm(rosen_paths["SGD"][-1] - 1)

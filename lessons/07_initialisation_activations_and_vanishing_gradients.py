@@ -18,12 +18,16 @@
 # *Time: about 60 minutes. Needs: lessons 1-6.*
 
 # %%
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: fastest for these tiny matrices (lesson 10)
+
 # %matplotlib inline
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 import minigrad.nn as nn
@@ -67,19 +71,21 @@ predicted_var = n_in * 0.05**2 * x.numpy().var()
 print(f"Var(out) measured {y.numpy().var():.4f}, predicted n_in Var(w) Var(in) = {predicted_var:.4f}")
 
 # %% [markdown]
-# ### Exercise 1: choose the weight scale
+# ### Exercise 1 (derive): choose the weight scale
 #
-# Which standard deviation of $w$ keeps $\mathrm{Var}(y) = \mathrm{Var}(x)$ for $n_\text{in} = 256$?
-# *Your line:* `std_keep = ...`. The check measures the output variance of a layer
-# initialised with your value.
+# Which standard deviation of $w$ keeps $\mathrm{Var}(y) = \mathrm{Var}(x)$? Write it in terms of
+# `n_in`. The cell after the check initialises the layer with your value and measures.
+
+# %% tags=["exercise"] exercise_id="07-std-keep-variance"
+std_keep = ...
+
+_ = check("07-std-keep-variance", std_keep, n_in=n_in)
 
 # %%
-std_keep = 1 / math.sqrt(n_in)                                              # <- write this line
-
-nn.init.normal_(layer.weight, std=std_keep)
+nn.init.normal_(layer.weight, std=result("07-std-keep-variance", std_keep, n_in=n_in))
 with mg.no_grad():
     ratio = layer(x).numpy().var() / x.numpy().var()
-_ = check("variance preserved", ratio, 1.0, "solve n_in * std^2 = 1", rtol=0.05)
+print(f"Var(out) / Var(in) = {ratio:.3f}")
 
 # %% [markdown]
 # ## 2. Xavier and Kaiming
@@ -104,19 +110,62 @@ _ = check("variance preserved", ratio, 1.0, "solve n_in * std^2 = 1", rtol=0.05)
 # In `minigrad.nn.init` (PyTorch's names) these are `xavier_uniform_`, `xavier_normal_`,
 # `kaiming_uniform_`, `kaiming_normal_`, with `calculate_gain(nonlinearity)`.
 #
-# ### Exercise 2: Kaiming's standard deviation
+# ### Exercise 2 (derive): Kaiming's standard deviation
 #
-# Write the Kaiming-normal std for a ReLU layer with $n_\text{in} = 512$. The check measures
-# the std of a weight filled by `nn.init.kaiming_normal_`.
-# *Your line:* `kaiming_std = ...`
+# Write the Kaiming-normal std for a ReLU layer with `fan_in` inputs. The next cell compares
+# it with the std of a weight filled by `nn.init.kaiming_normal_`.
+
+# %% tags=["exercise"] exercise_id="07-kaiming-std"
+fan_in = 512
+kaiming_std = ...
+
+_ = check("07-kaiming-std", kaiming_std, fan_in=fan_in)
 
 # %%
-kaiming_std = math.sqrt(2 / 512)                                            # <- write this line
-
-w = mg.empty(1024, 512)
+w = mg.empty(1024, fan_in)
 nn.init.kaiming_normal_(w, nonlinearity="relu")
-_ = check("Kaiming std", kaiming_std, w.numpy().std(), "gain sqrt(2) over sqrt(fan_in)", rtol=0.01)
+print(f"kaiming_normal_ filled a std of {w.numpy().std():.5f}; "
+      f"yours (or the reference) {result('07-kaiming-std', kaiming_std, fan_in=fan_in):.5f}")
 print("gains:", {g: round(nn.init.calculate_gain(g), 4) for g in ("linear", "sigmoid", "tanh", "relu")})
+
+# %% [markdown]
+# ### Exercise 3 (implement): the Xavier-uniform bound
+#
+# A uniform distribution $\mathcal U(-a, a)$ has variance $a^2/3$. Write the bound $a$ that
+# gives Xavier's variance times $\text{gain}^2$. The check tries random fan-ins, fan-outs and
+# gains; the cell after it compares with what `nn.init.xavier_uniform_` draws.
+
+# %% tags=["exercise"] exercise_id="07-xavier-bound"
+def xavier_uniform_bound(fan_in, fan_out, gain=1.0):
+    """The a of U(-a, a) whose variance is gain^2 * 2 / (fan_in + fan_out)."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("07-xavier-bound", xavier_uniform_bound)
+
+# %%
+bound = result("07-xavier-bound", xavier_uniform_bound)(300, 100, nn.init.calculate_gain("tanh"))
+w_x = mg.empty(100, 300)
+nn.init.xavier_uniform_(w_x, gain=nn.init.calculate_gain("tanh"))
+print(f"bound {bound:.4f}; xavier_uniform_ drew values in [{w_x.numpy().min():.4f}, {w_x.numpy().max():.4f}]")
+
+# %% [markdown]
+# ### Exercise 4 (spot the bug): a hand-written Kaiming initialisation
+#
+# A weight matrix of a `Linear` layer has shape `(out_features, in_features)`. The function
+# below was meant to be `kaiming_normal_` for ReLU, but the std of the activations it gives
+# drifts from layer to layer whenever a layer is not square. Find the mistake and fix it. The
+# check compares it, on random shapes, with a correct version drawing from the same seed.
+
+# %% tags=["exercise"] exercise_id="07-kaiming-fan-bug"
+def my_kaiming_normal(shape, seed):
+    """A (out_features, in_features) weight for a ReLU layer, Kaiming-normal, from a seed."""
+    fan_out, fan_in = shape
+    std = math.sqrt(2 / fan_out)
+    return np.random.default_rng(seed).standard_normal(shape) * std
+
+
+_ = check_function("07-kaiming-fan-bug", my_kaiming_normal)
 
 # %% [markdown]
 # ## 3. Deep stacks, layer by layer
@@ -245,22 +294,25 @@ plt.show()
 # * **tanh Xavier** and **ReLU Kaiming** keep both curves roughly flat: the signal and its
 #   gradient reach every layer.
 #
-# ### Exercise 3: the per-layer factor
+# ### Exercise 5 (predict): the per-layer factor
 #
 # For the ReLU stack with std 0.01, the root mean square of the activations,
 # $\sqrt{\mathbb{E}[x^2]}$, shrinks by a constant factor per layer. Predict that factor from
-# section 2 ($\sqrt{n_\text{in}\mathrm{Var}(w)/2}$). The check compares it with the measured
-# factor, averaged over the layers (geometric mean: one random matrix alone scatters by ~10 %).
-# *Your line:* `factor = ...`
+# section 2, in terms of `width` and the weights' std `w_std`. The cell after the check
+# measures it (geometric mean over the layers: one random matrix alone scatters by ~10 %).
+
+# %% tags=["exercise"] exercise_id="07-relu-shrink-factor"
+w_std = 0.01
+factor = ...
+
+_ = check("07-relu-shrink-factor", factor, width=width, w_std=w_std)
 
 # %%
-factor = math.sqrt(width * 0.01**2 / 2)                                   # <- write this line
-
 acts_relu_small = results["relu, std 0.01"][0]
 rms = [math.sqrt((a**2).mean()) for a in acts_relu_small]
 measured_factor = (rms[-1] / rms[0]) ** (1 / (depth - 1))
-_ = check("shrink factor per ReLU layer", factor, measured_factor,
-          "n_in Var(w) halved by the ReLU, then a square root", rtol=0.05)
+predicted_factor = result("07-relu-shrink-factor", factor, width=width, w_std=w_std)
+print(f"measured factor per layer {measured_factor:.4f}, predicted {predicted_factor:.4f}")
 
 # %% [markdown]
 # ## 4. Diagnosing a real network: `GradientMonitor`
@@ -344,8 +396,21 @@ sigmoid_monitor.plot()
 # * Xavier ($2/(n_\text{in}+n_\text{out})$, gain $5/3$ for tanh) and Kaiming ($2/n_\text{in}$
 #   for ReLU) choose $\mathrm{Var}(w)$ to keep it at 1.
 # * Saturating activations (sigmoid, tanh at large inputs) shrink gradients; ReLU does not,
-#   but can die. Normalisation layers and residual connections (later lessons) help further.
+#   but can die. Normalisation layers and residual connections help further; this course's
+#   twelve lessons do not cover them (minigrad has `nn.LayerNorm` and `nn.BatchNorm1d`, with
+#   PyTorch's semantics, if you want to try them on the deep sigmoid stack above).
 # * `GradientMonitor` shows all of this on a real training run.
+#
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/07_initialisation_activations_and_vanishing_gradients.py`.
+#
+# 1. Why does the variance of a linear layer's output grow with $n_\text{in}$?
+# 2. Why does the backward pass care about $n_\text{out}$ rather than $n_\text{in}$, and how does Xavier reconcile the two?
+# 3. Where does the factor 2 in Kaiming's $\mathrm{Var}(w) = 2/n_\text{in}$ come from?
+# 4. Why did the tanh stack with std 1 have saturated activations *and* exploding gradients at the same time?
+# 5. Why is sigmoid a poor hidden activation for a deep stack, even with Xavier's scale?
+# 6. What does `GradientMonitor`'s `vanishing` flag compare, and why is it relative?
 #
 # ## Checks
 
@@ -353,7 +418,9 @@ sigmoid_monitor.plot()
 measured = y.numpy().var()
 assert abs(measured / predicted_var - 1) < 0.1, "Var(out) = n_in Var(w) Var(in) must hold"
 assert abs(ratio - 1) < 0.05
-assert abs(w.numpy().std() / math.sqrt(2 / 512) - 1) < 0.01
+assert abs(w.numpy().std() / math.sqrt(2 / fan_in) - 1) < 0.01
+assert w_x.numpy().max() <= bound and w_x.numpy().max() > 0.98 * bound
+assert abs(measured_factor / predicted_factor - 1) < 0.05, "the predicted shrink factor matches"
 
 std_of = {name: ([a.std() for a in acts], [g.std() for g in grads]) for name, (acts, grads) in results.items()}
 act_std, grad_std = std_of["tanh, Xavier"]

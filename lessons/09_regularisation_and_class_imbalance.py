@@ -20,10 +20,14 @@
 #    class-balanced losses, and judge them with per-class precision, recall and F1.
 
 # %%
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one BLAS thread: fastest for these tiny matrices (lesson 10)
+
 # %matplotlib inline
 import matplotlib.pyplot as plt
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 from minigrad import metrics, nn, optim
@@ -71,6 +75,23 @@ print("SGD + L2 penalty:", sgd_l2[-1])
 print("largest difference along the whole path:", np.abs(sgd_decay - sgd_l2).max())
 
 # %% [markdown]
+# ### Exercise 1 (spot the bug): weight decay applied twice
+#
+# A hand-written SGD step with weight decay. It looks reasonable and its training runs, but
+# it decays the weights more than `optim.SGD(weight_decay=...)` does. Find the extra decay
+# and remove it; the check compares one step with `optim.SGD` on random weights.
+
+# %% tags=["exercise"] exercise_id="09-weight-decay-twice"
+def sgd_step(w, g, lr, weight_decay):
+    """One SGD step with weight decay (PyTorch's coupled form) on numpy arrays."""
+    g = g + weight_decay * w
+    w = w * (1 - lr * weight_decay)
+    return w - lr * g
+
+
+_ = check_function("09-weight-decay-twice", sgd_step)
+
+# %% [markdown]
 # ## 2. ... and under Adam: Adam(weight_decay) is L2, AdamW is not
 #
 # Adam divides each gradient coordinate by a running RMS $\sqrt{\hat v}$. If the decay
@@ -102,16 +123,23 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# **Exercise 1.** Adam's *first* step is special: $\hat m_1 = g$ and $\hat v_1 = g^2$, so
-# the step is $\eta\, g / (|g| + \epsilon) \approx \eta\,\mathrm{sign}(g)$. Write AdamW's
-# first step in closed form with numpy, from the starting $w_0 = (1, -2, 3)$ and the
-# gradient $g_0 = 2A^\top(Aw_0 - b)$. *Write `w1 = ...` yourself.*
+# ### Exercise 2 (derive): AdamW's first step in closed form
+#
+# Adam's *first* step is special: $\hat m_1 = g$ and $\hat v_1 = g^2$. Write AdamW's first
+# step with numpy, from the starting $w_0 = (1, -2, 3)$ and the gradient
+# $g_0 = 2A^\top(Aw_0 - b)$, using `LR`, `LAM` and Adam's $\epsilon = 10^{-8}$. The cell after
+# the check compares it with the optimizer's first step.
 
-# %%
+# %% tags=["exercise"] exercise_id="09-adamw-first-step"
 A_np, b_np, w0 = A.numpy(), b.numpy(), np.array([1.0, -2.0, 3.0])
 g0 = 2 * A_np.T @ (A_np @ w0 - b_np)
-w1 = (1 - LR * LAM) * w0 - LR * g0 / (np.abs(g0) + 1e-8)  # your line
-check("AdamW's first step", w1, adamw[0], "decay w by (1 - lr*lambda), then move each coordinate by lr against sign(g)")
+w1 = ...
+
+_ = check("09-adamw-first-step", w1, w0=w0, g0=g0, lr=LR, lam=LAM)
+
+# %%
+w1_used = result("09-adamw-first-step", w1, w0=w0, g0=g0, lr=LR, lam=LAM)
+print("closed form:", w1_used, " AdamW:", adamw[0])
 
 # %% [markdown]
 # ## 3. Overfitting a small noisy dataset
@@ -182,11 +210,10 @@ plt.show()
 # Without regularisation the training loss collapses towards zero and the validation loss
 # climbs far above its best value: the network became *confident* on points that are
 # really noise. Weight decay keeps the weights, and so the logits, small: the validation
-# loss stays much closer to the training loss. Dropout narrows the gap too, but less
-# reliably: the longer it trains, the further its validation loss drifts up again (compare
-# the smoke run with the full 1,500 epochs). Note that
-# the *best* validation loss of all three is similar: early stopping at that point is
-# itself a regulariser.
+# loss stays much closer to the training loss. Dropout narrows the gap too, but it slows
+# memorisation rather than preventing it: its validation loss also ends well above its own
+# best (the third panel). Note that the *best* validation loss of the three runs is similar
+# (the `best val` column): early stopping at that point is itself a regulariser.
 #
 # ## 4. Class imbalance: a 95/5 dataset
 #
@@ -285,32 +312,65 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# Read the table by columns. Plain cross-entropy has the best *accuracy* and misses a large
-# part of the minority class. The re-weighted losses (weighted CE, class-balanced) move the
-# decision boundary towards the majority: minority recall jumps, precision drops, because
-# some majority points are now flagged. Focal loss without $\alpha$ barely changes things on
-# this easy-looking 2-D problem; its $\alpha$ does the re-weighting. Dice sits close to
-# cross-entropy. Which is "best" depends on what an error costs: missing a fraud is not the
-# same as a false alarm. Choose by the metric that encodes that cost, never by accuracy.
-#
-# **Exercise 2.** Compute the class-balanced weights yourself with numpy from `counts` and
-# `BETA` (effective number $E_c = (1-\beta^{n_c})/(1-\beta)$, weights $\propto 1/E_c$,
-# normalised to sum to 2). *Write `mine = ...` yourself.*
-
 # %%
-effective = (1 - BETA ** counts.astype(float)) / (1 - BETA)
-mine = (1 / effective) * 2 / (1 / effective).sum()  # your line
-check("class-balanced weights", mine, F.class_balanced_weights(counts, BETA), "w_c = 1/E_c, then scale so they sum to C = 2")
+best_accuracy = max(results, key=lambda name: results[name]["acc"])
+plain = ["cross-entropy", "focal (γ=2)", "Dice"]
+print(f"highest accuracy: {best_accuracy} ({results[best_accuracy]['acc']:.3f}); "
+      f"spread of accuracy among {', '.join(plain)}: "
+      f"{max(results[k]['acc'] for k in plain) - min(results[k]['acc'] for k in plain):.3f}")
 
 # %% [markdown]
-# **Exercise 3.** The minority recall of plain cross-entropy, from its confusion matrix
-# `confusions["cross-entropy"]` (true in rows). *Write `recall_1 = ...` yourself.*
+# Read the table by columns. Cross-entropy, focal loss without $\alpha$ and Dice have almost
+# the same accuracy (the spread printed above is under a percent, and which of them comes
+# first is luck of the run) and all three miss a large part of the minority class: focal's
+# $(1-p_y)^\gamma$ alone barely changes things on this easy-looking 2-D problem. The
+# re-weighted losses (weighted CE, class-balanced, focal's $\alpha$) move the decision
+# boundary towards the majority: minority recall jumps, precision drops, because some
+# majority points are now flagged, and accuracy *falls*. Which is "best" depends on what an
+# error costs: missing a fraud is not the same as a false alarm. Choose by the metric that
+# encodes that cost, never by accuracy.
+#
+# ### Exercise 3 (derive): class-balanced weights
+#
+# Compute the class-balanced weights yourself with numpy from `counts` and `BETA`: the
+# effective number $E_c = (1-\beta^{n_c})/(1-\beta)$, weights $\propto 1/E_c$, normalised to
+# sum to the number of classes.
 
-# %%
-cm = confusions["cross-entropy"]
-recall_1 = cm[1, 1] / cm[1].sum()  # your line
-check("minority recall", recall_1, results["cross-entropy"]["r1"],
-      "true positives of class 1 over all true class-1 samples (row 1)")
+# %% tags=["exercise"] exercise_id="09-class-balanced-weights"
+mine = ...
+
+_ = check("09-class-balanced-weights", mine, counts=counts, beta=BETA)
+
+# %% [markdown]
+# ### Exercise 4 (implement): weighted cross-entropy
+#
+# Write weighted cross-entropy in numpy: $-\sum_n w_{y_n}\log p_{n,y_n} / \sum_n w_{y_n}$ with
+# $p = \mathrm{softmax}$ of the logits. The check compares it with
+# `F.cross_entropy(..., weight=...)` on random logits, labels and weights.
+
+# %% tags=["exercise"] exercise_id="09-weighted-ce"
+def weighted_cross_entropy(logits, target, weight):
+    """Mean weighted cross-entropy of (N, C) logits, (N,) integer labels and (C,) class weights."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("09-weighted-ce", weighted_cross_entropy)
+
+# %% [markdown]
+# ### Exercise 5 (implement): the multiclass Dice loss
+#
+# Write the soft Dice loss of section 4 in numpy, as `F.dice_loss(mode="multiclass")`
+# computes it: $p$ the softmax of the logits, $g$ the one-hot labels, and per class $c$
+# (sums over the batch) $1 - \frac{2\sum_n p_{nc} g_{nc} + s}{\sum_n p_{nc} + \sum_n g_{nc} + s}$
+# with $s$ = `smooth`, then the mean over classes.
+
+# %% tags=["exercise"] exercise_id="09-dice-loss"
+def dice_loss_multiclass(logits, target, smooth=1.0):
+    """Soft Dice loss of (N, C) logits against (N,) integer labels, averaged over classes."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("09-dice-loss", dice_loss_multiclass)
 
 # %% [markdown]
 # ## Summary
@@ -325,6 +385,18 @@ check("minority recall", recall_1, results["cross-entropy"]["r1"],
 #   minority recall.
 
 # %% [markdown]
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/09_regularisation_and_class_imbalance.py`.
+#
+# 1. Why are weight decay and an L2 penalty the same thing for SGD but not for Adam?
+# 2. What happens if weight decay is applied both in the loss and in the optimizer?
+# 3. Why does the unregularised network's validation loss climb while its accuracy barely moves?
+# 4. Why is accuracy a poor metric on a 95/5 dataset, and what would you report instead?
+# 5. What does focal loss's $(1 - p_y)^\gamma$ do, and why did it barely change the minority recall here?
+# 6. How do the class-balanced weights behave as $\beta$ goes from 0 to 1?
+# 7. Why does the Dice loss weigh a small class as much as a big one?
+#
 # ## Checks
 
 # %%
@@ -341,6 +413,13 @@ assert np.allclose(adamw[0], (1 - LR * LAM) * w0 - LR * np.sign(g0), atol=1e-7)
 gap = {k: h["val"][-1] - h["train"][-1] for k, h in runs.items()}
 assert runs["none"]["train"][-1] < 1e-2 and runs["none"]["val"][-1] > 2 * min(runs["none"]["val"])
 assert gap["weight decay 1.0"] < 0.5 * gap["none"] and gap["dropout 0.5"] < gap["none"]
+assert runs["dropout 0.5"]["val"][-1] > 1.5 * min(runs["dropout 0.5"]["val"]), "dropout's val loss drifts up"
+best_vals = [min(h["val"]) for h in runs.values()]
+assert max(best_vals) < 1.15 * min(best_vals), "the best validation losses are similar"
+# accuracy hardly separates CE, focal and Dice, which all miss much of the minority
+assert max(results[k]["acc"] for k in plain) - min(results[k]["acc"] for k in plain) < 0.01
+assert all(results[k]["r1"] < 0.7 for k in plain)
+assert results["weighted CE"]["acc"] < results["cross-entropy"]["acc"]
 # metrics: precision/recall from the confusion matrix by hand
 cm = confusions["weighted CE"]
 prf = metrics.precision_recall_f1(cm)
@@ -349,11 +428,10 @@ assert np.isclose(prf["recall"][1], cm[1, 1] / cm[1].sum()) and np.isclose(prf["
 assert results["weighted CE"]["r1"] > results["cross-entropy"]["r1"] + 0.1
 assert results["class-balanced (β=.999)"]["r1"] > results["cross-entropy"]["r1"] + 0.1
 assert results["cross-entropy"]["acc"] > 0.95 and 0.3 < results["cross-entropy"]["r1"] < 1.0
-# focal with gamma = 0 is cross-entropy; class-balanced weights in closed form; Dice on a tiny case
+# focal with gamma = 0 is cross-entropy; Dice on a tiny case
 z = mg.tensor([[2.0, -1.0], [0.5, 0.3], [-1.0, 1.5]], dtype=mg.float64)
 t = mg.tensor([0, 1, 1])
 assert np.isclose(F.focal_loss(z, t, gamma=0.0).item(), F.cross_entropy(z, t).item(), rtol=1e-12)
-assert np.allclose(F.class_balanced_weights(counts, BETA).numpy(), mine, rtol=1e-12)
 p = np.exp(z.numpy()) / np.exp(z.numpy()).sum(1, keepdims=True)
 g = np.eye(2)[t.numpy()]
 dice_np = np.mean([1 - (2 * (p[:, c] * g[:, c]).sum() + 1) / (p[:, c].sum() + g[:, c].sum() + 1) for c in range(2)])

@@ -14,7 +14,8 @@
 #    (cross-entropy, Adam, Linear+ReLU) and time both;
 # 4. see what *fusion* buys (fewer passes over memory, no temporaries) and what BLAS does
 #    better (a hand-written matmul against `np.dot`);
-# 5. talk about threads on a 2-core machine and about the JIT's compile cost and disk cache.
+# 5. talk about threads on a machine with few cores and about the JIT's compile cost and
+#    disk cache.
 #
 # All timings are printed, never asserted: a shared machine makes single numbers wobble by
 # 10-30 %. Compare numbers from one run with each other, not with another machine, and
@@ -23,8 +24,8 @@
 # %% [markdown]
 # One setting comes first, before numpy is imported: we let OpenBLAS (numpy's matrix
 # library) use **one thread**, as `benchmarks/mnist.py` does by default. On a machine shared
-# with other jobs, a 2-thread product can be 100x slower than usual, which would drown every
-# other effect in this lesson; the section on threads measures exactly that. (If you set
+# with other jobs, a multi-threaded product can be many times slower than usual, which would
+# drown every other effect in this lesson; the section on threads measures it. (If you set
 # `OPENBLAS_NUM_THREADS` yourself, your value is kept. The setting only takes effect in a
 # fresh kernel, before anything has imported numpy.)
 
@@ -45,7 +46,7 @@ import tracemalloc
 import matplotlib.pyplot as plt
 import numba
 import numpy as np
-from course import SMOKE, check, pick
+from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 import minigrad.kernels as K
@@ -186,22 +187,30 @@ plt.show()
 # * backward: $\partial W_2 = g_2^\top h$, $\partial h = g_2 W_2$, $\partial W_1 = g_1^\top x$
 #   (no $\partial x$: the data needs no gradient).
 #
-# ### Exercise 1: count the FLOPs
+# ### Exercise 1 (derive): count the FLOPs
 #
-# *Write the line `step_flops = ...` yourself* (in terms of `N, D, H, C`). The check compares
-# it with numpy's own count from `np.einsum_path`, which knows nothing about MLPs.
+# Write the FLOPs of one training step's five products as a function of `N, D, H, C`. The
+# check tries random sizes; the cell after it compares your count with numpy's own from
+# `np.einsum_path`, which knows nothing about MLPs.
+
+# %% tags=["exercise"] exercise_id="10-step-flops"
+def count_step_flops(N, D, H, C):
+    """FLOPs of the five matrix products of one training step of a D-H-C MLP on N samples."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("10-step-flops", count_step_flops)
 
 # %%
 N, D, H, C = 128, 784, 128, 10
-step_flops = 2 * (2 * N * D * H) + 3 * (2 * N * H * C)      # <- your line
-
+step_flops = result("10-step-flops", count_step_flops)(N, D, H, C)
 products = [("nd,hd->nh", (N, D), (H, D)), ("nh,ch->nc", (N, H), (C, H)), ("nc,nh->ch", (N, C), (N, H)),
             ("nc,ch->nh", (N, C), (C, H)), ("nh,nd->hd", (N, H), (N, D))]
 numpy_flops = 0
 for spec, sa, sb in products:
     report = np.einsum_path(spec, np.empty(sa), np.empty(sb), optimize="greedy")[1]
     numpy_flops += float(report.split("Naive FLOP count:")[1].split()[0])
-check("FLOPs per step", step_flops, numpy_flops, "2 N D H for each product with the big matrix, 2 N H C for the others")
+print(f"your count {step_flops:,.0f} FLOPs, np.einsum_path's {numpy_flops:,.0f}")
 
 # %% [markdown]
 # How fast can this machine do those products? We time exactly these five products in
@@ -251,16 +260,34 @@ print(f"per step: products {matmul_seconds * 1e6:.0f} us, Python overhead of {op
       f"{(step_seconds - matmul_seconds - python_seconds) * 1e6:.0f} us")
 
 # %% [markdown]
-# With so few ops, Python overhead is small here: tens of microseconds. "Everything else"
+# With so few ops, Python overhead is small here (the line above). "Everything else"
 # is real work outside the products — gathering a shuffled batch, bias and ReLU, the loss,
 # the optimizer, zeroing gradients — and memory traffic: every pass over a 400 KB array
 # that is no longer in cache costs time even when the arithmetic is trivial.
 #
-# Compare a micrograd-style engine with one Python object per *number*: the first layer's
-# product alone is $2NDH \approx 26$ million scalar ops per batch, each a few microseconds —
-# about 3 hours per MNIST epoch. And for *small* models
-# (tiny matrices) per-op overhead is all there is, which is why `benchmarks/overhead.py`
-# measures it beside PyTorch.
+# ### Exercise 2 (derive): an epoch with one Python object per number
+#
+# A micrograd-style engine (lesson 1) keeps one Python object per *number*, so every scalar
+# multiply or add is an op with roughly the fixed cost `op_seconds` measured above. Write how
+# many **hours** one MNIST epoch (`n_train = 50_000` images in batches of `N`) would take if
+# only the first layer's forward product counted: $2NDH$ scalar ops per batch.
+
+# %% tags=["exercise"] exercise_id="10-scalar-engine-hours"
+n_train = 50_000
+scalar_hours = ...
+
+_ = check("10-scalar-engine-hours", scalar_hours, N=N, D=D, H=H, n_train=n_train, op_seconds=op_seconds)
+
+# %%
+scalar_hours = result("10-scalar-engine-hours", scalar_hours, N=N, D=D, H=H, n_train=n_train,
+                      op_seconds=op_seconds)
+print(f"{2 * N * D * H / 1e6:.1f} million scalar ops per batch x {n_train // N} batches x "
+      f"{op_seconds * 1e6:.1f} us = {scalar_hours:.1f} hours per epoch, for the first layer's forward alone")
+
+# %% [markdown]
+# Hours per epoch for what minigrad does in a fraction of a second per step: that is what
+# tensors buy. And for *small* models (tiny matrices) per-op overhead is all there is, which
+# is why `benchmarks/overhead.py` measures it beside PyTorch.
 #
 # ## Reference and kernel, side by side
 #
@@ -394,32 +421,30 @@ def matmul_ijk(a, b):
 
 
 # %% [markdown]
-# ### Exercise 2: reorder the loops
+# ### Exercise 3 (implement): reorder the loops
 #
-# Swap the two inner loops: for each `i` and `p`, add `a[i, p] * b[p, :]` to row `c[i, :]`.
-# Now the inner loop walks *along* rows of `b` and `c`, contiguous memory that the CPU can
-# load in SIMD vectors. *Write the innermost line yourself*; the check compares with `np.dot`.
+# Swap the two inner loops: for each `i` and `p`, add `a[i, p]` times row `p` of `b` to row
+# `i` of `c`, with an innermost loop over the columns `j`. Now the inner loop walks *along*
+# rows of `b` and `c`, contiguous memory that the CPU can load in SIMD vectors. Write the
+# body, starting from `matmul_ijk`'s (read `a[i, p]` once, before the `j` loop); the check
+# compares with a reference on random matrices (its first call also compiles your function).
 
-# %%
+# %% tags=["exercise"] exercise_id="10-matmul-ikj"
 @numba.njit
 def matmul_ikj(a, b):
-    n, k = a.shape
-    c = np.zeros((n, b.shape[1]), a.dtype)
-    for i in range(n):
-        for p in range(k):
-            aip = a[i, p]
-            for j in range(b.shape[1]):
-                c[i, j] += aip * b[p, j]       # <- your line
-    return c
+    """a @ b with the loops in i-k-j order (same zero-filled c as matmul_ijk)."""
+    raise NotImplementedError("your code here")
 
 
+_ = check_function("10-matmul-ikj", matmul_ikj)
+
+# %%
+matmul_ikj = result("10-matmul-ikj", matmul_ikj)
 small_a = rng.standard_normal((37, 53)).astype(np.float32)
 small_b = rng.standard_normal((53, 29)).astype(np.float32)
 start = time.perf_counter()
-check("matmul_ikj", matmul_ikj(small_a, small_b), np.dot(small_a, small_b), "c[i, j] += a[i, p] * b[p, j]",
-      rtol=1e-5, atol=1e-5)
-print(f"first call compiled matmul_ikj in {time.perf_counter() - start:.2f} s")
-matmul_ijk(small_a, small_b)
+_ = matmul_ijk(small_a, small_b)
+print(f"first call compiled matmul_ijk in {time.perf_counter() - start:.2f} s")
 
 # %% [markdown]
 # Now GFLOP/s for a few square sizes $n$ ($2n^3$ FLOPs each):
@@ -451,25 +476,44 @@ plt.show()
 # %% [markdown]
 # Reordering the loops is worth several times; BLAS is still ahead, more so as $n$ grows.
 # OpenBLAS splits the matrices into blocks that stay in the L1/L2 caches, keeps a small block
-# of `c` in vector registers while it streams `a` and `b` past it, uses hand-written assembly
-# for this exact CPU, and runs two threads. Matmul does $O(n^3)$ work on $O(n^2)$ data, so
-# every number loaded can be reused $n$ times — if the code is organised to do so.
+# of `c` in vector registers while it streams `a` and `b` past it, and uses hand-written
+# assembly for this exact CPU (it can also run several threads; this notebook pinned it to
+# one at the top, so the curve above is one core's). Matmul does $O(n^3)$ work on $O(n^2)$
+# data, so every number loaded can be reused $n$ times — if the code is organised to do so.
+#
+# ### Exercise 4 (derive): arithmetic intensity
+#
+# The *arithmetic intensity* of a computation is its FLOPs per byte moved to or from memory.
+# Write it for an $n \times n$ float32 matmul that reads `a` and `b` once and writes `c` once.
+# Compare with an elementwise float32 add $c = a + b$ of $n$ numbers: 1 FLOP per 12 bytes.
+
+# %% tags=["exercise"] exercise_id="10-matmul-intensity"
+def matmul_intensity(n):
+    """FLOPs per byte of an n x n float32 matmul that moves a, b and c through memory once."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("10-matmul-intensity", matmul_intensity)
+
+# %%
+intensity = result("10-matmul-intensity", matmul_intensity)
+print("FLOPs per byte:", {n: round(intensity(n), 1) for n in sizes}, "vs", round(1 / 12, 3), "for an add")
 #
 # Hence minigrad's rule: **BLAS does the products; Numba fuses what surrounds them**
 # (bias, activation, loss, optimizer). Those surroundings do $O(n)$ work per $O(n)$ data,
 # so they are limited by memory traffic, and there fusion — one pass instead of ten — is
 # exactly what helps.
 #
-# ## Threads: two cores, two pools
+# ## Threads: few cores, two pools
 #
-# This machine has two cores. Two libraries could use them: OpenBLAS (for the products) and
-# Numba (`parallel=True` kernels). The project measured (see `/work/shared` design notes and
-# `docs/kernels.md`) that:
+# minigrad was developed on a 2-core machine (yours prints its count below). Two libraries
+# could use the cores: OpenBLAS (for the products) and Numba (`parallel=True` kernels). The
+# project measured there (see the threading rule in `docs/kernels.md`) that:
 #
 # * after each call OpenBLAS's worker threads *spin* (busy-wait) for a while, hoping for
-#   more work; a 2-thread Numba kernel started right after a matmul fights them for the same
-#   two cores, and a whole training step got **7x slower**;
-# * a fused Adam over 100k parameters takes ~30 us serially; with 2 Numba threads it took
+#   more work; a 2-thread Numba kernel started right after a matmul fights them for the
+#   same cores: the matmul plus the kernel took about 14 ms instead of about 1 ms;
+# * a fused Adam over 100k parameters takes 20-35 us serially; with 2 Numba threads it took
 #   180-3200 us: waking a thread pool costs more than the work.
 #
 # So every minigrad kernel is serial and BLAS keeps its threads for the products. The
@@ -562,16 +606,27 @@ plt.show()
 #   buried in overhead.
 # * Products belong to BLAS. Elementwise chains (losses, activations, optimizers) are
 #   memory-bound: fuse them into one pass without temporaries.
-# * Two cores are easy to oversubscribe; keep one thread pool.
+# * A few cores are easy to oversubscribe; keep one thread pool.
 # * A JIT costs compile time once; a disk cache makes it once per machine.
 # * `benchmarks/kernels.py`, `benchmarks/overhead.py` and `benchmarks/mnist.py` print the
 #   project's full tables (kernels vs numpy vs PyTorch, per-op overhead, MNIST epochs).
 #
-# ### Exercise 3 (open): your own profile
+# ### To try on your own: your own profile
 #
 # Change the model to `784-256-128-10` or the batch size to 32 and re-run the phase timer.
 # Which phase grows, and does the matrix-product share go up or down? (Smaller batches mean
 # less arithmetic per op, so overhead weighs more.)
+#
+# ## Questionnaire
+#
+# Answer in your own words; the answers are in `lessons/solutions/10_making_it_fast.py`.
+#
+# 1. Why does cProfile show `linear_forward` rather than the matrix product as the expensive call?
+# 2. How do you count the FLOPs of a matrix product, and why is there no $\partial x$ product in the backward pass here?
+# 3. Why is a fused Numba kernel faster than the numpy reference of Adam, although both do the same arithmetic?
+# 4. Why can a hand-written matmul not match BLAS, even compiled with Numba?
+# 5. What is oversubscription, and why are all minigrad kernels serial?
+# 6. What does `cache=True` save, and when do you still pay the compile time?
 #
 # ## Checks
 
@@ -608,6 +663,9 @@ big_b = rng.standard_normal((96, 80))
 assert np.allclose(matmul_ikj(big_a, big_b), np.dot(big_a, big_b), rtol=1e-12, atol=1e-12)
 assert np.allclose(matmul_ijk(big_a, big_b), np.dot(big_a, big_b), rtol=1e-12, atol=1e-12)
 assert np.isclose(step_flops, numpy_flops, rtol=1e-3)   # einsum_path prints 4 significant digits
+assert np.allclose(matmul_ikj(small_a, small_b), np.dot(small_a, small_b), rtol=1e-4, atol=1e-4)
+assert np.isclose(scalar_hours, 2 * N * D * H * (n_train / N) * op_seconds / 3600)
+assert intensity(512) > 100 * (1 / 12), "a large matmul reuses each byte far more than an add"
 
 assert peak[True] < 4 * P <= peak[False]   # the kernel allocates no parameter-sized temporary
 assert ops_per_step >= 4 and losses[-1] < losses[0]

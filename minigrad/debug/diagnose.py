@@ -3,19 +3,28 @@
 The curve is first smoothed with a rolling median (window ``w = max(5, n // 25)``, made
 odd; a curve shorter than the window is used as is), which follows the trend but ignores
 single bad steps, and with a rolling mean of the same window (the centre of a zigzag).
-From them come the evidence numbers, all relative so that they do not depend on the
-loss's scale:
+Noise and spikes are measured on the *logarithm* of the loss: minibatch noise is roughly
+multiplicative (a batch of 64 with one hard sample left costs 0.03 + 8/64, not 0.03 +
+0.001), so a run near a perfect fit swings by 50% or more around its trend while being
+perfectly healthy. From the smoothed curves come the evidence numbers, all relative so
+that they do not depend on the loss's scale:
 
 - ``relative_decrease``: (head - tail) / |head|, head and tail the means of the first and
   last 10% of the smoothed curve;
 - ``trend_slope``: least-squares slope of loss / |head| against time scaled to [0, 1];
-- ``oscillation``: std of the detrended loss (loss - rolling mean) / |rolling mean|, and
-  ``sign_changes``: the fraction of consecutive differences that change sign (white noise
-  gives about 2/3, a steady descent 0);
-- ``spike_count``: steps where the loss went up from the step before and its relative
-  residual exceeds both ``SPIKE_K`` (6) robust standard deviations (1.4826 * MAD) and
-  ``SPIKE_MIN`` (50% above the rolling median; minibatch noise late in training easily
-  reaches 20-30%);
+- ``oscillation``: std of the detrended log-loss (log loss - its rolling mean), about the
+  relative size of the swings, and ``sign_changes``: the fraction of consecutive
+  differences that change sign (white noise gives about 2/3, a steady descent 0, a
+  step-by-step zigzag 1);
+- ``progress_to_noise``: how far the log-loss came (smoothed, first window to the last
+  10%) in units of ``oscillation``. A healthy minibatch run can be noisy, but its trend
+  outruns its swings: the default ``minigrad train`` run and the capstone score 4-6, a loss
+  that bounces around without getting anywhere 1-3;
+- ``spike_count``: steps where the loss went up from the step before and its log-residual
+  above the rolling median exceeds both ``SPIKE_K`` (6) *local* robust standard deviations
+  (1.4826 * MAD over ``4w + 1`` steps around it: late in training the noise is wider than
+  early, and one global scale flags the normal late noise) and log(1 + ``SPIKE_MIN``) (50%
+  above the rolling median);
 - ``late_improvement``: how much the smoothed loss still fell in the second half,
   relative to its level at the midpoint: (mid - tail) / |mid|;
 - with ``val_loss``: ``val_rise`` (last over best validation loss, relative), the train
@@ -28,7 +37,9 @@ diverged                a NaN/Inf loss or gradient norm, the loss grew to over
                         ``DIVERGE_FACTOR`` x its start, or the gradient norm grew 1000x
 overfitting             validation rose ``VAL_RISE`` (5%) above its best while train fell
 spiking                 at least ``MIN_SPIKES`` (2) spikes
-oscillating             oscillation > ``OSCILLATION`` (0.15) and sign changes > 0.4
+oscillating             oscillation > ``OSCILLATION`` (0.15), and either a zigzag (sign
+                        changes > ``ZIGZAG``, 0.8) or swings that hide the progress
+                        (``progress_to_noise`` < ``MIN_PROGRESS_TO_NOISE``, 3.5)
 not_decreasing          relative decrease < ``MIN_DECREASE`` (5%)
 plateaued               late improvement < ``PLATEAU`` (5%): flat for the second half
 healthy                 none of the above
@@ -50,7 +61,8 @@ SPIKE_K = 6.0
 SPIKE_MIN = 0.5
 MIN_SPIKES = 2
 OSCILLATION = 0.15
-SIGN_CHANGES = 0.4
+ZIGZAG = 0.8
+MIN_PROGRESS_TO_NOISE = 3.5
 MIN_DECREASE = 0.05
 PLATEAU = 0.05
 
@@ -176,26 +188,37 @@ def _diverged(series: dict[str, np.ndarray], ev: dict[str, Any]) -> tuple[str | 
 def _shape(series: dict[str, np.ndarray], ev: dict[str, Any]) -> tuple[str, str]:
     loss = series["loss"]
     n = loss.size
-    smooth = _rolling_median(loss, _window(n))
+    w = _window(n)
+    smooth = _rolling_median(loss, w)
     k = max(1, n // 10)
     head, tail = float(smooth[:k].mean()), float(smooth[-k:].mean())
     scale = abs(head) or 1.0
-    level = np.maximum(np.abs(smooth), 1e-12)
-    rel = (loss - smooth) / level
-    trend = _rolling_mean(loss, _window(n))
-    detrended = (loss - trend) / np.maximum(np.abs(trend), 1e-12)
+    log_loss = np.log(loss) if (loss > 0).all() else None
+    if log_loss is not None:
+        swings = log_loss - _rolling_mean(log_loss, w)
+        log_smooth = _rolling_median(log_loss, w)
+        log_drop = float(log_smooth[: min(w, n)].mean() - log_smooth[-k:].mean())
+        residual = log_loss - log_smooth
+        threshold = np.maximum(SPIKE_K * _rolling_robust_std(residual, 4 * w + 1), math.log1p(SPIKE_MIN))
+    else:  # a loss that can be 0 or negative: the same measures, relative to the level
+        trend = _rolling_mean(loss, w)
+        swings = (loss - trend) / np.maximum(np.abs(trend), 1e-12)
+        log_drop = (head - tail) / scale
+        residual = (loss - smooth) / np.maximum(np.abs(smooth), 1e-12)
+        threshold = np.maximum(SPIKE_K * _rolling_robust_std(residual, 4 * w + 1), SPIKE_MIN)
     diffs = np.diff(loss)
     diffs = diffs[diffs != 0]
-    sigma = 1.4826 * float(np.median(np.abs(rel - np.median(rel))))
     rose = np.concatenate([[False], np.diff(loss) > 0])
-    spikes = np.flatnonzero(rose & (rel > max(SPIKE_K * sigma, SPIKE_MIN)))
+    spikes = np.flatnonzero(rose & (residual > threshold))
+    oscillation = float(swings.std())
     drop = head - tail
     mid = smooth[int(0.4 * n): max(int(0.5 * n), int(0.4 * n) + 1)]
     ev.update(
         relative_decrease=drop / scale,
         trend_slope=float(np.polyfit(np.linspace(0, 1, n), loss / scale, 1)[0]) if n > 1 else 0.0,
-        oscillation=float(detrended.std()),
+        oscillation=oscillation,
         sign_changes=float(np.mean(np.sign(diffs[1:]) != np.sign(diffs[:-1]))) if diffs.size > 1 else 0.0,
+        progress_to_noise=log_drop / oscillation if oscillation > 0 else math.inf,
         spike_count=int(spikes.size),
         spike_steps=[int(s) for s in spikes[:10]],
         late_improvement=float((mid.mean() - tail) / (abs(mid.mean()) or 1.0)),
@@ -210,9 +233,12 @@ def _shape(series: dict[str, np.ndarray], ev: dict[str, Any]) -> tuple[str, str]
         return "overfitting", overfit
     if spikes.size >= MIN_SPIKES:
         return "spiking", f"{spikes.size} spikes, at steps {ev['spike_steps']}"
-    if ev["oscillation"] > OSCILLATION and ev["sign_changes"] > SIGN_CHANGES:
-        return "oscillating", (f"the loss swings {ev['oscillation']:.0%} around its trend and "
+    if oscillation > OSCILLATION and ev["sign_changes"] > ZIGZAG:
+        return "oscillating", (f"the loss zigzags: it swings {oscillation:.0%} around its trend and "
                                f"changes direction on {ev['sign_changes']:.0%} of steps")
+    if oscillation > OSCILLATION and ev["progress_to_noise"] < MIN_PROGRESS_TO_NOISE:
+        return "oscillating", (f"the loss swings {oscillation:.0%} around its trend, and the trend "
+                               f"fell only {ev['progress_to_noise']:.1f} times that swing")
     if ev["relative_decrease"] < MIN_DECREASE:
         return "not_decreasing", f"the loss fell by only {ev['relative_decrease']:.1%}"
     if ev["late_improvement"] < PLATEAU:
@@ -258,14 +284,27 @@ def _rolling_median(x: np.ndarray, w: int) -> np.ndarray:
     return np.median(windows, axis=1)
 
 
+def _rolling_robust_std(x: np.ndarray, w: int) -> np.ndarray:
+    """1.4826 * the median absolute deviation in a centred window of ``w`` (odd) steps: the
+    local noise scale, robust to the spikes it is used to find. A series shorter than the
+    window gets one global value."""
+    if x.size <= w:
+        return np.full(x.size, 1.4826 * float(np.median(np.abs(x - np.median(x)))))
+    half = w // 2
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, half, mode="reflect"), w)
+    centre = np.median(windows, axis=1, keepdims=True)
+    return 1.4826 * np.median(np.abs(windows - centre), axis=1)
+
+
 def _rolling_mean(x: np.ndarray, w: int) -> np.ndarray:
-    """Centred rolling mean (mirrored ends): unlike the median, it puts a zigzag's trend
-    in the middle of the zigzag."""
-    if x.size <= 2:
-        return x.copy()
-    half = min(w // 2, (x.size - 1) // 2)
-    padded = np.pad(x, half, mode="reflect")
-    return np.convolve(padded, np.full(2 * half + 1, 1.0 / (2 * half + 1)), mode="valid")
+    """Centred rolling mean of odd window ``w``; near the ends the window shrinks
+    symmetrically (to 1 at the first and last step). Unlike the median, it puts a zigzag's
+    trend in the middle of the zigzag; and a straight line is its own rolling mean, so a
+    steady trend (even a short one) leaves no residual that could pass for a swing."""
+    idx = np.arange(x.size)
+    half = np.minimum(np.minimum(idx, x.size - 1 - idx), w // 2)
+    cumulative = np.concatenate([[0.0], np.cumsum(x)])
+    return (cumulative[idx + half + 1] - cumulative[idx - half]) / (2 * half + 1)
 
 
 def _fmt(v: Any) -> str:
