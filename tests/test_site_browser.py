@@ -9,7 +9,11 @@ with its hints and its answer hidden until clicked; the backward-frames slider c
 frame shown; search finds the loss zoo for "cross-entropy"; and the site also works opened
 from the file system.
 
-The test uses the site already built (``make site SMOKE=1`` builds the fast one in a few
+Without a browser: the lesson table gives every lesson its time and prerequisites, the build's
+hooks take nbconvert's CDN loaders out of a real mkdocs-jupyter page and fail the build on any
+remote asset, and a lesson is decorated with its exercises' hints and answers.
+
+The browser tests use the site already built (``make site SMOKE=1`` builds the fast one in a few
 minutes; CI builds it before ``make test``). It skips when the site, Playwright or Chromium is
 missing, unless ``MINIGRAD_REQUIRE_SITE_TEST=1`` (set by ``.ci/run``) makes that a failure.
 """
@@ -21,10 +25,12 @@ import http.server
 import importlib.util
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -73,6 +79,82 @@ SVG_OUTPUTS_JS = """() => [...document.querySelectorAll(".jp-RenderedSVG")].map(
   if (img) return img.complete ? img.naturalWidth : 0;
   return svg ? svg.getBoundingClientRect().width : 0;
 }).concat([...document.querySelectorAll("img[src$='.svg']")].map(i => i.complete ? i.naturalWidth : 0))"""
+
+
+def _site_module(name: str) -> ModuleType:
+    """``tools/site/<name>.py``, imported by path (``build`` is also a PyPI package's name)."""
+    pytest.importorskip("mkdocs")
+    module_name = f"minigrad_site_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, ROOT / "tools" / "site" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[module_name]
+
+
+def test_lesson_table_gives_every_lesson_its_time_and_prerequisites():
+    build = _site_module("build")
+    table = build.lesson_table((ROOT / "lessons" / "README.md").read_text(encoding="utf-8"))
+    lessons = sorted(p.name[:2] for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(table) == lessons
+    for row in table.values():
+        assert re.search(r"\d+ min", row.time) and row.needs and row.title, row
+
+
+def test_hooks_remove_nbconvert_cdn_loaders_and_reject_remote_assets(tmp_path):
+    """A page rendered by mkdocs-jupyter as mkdocs.yml configures it carries nbconvert's
+    MathJax 2 loader (``<script src="">`` and a config calling ``MathJax.Hub``, an error beside
+    MathJax 3) and a Mermaid loader importing from a CDN: the hooks remove both."""
+    nbformat = pytest.importorskip("nbformat")
+    nbconvert2 = pytest.importorskip("mkdocs_jupyter.nbconvert2")
+    from mkdocs.exceptions import PluginError
+
+    hooks = _site_module("hooks")
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# T\n\n$x^2$, see [02](02_backprop_is_the_chain_rule.ipynb#hooks)"),
+        nbformat.v4.new_code_cell("1 + 1")])
+    nbformat.write(notebook, tmp_path / "t.ipynb")
+    rendered = nbconvert2.nb2html(str(tmp_path / "t.ipynb"), custom_mathjax_url="", include_requirejs=False)
+    assert "MathJax.Hub" in rendered and "cdnjs" in rendered, "mkdocs-jupyter's template changed"
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="lessons/t.ipynb"))
+    content = hooks.on_page_content(rendered, page, None, None)
+    assert "MathJax.Hub" not in content and "cdnjs" not in content and "<script src=\"\">" not in content
+    assert 'href="02_backprop_is_the_chain_rule.html#hooks"' in content
+    assert hooks.on_post_page(content, page, None) == content
+    for remote in ('<script src="https://cdn.example.org/x.js"></script>',
+                   '<link rel="stylesheet" href="//fonts.googleapis.com/css?family=Roboto">',
+                   '<style>@import url("https://cdn.example.org/x.css");</style>',
+                   '<script type="module">await import("https://cdn.example.org/m.mjs")</script>'):
+        with pytest.raises(PluginError, match="another host"):
+            hooks.on_post_page(remote, page, None)
+
+
+def test_decorate_adds_meta_exercise_hints_answers_and_questionnaire_answers():
+    nbformat = pytest.importorskip("nbformat")
+    build = _site_module("build")
+    key = build.load_course().solutions("04")
+    exercise_id = sorted(key.EXERCISES)[0]
+    cell = nbformat.v4.new_code_cell("answer = ...",
+                                     metadata={"tags": ["exercise"], "exercise_id": exercise_id})
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Lesson 4"), cell,
+        nbformat.v4.new_markdown_cell("## Questionnaire\n\n1. Why?")])
+    info = build.LessonInfo("04", "The loss zoo", "losses", "60 min", "lessons 01-03")
+    cells = build.decorate(notebook, info, "04_the_loss_zoo.ipynb", smoke=True).cells
+    kinds = [(c.cell_type, c.metadata.get("raw_mimetype")) for c in cells]
+    assert kinds == [("markdown", None), ("raw", "text/html"), ("raw", "text/html"), ("code", None),
+                     ("raw", "text/html"), ("markdown", None), ("raw", "text/html")]
+    assert all(text in cells[1].source for text in ("60 min", "lessons 01-03", "smoke mode"))
+    assert exercise_id in cells[2].source and cells[3] is cell
+    ex = key.EXERCISES[exercise_id]
+    assert cells[4].source.count('<details class="tip mg-hint">') == len(ex.hints)
+    assert '<details class="success mg-answer">' in cells[4].source and " open" not in cells[4].source
+    assert cells[6].source.count("<li>") == len(key.QUESTIONS)
+    orphan = nbformat.v4.new_code_cell("", metadata={"tags": ["exercise"],
+                                                     "exercise_id": "04-no-such-exercise"})
+    with pytest.raises(SystemExit, match="04-no-such-exercise"):
+        build.decorate(nbformat.v4.new_notebook(cells=[orphan]), info, "04_the_loss_zoo.ipynb", smoke=True)
 
 
 def _missing() -> str | None:
