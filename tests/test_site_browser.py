@@ -46,6 +46,7 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 REQUIRED = os.environ.get("MINIGRAD_REQUIRE_SITE_TEST") == "1"
+STALE = "(if lessons/ changed since the site was built: make site SMOKE=1)"
 BUILT = (SITE / "index.html").exists()
 PAGES = sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")) if BUILT else []
 LESSON_PAGES = [p for p in PAGES if re.fullmatch(r"lessons/\d\d_\w+\.html", p)]
@@ -251,7 +252,11 @@ def visit(browser, base_url):
         url = path if path.startswith("file://") else base_url + path
         response = page.goto(url, wait_until="load")
         assert response is None or response.ok, f"{url}: HTTP {response.status}"
-        page.wait_for_function(MATHJAX_DONE_JS)
+        try:
+            page.wait_for_function(MATHJAX_DONE_JS, timeout=30_000)
+        except Exception as err:  # Playwright's TimeoutError: say what the page went through
+            raise AssertionError(f"{url}: MathJax did not start ({err}); failed requests "
+                                 f"{seen.failed}, console errors {seen.errors}") from None
         page.evaluate("() => MathJax.startup.promise")
         return seen
 
@@ -308,12 +313,12 @@ def test_lesson_shows_time_prerequisites_and_exercises_with_hidden_answers(visit
     row = _lesson_rows()[lesson]
     page = visit(path).page
     meta = page.locator(".mg-lesson-meta").inner_text()
-    assert f"Time: {_plain(row[3])}" in meta and f"Needs: {_plain(row[4])}" in meta, meta
+    assert f"Time: {_plain(row[3])}" in meta and f"Needs: {_plain(row[4])}" in meta, f"{meta} {STALE}"
 
     key = _answer_key(lesson)
     expected = sorted(key.EXERCISES) if key else []
     labels = page.locator(".mg-exercise-label code.mg-exercise-id").all_inner_texts()
-    assert sorted(labels) == expected, f"{path}: exercises on the page differ from the answer key"
+    assert sorted(labels) == expected, f"{path}: exercises on the page differ from the answer key {STALE}"
     cells = page.eval_on_selector_all(  # mkdocs-jupyter nests each code cell in a copy of its div
         ".jp-Cell.celltag_exercise",
         "els => els.filter(e => !e.parentElement.closest('.celltag_exercise')).length")
