@@ -228,7 +228,8 @@ def execute(notebook_path: Path, smoke: bool, timeout: int, use_cache: bool):
 
     from minigrad.atomic import atomic_write
 
-    cached = CACHE / "executed" / f"{notebook_path.stem}-{cache_key(notebook_path, smoke)}.ipynb"
+    mode = "smoke" if smoke else "full"
+    cached = CACHE / "executed" / f"{notebook_path.stem}-{mode}-{cache_key(notebook_path, smoke)}.ipynb"
     if use_cache and cached.exists():
         return nbformat.read(cached, as_version=4), True
     notebook = nbformat.read(notebook_path, as_version=4)
@@ -238,8 +239,8 @@ def execute(notebook_path: Path, smoke: bool, timeout: int, use_cache: bool):
         client.execute()
     except nbclient.exceptions.CellExecutionError as err:
         raise SystemExit(f"{notebook_path.name} failed while executing for the site "
-                         f"({'smoke' if smoke else 'full'} mode):\n{err}") from None
-    for stale in cached.parent.glob(f"{notebook_path.stem}-*.ipynb"):
+                         f"({mode} mode):\n{err}") from None
+    for stale in cached.parent.glob(f"{notebook_path.stem}-{mode}-*.ipynb"):
         stale.unlink()
     atomic_write(cached, nbformat.writes(notebook))
     return notebook, False
