@@ -42,7 +42,7 @@ lessons: setup
 grade: setup
 	$(BIN)/python workbook/grade.py $(TASK)
 
-# The course as a website in site/ (open site/index.html, or .venv/bin/python -m http.server -d site):
+# The course as a website in site/ (open site/index.html, or serve it: see README):
 # the lessons executed in full (minutes); SMOKE=1 for the fast version CI builds and tests.
 site: setup
 	$(BIN)/python -m pip install -q -e ".[site]"
