@@ -359,9 +359,10 @@ for name, value in sorted(final_f.items(), key=lambda kv: kv[1]):
 # its slow direction contracts by about $(\sqrt\kappa - 1)/(\sqrt\kappa + 1) \approx 0.63$ per
 # step against GD's $(\kappa - 1)/(\kappa + 1) \approx 0.90$. Badly tuned momentum (section
 # 3's setting) is *behind* plain GD: momentum is not magic, its two knobs must suit the
-# curvature. Adam and AdamW stall around $10^{-4}$ to $10^{-2}$: each of their steps moves a
-# coordinate by roughly $\eta$ whatever the gradient, so with a constant $\eta = 0.3$ they
-# keep hopping around the minimum instead of settling (a decaying learning rate fixes that).
+# curvature. Adam ends far above the others: each of its steps moves a coordinate by roughly
+# $\eta$ whatever the gradient, so with a constant $\eta = 0.3$ it keeps hopping around the
+# minimum instead of settling (a decaying learning rate fixes that). AdamW does better only
+# because its weight decay pulls towards 0, which happens to be this quadratic's minimum.
 # AdaGrad's and RMSProp's steps shrink with their accumulated gradients, so they do settle.
 
 # %% [markdown]
@@ -440,7 +441,8 @@ assert np.allclose(adam_first_step, 0.1), "Adam's first step is lr * sign(g)"
 assert abs(lr_hb - 0.13) < 0.005 and abs(mu_hb - 0.40) < 0.005
 assert final_f["momentum (tuned)"] < 1e-6 * final_f["SGD"], "tuned momentum must beat GD by far"
 assert final_f["momentum (section 3)"] > final_f["SGD"], "badly tuned momentum loses to GD"
-assert 1e-5 < final_f["Adam"] < 1e-1 and 1e-5 < final_f["AdamW"] < 1e-1, "Adam hovers near the minimum"
+assert final_f["Adam"] > 1e-5 and final_f["Adam"] > 100 * final_f["SGD"], "Adam hovers near the minimum"
+assert final_f["AdamW"] < final_f["Adam"]
 assert max(final_f["AdaGrad"], final_f["RMSProp"]) < final_f["Adam"]
 for name, path in quad_paths.items():
     assert np.linalg.norm(path[-1]) < 0.1 * np.linalg.norm(START_Q), f"{name} did not converge"

@@ -4,10 +4,11 @@ The curve is first smoothed with a rolling median (window ``w = max(5, n // 25)`
 odd; a curve shorter than the window is used as is), which follows the trend but ignores
 single bad steps, and with a rolling mean of the same window (the centre of a zigzag).
 Noise and spikes are measured on the *logarithm* of the loss: minibatch noise is roughly
-multiplicative (a batch of 64 with one hard sample left costs 0.03 + 8/64, not 0.03 +
-0.001), so a run near a perfect fit swings by 50% or more around its trend while being
-perfectly healthy. From the smoothed curves come the evidence numbers, all relative so
-that they do not depend on the loss's scale:
+multiplicative (late in training one hard sample with loss 8 adds 8/64 = 0.125 to a batch
+of 64 whose loss is otherwise 0.03), so a run near a perfect fit swings by 50% or more
+around its trend while being perfectly healthy. (A loss that reaches 0 or goes negative is
+read on the linear scale instead, relative to its level.) From the smoothed curves come the
+evidence numbers, all relative so that they do not depend on the loss's scale:
 
 - ``relative_decrease``: (head - tail) / |head|, head and tail the means of the first and
   last 10% of the smoothed curve;
