@@ -187,9 +187,8 @@ def decorate(notebook, info: LessonInfo, notebook_name: str, smoke: bool):
     cells = []
     exercises = 0
     for cell in notebook.cells:
-        exercise_id = cell.metadata.get("exercise_id") if "exercise" in cell.metadata.get("tags", []) \
-            else None
-        if exercise_id:
+        if "exercise" in cell.metadata.get("tags", []):
+            exercise_id = cell.metadata.get("exercise_id", "")
             if key is None or exercise_id not in key.EXERCISES:
                 raise SystemExit(f"lesson {info.number}: exercise cell {exercise_id!r} has no answer "
                                  f"key in lessons/solutions/{info.number}_*.py")
