@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import importlib.util
+import logging
 import posixpath
 import re
 import sys
@@ -35,6 +36,7 @@ def _build_module():
 
 
 lesson_table = _build_module().lesson_table
+log = logging.getLogger("mkdocs.hooks.minigrad_site")
 
 DOCS_ORDER = ("architecture", "nn", "losses", "optim", "data", "kernels", "viz", "debug")
 
@@ -92,6 +94,7 @@ def on_page_markdown(markdown, page, config, files):
         text, target = match.groups()
         if re.match(r"^[a-z][a-z0-9+.-]*:|^/|^#", target) or _resolves(target, page_dir, files):
             return match.group(0)
+        log.info("%s: %s is not on the site; its link text stays as plain text", page.file.src_uri, target)
         return text
 
     lines, in_code = [], False
