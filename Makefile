@@ -57,6 +57,12 @@ lessons: setup
 grade: setup
 	$(BIN)/python workbook/grade.py $(TASK)
 
+# The course as a website in site/ (open site/index.html, or serve it: see README):
+# the lessons executed in full (minutes); SMOKE=1 for the fast version CI builds and tests.
+site: setup
+	$(BIN)/python -m pip install -q -e ".[site]"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python tools/site/build.py $(if $(filter 1,$(SMOKE)),--smoke)
+
 bench: setup
 	for f in benchmarks/*.py; do $(BIN)/python $$f || exit 1; done
 
