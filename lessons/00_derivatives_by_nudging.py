@@ -135,6 +135,7 @@ ce = result("00-central-error-cube", central_error_cube)
 print(f"forward: measured {forward_diff(g, 2.0, 1e-3) - 3 * 2.0**2:.9e}, closed form {fe(2.0, 1e-3):.9e}")
 print(f"central: measured {central_diff(g, 2.0, 1e-3) - 3 * 2.0**2:.9e}, closed form {ce(2.0, 1e-3):.9e}")
 
+# %% [markdown]
 # ## Rounding error: why $h$ cannot be tiny
 #
 # A float keeps about 16 significant digits (float64) or 7 (float32); the gap between 1 and

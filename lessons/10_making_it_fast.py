@@ -497,12 +497,14 @@ _ = check_function("10-matmul-intensity", matmul_intensity)
 # %%
 intensity = result("10-matmul-intensity", matmul_intensity)
 print("FLOPs per byte:", {n: round(intensity(n), 1) for n in sizes}, "vs", round(1 / 12, 3), "for an add")
-#
+
+# %% [markdown]
 # Hence minigrad's rule: **BLAS does the products; Numba fuses what surrounds them**
 # (bias, activation, loss, optimizer). Those surroundings do $O(n)$ work per $O(n)$ data,
 # so they are limited by memory traffic, and there fusion — one pass instead of ten — is
 # exactly what helps.
-#
+
+# %% [markdown]
 # ## Threads: few cores, two pools
 #
 # minigrad was developed on a 2-core machine (yours prints its count below). Two libraries
