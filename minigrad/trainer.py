@@ -2,18 +2,38 @@
 
 One epoch is the classic loop: for each batch, forward, loss, ``zero_grad``, ``backward``,
 optional gradient clipping, ``optimizer.step()``, scheduler step. After each epoch the
-model is evaluated on the validation split and a checkpoint is written atomically, so a
-run can be resumed (``--resume``) or interrupted (Ctrl-C saves and exits cleanly). At the
-end the test split gives the final accuracy, and the run directory receives metrics
-(JSON, CSV), plots (curves, confusion matrix, misclassified digits) and the graph of one
-training step.
+model is evaluated on the validation split and a checkpoint is written atomically. At the
+end the test split gives the final accuracy, and the run folder receives metrics (JSON,
+CSV), plots (curves, confusion matrix, misclassified images) and the graph of one training
+step.
+
+The pieces are separate so each can be used (and tested) alone: ``validate_config``,
+``load_data``, ``build_mlp`` / ``build_optimizer`` / ``build_scheduler``,
+``prepare_output``, ``Trainer.resume``, ``Trainer.train_epoch``, ``Trainer.run_epochs``,
+``Trainer.test`` and ``Trainer.write_outputs``; ``Trainer.fit`` calls them in order.
+
+Resuming (``--resume CKPT``): ``--epochs`` is the new *total*. The learning-rate schedule
+is laid over that total and continues from the position where the checkpoint stopped; with
+the same ``--epochs`` it is the very schedule of the first run, so a run interrupted with
+Ctrl-C and resumed from ``interrupted.npz`` gives the same numbers as one never interrupted.
+Ctrl-C during the epochs takes effect at the end of the current step.
+
+Divergence (a NaN/Inf loss) stops the run: the last good ``checkpoint.npz`` is kept, the
+loss curve's diagnosis (``minigrad.debug.diagnose``) is printed, and ``TrainingDiverged``
+is raised.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
+import io
 import json
+import math
 import os
+import signal
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -29,6 +49,20 @@ from minigrad.nn import functional as F
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
                "leaky_relu": nn.LeakyReLU, "elu": nn.ELU}
+OUTPUT_NAMES = ("checkpoint.npz", "interrupted.npz", "metrics.json", "metrics.csv", "curves.png",
+                "confusion.png", "misclassified.png", "monitor.txt", "monitor.png", "graph.svg")
+CHECKPOINT_KEYS = ("model", "optimizer", "scheduler", "schedule_length", "epoch", "steps", "history",
+                   "progress", "config", "generator")
+RESUME_MUST_MATCH = ("arch", "activation", "optimizer", "scheduler", "loss", "batch_size", "dataset",
+                     "limit", "normalize")
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN/Inf; ``diagnosis`` holds ``minigrad.debug.diagnose``'s verdict."""
+
+    def __init__(self, message: str, diagnosis: Any) -> None:
+        super().__init__(message)
+        self.diagnosis = diagnosis
 
 
 @dataclass
@@ -49,6 +83,7 @@ class TrainConfig:
     dataset: str = "mnist"
     data_dir: str | None = None
     out: str = "runs/mnist"
+    overwrite: bool = False
     resume: str | None = None
     limit: int | None = None
     normalize: bool = True
@@ -105,6 +140,36 @@ LOSSES: dict[str, Callable[[mg.Tensor, mg.Tensor], mg.Tensor]] = {
     "focal": lambda logits, y: F.focal_loss(logits, y),
     "hinge": lambda logits, y: F.multi_margin_loss(logits, y),
 }
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+
+
+def validate_config(cfg: TrainConfig) -> None:
+    """Reject values that cannot give a meaningful run, naming the option and what to do.
+
+    Hyperparameters must be finite: ``--lr inf`` would turn every weight into NaN in one
+    step and still "finish" the run.
+    """
+    if cfg.loss not in LOSSES:
+        raise ValueError(f"--loss {cfg.loss!r}: choose one of {sorted(LOSSES)}")
+    if cfg.optimizer not in OPTIMIZERS:
+        raise ValueError(f"--optimizer {cfg.optimizer!r}: choose one of {sorted(OPTIMIZERS)}")
+    if cfg.scheduler not in SCHEDULES:
+        raise ValueError(f"--scheduler {cfg.scheduler!r}: choose one of {sorted(SCHEDULES)}")
+    if cfg.epochs < 1:
+        raise ValueError(f"--epochs {cfg.epochs}: the number of epochs must be >= 1 (with --resume it "
+                         "is the new total, more than the checkpoint's epochs)")
+    if cfg.batch_size <= 0:
+        raise ValueError(f"--batch-size {cfg.batch_size}: the batch size must be > 0")
+    if cfg.limit is not None and cfg.limit <= 0:
+        raise ValueError(f"--limit {cfg.limit}: the number of training images must be > 0")
+    if not (math.isfinite(cfg.lr) and cfg.lr > 0):
+        raise ValueError(f"--lr {cfg.lr}: the learning rate must be a finite number > 0, e.g. 1e-3")
+    if not (math.isfinite(cfg.weight_decay) and cfg.weight_decay >= 0):
+        raise ValueError(f"--weight-decay {cfg.weight_decay}: must be a finite number >= 0")
+    if cfg.clip_grad_norm is not None and not (math.isfinite(cfg.clip_grad_norm) and cfg.clip_grad_norm > 0):
+        raise ValueError(f"--clip-grad-norm {cfg.clip_grad_norm}: the maximum norm must be a finite number "
+                         "> 0 (leave the option out to train without clipping)")
+    build_mlp(cfg.arch, cfg.activation)
 
 
 def build_optimizer(name: str, params: Any, lr: float, weight_decay: float) -> mg.optim.Optimizer:
@@ -120,43 +185,160 @@ def build_optimizer(name: str, params: Any, lr: float, weight_decay: float) -> m
     return kinds[name]()
 
 
-def build_scheduler(name: str, optimizer: Any, epochs: int, steps_per_epoch: int) -> Any:
-    """A per-step schedule (cosine, onecycle), a per-epoch one (step, plateau), or None."""
+@dataclass
+class Schedule:
+    """A learning-rate scheduler and when it steps: ``"step"`` (after every batch),
+    ``"epoch"`` (after every epoch) or ``"val_loss"`` (after every epoch, given the
+    validation loss). ``length`` is the number of its steps the run spans (0: unbounded)."""
+
+    scheduler: Any
+    cadence: str
+    length: int
+
+    def position(self, steps: int, epochs: int) -> int:
+        """How many times this scheduler has stepped after ``steps`` batches / ``epochs`` epochs."""
+        return steps if self.cadence == "step" else epochs
+
+
+def _cosine(optimizer: Any, lr: float, epochs: int, steps: int) -> Schedule:
     from minigrad.optim import lr_scheduler as S
 
-    total = max(epochs * steps_per_epoch, 1)
-    kinds = {"none": lambda: None,
-             "cosine": lambda: S.CosineAnnealingLR(optimizer, T_max=total),
-             "onecycle": lambda: S.OneCycleLR(optimizer, max_lr=optimizer.param_groups[0]["lr"],
-                                              total_steps=total),
-             "step": lambda: S.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.1),
-             "plateau": lambda: S.ReduceLROnPlateau(optimizer, factor=0.5, patience=1)}
-    if name not in kinds:
-        raise ValueError(f"--scheduler {name!r}: choose one of {sorted(kinds)}")
-    return kinds[name]()
+    total = max(epochs * steps, 1)
+    return Schedule(S.CosineAnnealingLR(optimizer, T_max=total), "step", total)
 
 
-def load_splits(config: TrainConfig) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], str]:
-    """Train / val / test arrays (float32 images, int64 labels), ``limit`` applied to train,
-    and where they came from (the dataset's ``source``).
+def _onecycle(optimizer: Any, lr: float, epochs: int, steps: int) -> Schedule:
+    from minigrad.optim import lr_scheduler as S
 
-    With ``normalize`` the pixels are standardised with the training set's mean and standard
-    deviation: inputs centred around 0 with unit spread make the first layer learn faster.
+    total = max(epochs * steps, 1)
+    return Schedule(S.OneCycleLR(optimizer, max_lr=lr, total_steps=total), "step", total)
+
+
+def _step(optimizer: Any, lr: float, epochs: int, steps: int) -> Schedule:
+    from minigrad.optim import lr_scheduler as S
+
+    return Schedule(S.StepLR(optimizer, step_size=max(epochs // 3, 1), gamma=0.1), "epoch", epochs)
+
+
+def _plateau(optimizer: Any, lr: float, epochs: int, steps: int) -> Schedule:
+    from minigrad.optim import lr_scheduler as S
+
+    return Schedule(S.ReduceLROnPlateau(optimizer, factor=0.5, patience=1), "val_loss", 0)
+
+
+SCHEDULES: dict[str, Callable[[Any, float, int, int], Schedule] | None] = {
+    "none": None, "cosine": _cosine, "onecycle": _onecycle, "step": _step, "plateau": _plateau}
+
+
+def build_scheduler(name: str, optimizer: Any, epochs: int, steps_per_epoch: int,
+                    lr: float | None = None) -> Schedule | None:
+    """The ``Schedule`` for ``--scheduler name`` over ``epochs`` epochs (None for ``none``).
+
+    ``lr`` is the configured peak learning rate (onecycle's ``max_lr``); by default the
+    optimizer's current one.
+    """
+    if name not in SCHEDULES:
+        raise ValueError(f"--scheduler {name!r}: choose one of {sorted(SCHEDULES)}")
+    factory = SCHEDULES[name]
+    if factory is None:
+        return None
+    peak = optimizer.param_groups[0]["lr"] if lr is None else lr
+    return factory(optimizer, peak, epochs, steps_per_epoch)
+
+
+@dataclass
+class Data:
+    """The train/val/test arrays (float32 ``(N, pixels)``, int64 labels), where they came
+    from, the class names and the seconds loading took."""
+
+    splits: dict[str, tuple[np.ndarray, np.ndarray]]
+    source: str
+    classes: list[str]
+    seconds: float = 0.0
+
+    @property
+    def n_features(self) -> int:
+        return self.splits["train"][0].shape[1]
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return -(-len(self.splits["train"][0]) // batch_size)
+
+
+DATASETS = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+def load_data(config: TrainConfig) -> Data:
+    """Train / val / test arrays for ``config.dataset``, ``limit`` applied to train.
+
+    With ``--data-dir`` the IDX files must be in that folder (or its ``mnist/`` or
+    ``fashion-mnist/`` subfolder): a mistyped folder is an error, never a silent fallback
+    to another source. With ``normalize`` the pixels are standardised with the training
+    set's mean and standard deviation: inputs centred around 0 with unit spread make the
+    first layer learn faster.
     """
     from minigrad import data
 
-    kind = {"mnist": data.MNIST, "fashion-mnist": data.FashionMNIST}.get(config.dataset)
-    if kind is None:
-        raise ValueError(f"--dataset {config.dataset!r}: choose mnist or fashion-mnist")
+    if config.dataset not in DATASETS:
+        raise ValueError(f"--dataset {config.dataset!r}: choose one of {sorted(DATASETS)}")
+    kind = getattr(data, DATASETS[config.dataset])
+    start = time.perf_counter()
+    if config.data_dir is not None:
+        root = Path(config.data_dir).expanduser()
+        if not root.is_dir():
+            raise ValueError(f"--data-dir {config.data_dir}: no such folder; give the folder holding the "
+                             f"IDX files ({', '.join(kind.idx_names())})")
+        if kind.find_idx_dir(root) is None:
+            raise ValueError(f"--data-dir {config.data_dir}: no {kind.name} IDX files there (looked for "
+                             f"{', '.join(kind.idx_names())} in {root} and {root / kind.dirname})")
     splits = {}
-    for split in ("train", "val", "test"):
-        ds = kind(root=config.data_dir, split=split, normalize=config.normalize)
-        x, y = np.asarray(ds.data, dtype=np.float32), np.asarray(ds.targets, dtype=np.int64)
-        splits[split] = (x.reshape(len(x), -1), y)
+    try:
+        for split in ("train", "val", "test"):
+            ds = kind(root=config.data_dir, split=split, normalize=config.normalize)
+            x, y = np.asarray(ds.data, dtype=np.float32), np.asarray(ds.targets, dtype=np.int64)
+            splits[split] = (x.reshape(len(x), -1), y)
+    except data.DatasetNotFoundError as err:
+        raise data.DatasetNotFoundError(kind.cli_not_found_message()) from err
     if config.limit is not None:
         x, y = splits["train"]
         splits["train"] = (x[: config.limit], y[: config.limit])
-    return splits, ds.source
+    return Data(splits, ds.source, list(kind.classes), time.perf_counter() - start)
+
+
+def prepare_output(config: TrainConfig) -> Path:
+    """Create ``--out`` and prove it writable before any training time is spent.
+
+    A folder already holding a run's outputs is refused unless ``--overwrite`` is given or
+    the run continues from a checkpoint inside it (``--resume OUT/checkpoint.npz``).
+    """
+    out = Path(config.out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {config.out}: this is a file; give a folder for the run's outputs")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".write-test.")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as err:
+        raise ValueError(f"--out {config.out}: cannot write there ({err.strerror or err}); choose a folder "
+                         "you can write to") from None
+    previous = [name for name in OUTPUT_NAMES if (out / name).exists()]
+    continuing = (config.resume is not None
+                  and Path(config.resume).expanduser().resolve().parent == out.resolve())
+    if previous and not (config.overwrite or continuing):
+        raise ValueError(f"--out {config.out} already holds a run ({', '.join(previous)}); pass --overwrite "
+                         "to replace it, or --out NEW_FOLDER to keep it")
+    return out
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every NaN/Inf float replaced by None (``null``): JSON has no NaN."""
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 @mg.no_grad()
@@ -176,23 +358,50 @@ def evaluate(model: nn.Module, x: np.ndarray, y: np.ndarray, loss_fn: Callable,
     return total / max(len(x), 1), float((pred == y).mean()) if len(y) else float("nan"), pred
 
 
+class _DeferredCtrlC:
+    """While active, Ctrl-C (SIGINT) only sets ``pressed``; the loop checks it between steps,
+    so an interruption never leaves the model updated and the optimizer or schedule not.
+    A second Ctrl-C interrupts at once. Only the main thread can own signal handlers."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def __enter__(self) -> _DeferredCtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+@dataclass
+class _EpochProgress:
+    """Where the current epoch stands: the generator state its shuffle was drawn from, the
+    batches done and the running sums, so an interrupted epoch can continue exactly."""
+
+    order_state: str
+    steps_done: int = 0
+    total_loss: float = 0.0
+    correct: int = 0
+    seen: int = 0
+    seconds: float = 0.0
+
+
 class Trainer:
-    """Holds the model, optimizer, scheduler and history of one run."""
+    """Holds the model, optimizer, schedule and history of one run."""
 
     def __init__(self, config: TrainConfig, log: Callable[[str], None] = print) -> None:
+        validate_config(config)
         self.config = config
         self.log = log
-        if config.loss not in LOSSES:
-            raise ValueError(f"--loss {config.loss!r}: choose one of {sorted(LOSSES)}")
-        if config.epochs < 0 or config.batch_size <= 0:
-            raise ValueError("--epochs must be >= 0 and --batch-size > 0")
-        if config.limit is not None and config.limit <= 0:
-            raise ValueError(f"--limit {config.limit}: the number of training images must be > 0")
-        if config.clip_grad_norm is not None and not config.clip_grad_norm > 0:
-            raise ValueError(f"--clip-grad-norm {config.clip_grad_norm}: the maximum norm must be > 0 "
-                             "(leave the option out to train without clipping)")
-        if Path(config.out).exists() and not Path(config.out).is_dir():
-            raise ValueError(f"--out {config.out!r} is a file; give a folder for the run's outputs")
         mg.manual_seed(config.seed)
         self.loss_fn = LOSSES[config.loss]
         self.model = build_mlp(config.arch, config.activation)
@@ -201,38 +410,105 @@ class Trainer:
         self.generator = mg.Generator(config.seed)
         self.history = History()
         self.epoch = 0
-        self.out = Path(config.out)
-        self.scheduler: Any = None
+        self.steps = 0
+        self.out = Path(config.out).expanduser()
+        self.schedule: Schedule | None = None
+        self.steps_per_epoch = 0
         self.monitor: Any = None
+        self.progress: _EpochProgress | None = None
+        self.written: list[str] = []
+        self._ctrl_c = _DeferredCtrlC()
+        self._consistent = True  # state() is exact here (between steps, or after an epoch's bookkeeping)
+
+    @property
+    def scheduler(self) -> Any:
+        return None if self.schedule is None else self.schedule.scheduler
+
+    def set_schedule(self, steps_per_epoch: int) -> None:
+        """Lay the learning-rate schedule over ``config.epochs`` epochs of ``steps_per_epoch``."""
+        self.steps_per_epoch = steps_per_epoch
+        self.schedule = build_scheduler(self.config.scheduler, self.optimizer, self.config.epochs,
+                                        steps_per_epoch, self.config.lr)
 
     # ------------------------------------------------------------------ checkpoints
     def state(self) -> dict[str, Any]:
+        """Everything ``resume`` needs; ``progress`` is set when saved inside an epoch."""
+        progress = None if self.progress is None or self.progress.steps_done == 0 else asdict(self.progress)
+        generator = (self.generator.get_state() if self.progress is None
+                     else json.loads(self.progress.order_state))
         return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
-                "scheduler": self.scheduler.state_dict() if self.scheduler else None,
-                "epoch": self.epoch, "history": asdict(self.history),
-                "config": asdict(self.config), "generator": json.dumps(self.generator.get_state())}
+                "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+                "schedule_length": self.schedule.length if self.schedule else 0,
+                "epoch": self.epoch, "steps": self.steps,
+                "history": json.dumps(json_safe(asdict(self.history))),
+                "progress": json.dumps(progress), "config": asdict(self.config),
+                "generator": json.dumps(generator)}
 
-    def save_checkpoint(self, path: Path | None = None) -> Path:
-        path = path or self.out / "checkpoint.npz"
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def save_checkpoint(self, name: str = "checkpoint.npz") -> Path:
+        path = self.out / name
         mg.save(self.state(), path)
+        self._wrote(name)
         return path
 
+    def _wrote(self, name: str) -> None:
+        if name not in self.written:
+            self.written.append(name)
+
     def resume(self, path: str | os.PathLike) -> None:
+        """Continue from a checkpoint: load and check everything first, then assign, so a
+        bad file leaves this trainer exactly as it was.
+
+        ``config.epochs`` is the new total; the schedule (built by ``set_schedule``, which
+        must come first) continues from the checkpoint's position. Over the same number of
+        epochs it is restored exactly; over a different number it is rebuilt for the new
+        length and moved to that position.
+        """
+        if self.steps_per_epoch == 0:
+            raise RuntimeError("Trainer.resume: call set_schedule(steps_per_epoch) first, so the schedule "
+                               "can be continued over --epochs")
+        cfg = self.config
         state = mg.load(path)
+        missing = [k for k in CHECKPOINT_KEYS if k not in state] if isinstance(state, dict) else ["all"]
+        if missing:
+            raise ValueError(f"--resume {path}: not a checkpoint of this version of minigrad train (it "
+                             f"lacks {', '.join(missing)}); start a new run, or resume with the version that "
+                             "wrote it")
         saved = state.get("config", {})
-        for key in ("arch", "activation", "optimizer", "scheduler"):
-            if key in saved and saved[key] != getattr(self.config, key):
-                raise ValueError(f"--resume {path}: the checkpoint was trained with --{key} {saved[key]} but "
-                                 f"this run asks for --{key} {getattr(self.config, key)}; use the same value")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state.get("scheduler") is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        self.epoch = int(state["epoch"])
-        self.history = History(**{k: list(v) for k, v in state["history"].items()})
-        self.generator.set_state(json.loads(state["generator"]))
-        self.log(f"resumed from {path} after epoch {self.epoch}")
+        for key in RESUME_MUST_MATCH:
+            if key in saved and saved[key] != getattr(cfg, key):
+                option = "--" + key.replace("_", "-")
+                raise ValueError(f"--resume {path}: the checkpoint was trained with {option} {saved[key]} "
+                                 f"but this run asks for {getattr(cfg, key)}; use the same value")
+        epoch, steps = int(state["epoch"]), int(state["steps"])
+        progress = json.loads(state["progress"])
+        if epoch >= cfg.epochs:
+            raise ValueError(f"--resume {path}: the checkpoint has already trained {epoch} epochs and "
+                             f"--epochs {cfg.epochs} is the total; pass --epochs {epoch + 5} for 5 more")
+        model = copy.deepcopy(self.model)
+        model.load_state_dict(state["model"])
+        optimizer = build_optimizer(cfg.optimizer, model.parameters(), cfg.lr, cfg.weight_decay)
+        schedule = build_scheduler(cfg.scheduler, optimizer, cfg.epochs, self.steps_per_epoch, cfg.lr)
+        same_length = schedule is None or schedule.length == int(state["schedule_length"])
+        optimizer.load_state_dict(state["optimizer"])  # after the scheduler wrote its initial lr
+        if schedule is not None:
+            if state["scheduler"] is None:
+                raise ValueError(f"--resume {path}: the checkpoint has no learning-rate schedule state")
+            if same_length:
+                schedule.scheduler.load_state_dict(state["scheduler"])
+            else:
+                schedule = build_scheduler(cfg.scheduler, optimizer, cfg.epochs, self.steps_per_epoch, cfg.lr)
+                schedule.scheduler._update_lr(schedule.position(steps, epoch))
+        history = History(**{k: [math.nan if v is None else v for v in values]
+                             for k, values in json.loads(state["history"]).items()})
+        generator = mg.Generator(cfg.seed)
+        generator.set_state(json.loads(state["generator"]))
+        self.model, self.optimizer, self.schedule, self.history, self.generator = (
+            model, optimizer, schedule, history, generator)
+        self.epoch, self.steps = epoch, steps
+        self.progress = None if progress is None else _EpochProgress(**progress)
+        where = f"after epoch {epoch}" if progress is None else \
+            f"in epoch {epoch + 1} after {progress['steps_done']} steps"
+        self.log(f"resumed from {path} {where}; training to epoch {cfg.epochs}")
 
     def check_arch_fits(self, n_pixels: int, n_classes: int) -> None:
         """The first layer must take every pixel and the last must score every class."""
@@ -243,145 +519,258 @@ class Trainer:
                              f"with at least {n_classes}, e.g. {n_pixels}-128-{n_classes}")
 
     # ------------------------------------------------------------------ training
-    def train_epoch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
-        """One pass over the training data; returns (mean loss, accuracy, seconds)."""
-        cfg, model, opt = self.config, self.model, self.optimizer
-        model.train()
-        order = self.generator.rng.permutation(len(x))
-        steps = range(0, len(x), cfg.batch_size)
-        bar = _progress(steps, f"epoch {self.epoch + 1}/{cfg.epochs}", cfg.progress)
-        total_loss, correct, seen = 0.0, 0, 0
-        per_step = self.scheduler is not None and not _is_plateau(self.scheduler) and not _is_epochwise(
-            self.scheduler)
+    def warm_kernels(self, x: np.ndarray, y: np.ndarray) -> tuple[int, int]:
+        """Compile (or load from the disk cache) the Numba kernels this run uses, with a
+        message first: compiling takes seconds and would otherwise look like a hang at 0/N.
+
+        One step on copies of the model and optimizer makes exactly the calls training
+        makes, without touching the real ones or any random state. Returns the number of
+        kernel signatures (compiled, loaded from the cache).
+        """
+        from minigrad import kernels
+
+        if not kernels.jit_enabled():
+            return 0, 0
         start = time.perf_counter()
+        before = kernels.cache_counts()
+        with kernels.notify_compiles(lambda name: self.log("compiling kernels (once, cached on disk) ...")):
+            model = copy.deepcopy(self.model)
+            optimizer = build_optimizer(self.config.optimizer, model.parameters(), self.config.lr,
+                                        self.config.weight_decay)
+            loss = self.loss_fn(model(mg.from_numpy(x[:2])), mg.from_numpy(y[:2]))
+            loss.backward()
+            optimizer.step()
+            if self.config.debug:
+                from minigrad.debug import GradientMonitor
+
+                with GradientMonitor(model) as monitor:
+                    monitor.step()
+        after = kernels.cache_counts()
+        compiled, loaded = after[0] - before[0], after[1] - before[1]
+        if compiled or loaded:
+            self.log(f"kernels: {compiled} compiled, {loaded} loaded from cache "
+                     f"in {time.perf_counter() - start:.2f} s")
+        return compiled, loaded
+
+    def train_epoch(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+        """One pass over the training data; returns (mean loss, accuracy, seconds).
+
+        Continues a partly done epoch (``self.progress`` from an interrupted checkpoint)
+        with the same shuffle. Raises ``KeyboardInterrupt`` at a step boundary after Ctrl-C
+        and ``TrainingDiverged`` when the loss is not finite (before counting that step).
+        """
+        cfg, model, opt, sched = self.config, self.model, self.optimizer, self.schedule
+        model.train()
+        if self.progress is None:
+            self.progress = _EpochProgress(json.dumps(self.generator.get_state()))
+        p = self.progress
+        self.generator.set_state(json.loads(p.order_state))
+        order = self.generator.rng.permutation(len(x))
+        steps = range(p.steps_done * cfg.batch_size, len(x), cfg.batch_size)
+        bar = _progress(steps, f"epoch {self.epoch + 1}/{cfg.epochs}", cfg.progress)
+        start = time.perf_counter() - p.seconds
+        per_step = sched is not None and sched.cadence == "step"
         for step_start in bar:
+            self._consistent = False
             idx = order[step_start:step_start + cfg.batch_size]
             xb, yb = mg.from_numpy(x[idx]), mg.from_numpy(y[idx])
             logits = model(xb)
             loss = self.loss_fn(logits, yb)
+            value = loss.item()
+            if not math.isfinite(value):
+                self.history.step_loss.append(value)
+                raise self._diverged(f"the training loss became {value} at step {self.steps + 1} "
+                                     f"(epoch {self.epoch + 1})")
             opt.zero_grad()
             loss.backward()
             if cfg.clip_grad_norm:
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
             opt.step()
             if self.monitor is not None:
-                self.monitor.step()
+                self.monitor.step(loss=value, lr=opt.param_groups[0]["lr"])
             if per_step:
-                self.scheduler.step()
-            value = loss.item()
+                sched.scheduler.step()
             self.history.step_loss.append(value)
-            total_loss += value * len(idx)
-            correct += int((logits.data.argmax(1) == y[idx]).sum())
-            seen += len(idx)
-            if cfg.progress and (step_start // cfg.batch_size) % 20 == 0:
-                rate = seen / max(time.perf_counter() - start, 1e-9)
-                postfix = {"loss": f"{total_loss / seen:.4f}", "img/s": f"{rate:,.0f}"}
-                if cfg.debug:
-                    from minigrad.debug import global_grad_norm
+            self.steps += 1
+            p.steps_done += 1
+            p.total_loss += value * len(idx)
+            p.correct += int((logits.data.argmax(1) == y[idx]).sum())
+            p.seen += len(idx)
+            p.seconds = time.perf_counter() - start
+            self._consistent = True
+            if cfg.progress and p.steps_done % 20 == 1:
+                bar.set_postfix(self._postfix(p))
+            if self._ctrl_c.pressed:
+                raise KeyboardInterrupt
+        self.progress = None
+        self._consistent = False  # until run_epochs has recorded the epoch
+        return p.total_loss / max(p.seen, 1), p.correct / max(p.seen, 1), p.seconds
 
-                    postfix["|grad|"] = f"{global_grad_norm(model.parameters()):.3g}"
-                bar.set_postfix(postfix)
-        seconds = time.perf_counter() - start
-        return total_loss / max(seen, 1), correct / max(seen, 1), seconds
+    def _postfix(self, p: _EpochProgress) -> dict[str, str]:
+        postfix = {"loss": f"{p.total_loss / p.seen:.4f}", "img/s": f"{p.seen / max(p.seconds, 1e-9):,.0f}"}
+        if self.config.debug:
+            from minigrad.debug import global_grad_norm
+
+            postfix["|grad|"] = f"{global_grad_norm(self.model.parameters()):.3g}"
+        return postfix
+
+    def _diverged(self, what: str) -> TrainingDiverged:
+        from minigrad.debug import diagnose
+
+        verdict = diagnose({"loss": np.asarray(self.history.step_loss, dtype=np.float64)})
+        if "checkpoint.npz" in self.written:
+            kept = f"the last good checkpoint ({self.out / 'checkpoint.npz'}, epoch {self.epoch}) is kept"
+        elif self.config.resume:
+            kept = f"this run wrote no checkpoint; the one it resumed from is {self.config.resume}"
+        else:
+            kept = "no checkpoint was written (it diverged in the first epoch)"
+        return TrainingDiverged(f"training diverged: {what}; stopped, {kept}.\n{verdict}", verdict)
+
+    def run_epochs(self, data: Data) -> None:
+        """Train until ``config.epochs``: after each epoch validate, step an epoch-wise
+        schedule, record the history and write ``checkpoint.npz``. Ctrl-C writes
+        ``interrupted.npz`` (the state at the end of the last complete step) and exits 130."""
+        cfg = self.config
+        x_train, y_train = data.splits["train"]
+        with self._ctrl_c:
+            try:
+                while self.epoch < cfg.epochs:
+                    self._one_epoch(x_train, y_train, data.splits["val"])
+                    if self._ctrl_c.pressed:
+                        raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                self._interrupted()
+
+    def _one_epoch(self, x: np.ndarray, y: np.ndarray, val: tuple[np.ndarray, np.ndarray]) -> None:
+        loss, acc, seconds = self.train_epoch(x, y)
+        val_loss, val_acc, _ = evaluate(self.model, *val, self.loss_fn)
+        if not math.isfinite(val_loss):
+            raise self._diverged(f"the validation loss became {val_loss} after epoch {self.epoch + 1}")
+        self.epoch += 1
+        if self.schedule is not None and self.schedule.cadence == "val_loss":
+            self.schedule.scheduler.step(val_loss)
+        elif self.schedule is not None and self.schedule.cadence == "epoch":
+            self.schedule.scheduler.step()
+        h = self.history
+        for series, value in ((h.train_loss, loss), (h.train_acc, acc), (h.val_loss, val_loss),
+                              (h.val_acc, val_acc), (h.lr, float(self.optimizer.param_groups[0]["lr"])),
+                              (h.epoch_seconds, seconds)):
+            series.append(value)
+        self._consistent = True
+        self.log(f"epoch {self.epoch:2d}: train loss {loss:.4f} acc {acc:.4f} | "
+                 f"val loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.2f} s "
+                 f"({seconds / max(self.steps_per_epoch, 1) * 1e3:.2f} ms/step)")
+        self.save_checkpoint()
+
+    def _interrupted(self) -> None:
+        if not self._consistent:
+            last = (f"the last complete checkpoint is {self.out / 'checkpoint.npz'} (epoch {self.epoch})"
+                    if self.epoch else "no checkpoint was written yet")
+            self.log(f"\ninterrupted in the middle of a step, so its state was not saved; {last}")
+            raise SystemExit(130)
+        path = self.save_checkpoint("interrupted.npz")
+        where = (f"in epoch {self.epoch + 1} after {self.progress.steps_done} steps"
+                 if self.progress is not None and self.progress.steps_done else f"after epoch {self.epoch}")
+        self.log(f"\ninterrupted {where}: checkpoint saved to {path}; continue with --resume {path} "
+                 f"--epochs {self.config.epochs}")
+        raise SystemExit(130)
+
+    def test(self, data: Data) -> tuple[dict[str, Any], np.ndarray]:
+        """Test loss and accuracy (and the predictions) of the trained model."""
+        test_loss, test_acc, pred = evaluate(self.model, *data.splits["test"], self.loss_fn)
+        self.log(f"test loss {test_loss:.4f}, test accuracy {test_acc:.4f}")
+        return {"test_loss": test_loss, "test_acc": test_acc, "data_seconds": data.seconds,
+                "history": asdict(self.history), "config": asdict(self.config)}, pred
 
     def fit(self) -> dict[str, Any]:
+        """The whole run: output folder, data, schedule, resume, kernels, epochs, test, outputs."""
         cfg = self.config
-        t0 = time.perf_counter()
-        splits, source = load_splits(cfg)
-        load_seconds = time.perf_counter() - t0
-        x_train, y_train = splits["train"]
-        self.check_arch_fits(x_train.shape[1], int(max(y.max(initial=0) for _, y in splits.values())) + 1)
-        steps_per_epoch = -(-len(x_train) // cfg.batch_size)
-        self.scheduler = build_scheduler(cfg.scheduler, self.optimizer, cfg.epochs, steps_per_epoch)
+        self.out = prepare_output(cfg)
+        data = load_data(cfg)
+        x_train, y_train = data.splits["train"]
+        self.check_arch_fits(data.n_features, len(data.classes))
+        self.set_schedule(data.steps_per_epoch(cfg.batch_size))
         if cfg.resume:
             self.resume(cfg.resume)
-        self.out.mkdir(parents=True, exist_ok=True)
         self.log(f"minigrad train: {cfg.arch} {cfg.activation}, {cfg.loss}, {cfg.optimizer} lr={cfg.lr}, "
-                 f"{len(x_train)} training images from {source} (loaded in {load_seconds:.2f} s)")
+                 f"{len(x_train)} training images from {data.source} (loaded in {data.seconds:.2f} s)")
+        self.warm_kernels(x_train, y_train)
         if cfg.debug:
             from minigrad.debug import GradientMonitor
 
             self.monitor = GradientMonitor(self.model)
         try:
-            while self.epoch < cfg.epochs:
-                loss, acc, seconds = self.train_epoch(x_train, y_train)
-                val_loss, val_acc, _ = evaluate(self.model, *splits["val"], self.loss_fn)
-                self.epoch += 1
-                if self.scheduler is not None and _is_plateau(self.scheduler):
-                    self.scheduler.step(val_loss)
-                elif self.scheduler is not None and _is_epochwise(self.scheduler):
-                    self.scheduler.step()
-                h = self.history
-                h.train_loss.append(loss)
-                h.train_acc.append(acc)
-                h.val_loss.append(val_loss)
-                h.val_acc.append(val_acc)
-                h.lr.append(float(self.optimizer.param_groups[0]["lr"]))
-                h.epoch_seconds.append(seconds)
-                self.log(f"epoch {self.epoch:2d}: train loss {loss:.4f} acc {acc:.4f} | "
-                         f"val loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.2f} s "
-                         f"({seconds / steps_per_epoch * 1e3:.2f} ms/step)")
-                self.save_checkpoint()
-        except KeyboardInterrupt:
-            path = self.save_checkpoint(self.out / "interrupted.npz")
-            self.log(f"\ninterrupted: checkpoint saved to {path}; resume with --resume {path}")
-            raise SystemExit(130) from None
+            self.run_epochs(data)
+        except TrainingDiverged:
+            self.write_metrics({"status": "diverged", "history": asdict(self.history), "config": asdict(cfg)})
+            raise
         finally:
             if self.monitor is not None:
                 self.monitor.remove()
-        test_loss, test_acc, pred = evaluate(self.model, *splits["test"], self.loss_fn)
-        self.log(f"test loss {test_loss:.4f}, test accuracy {test_acc:.4f}")
-        result = {"test_loss": test_loss, "test_acc": test_acc, "data_seconds": load_seconds,
-                  "history": asdict(self.history), "config": asdict(cfg)}
-        self.write_outputs(result, splits["test"], pred)
+        result, pred = self.test(data)
+        self.write_outputs(result, data, pred)
         return result
 
     # ------------------------------------------------------------------ outputs
-    def write_outputs(self, result: dict[str, Any], test: tuple[np.ndarray, np.ndarray],
-                      pred: np.ndarray) -> None:
-        from minigrad.viz import plots
-
-        out, h = self.out, self.history
-        atomic_write(out / "metrics.json", json.dumps(result, indent=2))
+    def write_metrics(self, result: dict[str, Any]) -> None:
+        """``metrics.json`` (NaN/Inf written as null, so it stays valid JSON) and ``metrics.csv``."""
+        h = self.history
+        atomic_write(self.out / "metrics.json", json.dumps(json_safe(result), indent=2, allow_nan=False))
+        self._wrote("metrics.json")
         rows = [["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"]]
         rows += [[i + 1, h.train_loss[i], h.train_acc[i], h.val_loss[i], h.val_acc[i], h.lr[i],
                   h.epoch_seconds[i]] for i in range(len(h.train_loss))]
-        atomic_write(out / "metrics.csv", _csv(rows))
+        atomic_write(self.out / "metrics.csv", _csv(rows))
+        self._wrote("metrics.csv")
+
+    def write_outputs(self, result: dict[str, Any], data: Data, pred: np.ndarray) -> None:
+        """Metrics, plots, the monitor's report and the graph; each file is written atomically,
+        and with ``--overwrite`` the previous run's files that this run did not write are removed."""
+        from minigrad.viz import plots
+
+        out, h = self.out, self.history
+        self.write_metrics(result)
         if h.train_loss:
-            plots.training_curves(h.train_loss, h.val_loss, h.train_acc, h.val_acc,
-                                  path=out / "curves.png")
-        x_test, y_test = test
-        plots.confusion_matrix(y_test, pred, 10, path=out / "confusion.png")
+            plots.training_curves(h.train_loss, h.val_loss, h.train_acc, h.val_acc, path=out / "curves.png")
+            self._wrote("curves.png")
+        x_test, y_test = data.splits["test"]
+        plots.confusion_matrix(y_test, pred, len(data.classes), class_names=data.classes,
+                               path=out / "confusion.png")
+        self._wrote("confusion.png")
         wrong = np.flatnonzero(pred != y_test)[:32]
         if len(wrong):
-            plots.image_grid(x_test[wrong], y_test[wrong], pred[wrong], path=out / "misclassified.png")
+            plots.image_grid(x_test[wrong], y_test[wrong], pred[wrong], class_names=data.classes,
+                             path=out / "misclassified.png")
+            self._wrote("misclassified.png")
         if self.monitor is not None:
             atomic_write(out / "monitor.txt", self.monitor.report())
+            self._wrote("monitor.txt")
             self.monitor.plot(out / "monitor.png")
-        if self.config.graph:
-            self.draw_step(x_test[:8], y_test[:8], out / "graph.svg")
-        self.log(f"wrote {', '.join(sorted(p.name for p in out.iterdir()))} to {out}/")
+            self._wrote("monitor.png")
+        if self.config.graph and self.draw_step(x_test[:8], y_test[:8], out / "graph.svg"):
+            self._wrote("graph.svg")
+        if self.config.overwrite:
+            for name in OUTPUT_NAMES:
+                if name not in self.written and name != "interrupted.npz":
+                    (out / name).unlink(missing_ok=True)
+        self.log(f"wrote {', '.join(self.written)} to {out}/")
 
-    def draw_step(self, x: np.ndarray, y: np.ndarray, path: Path) -> None:
-        """Render the graph of one (non-updating) training step, modules collapsed."""
+    def draw_step(self, x: np.ndarray, y: np.ndarray, path: Path) -> bool:
+        """Render one (non-updating) training step top to bottom, each layer a cluster, with
+        the gradient of every tensor (kept for this one step). False if Graphviz is missing."""
         from minigrad import viz
 
         with viz.record_modules(self.model):
-            loss = self.loss_fn(self.model(mg.from_numpy(x)), mg.from_numpy(y))
+            loss = viz.trace_grads(self.loss_fn(self.model(mg.from_numpy(x)), mg.from_numpy(y)))
         loss.backward()
         try:
-            viz.draw(loss, params=self.model, model=self.model, collapse_modules=True).save(path)
+            viz.draw(loss, model=self.model, rankdir="TB").save(path)
+            return True
         except viz.GraphvizNotFound as err:
             self.log(f"graph not rendered: {err}")
-        self.model.zero_grad()
-
-
-def _is_plateau(scheduler: Any) -> bool:
-    return type(scheduler).__name__ == "ReduceLROnPlateau"
-
-
-def _is_epochwise(scheduler: Any) -> bool:
-    return type(scheduler).__name__ == "StepLR"
+            return False
+        finally:
+            self.model.zero_grad()
 
 
 def _progress(steps: range, desc: str, enabled: bool) -> Any:
@@ -404,8 +793,6 @@ class _Quiet:
 
 
 def _csv(rows: list[list[Any]]) -> str:
-    import io
-
     buf = io.StringIO()
     csv.writer(buf).writerows(rows)
     return buf.getvalue()

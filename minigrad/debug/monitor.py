@@ -144,6 +144,8 @@ class GradientMonitor:
         self._handles: list[RemovableHandle] = []
         self._tensor_handles: list[RemovableHandle] = []
         self._snapshots: dict[int, np.ndarray] = {}
+        self.lr: float | None = None
+        self.peak_lr = 0.0
         for name, module in model.named_modules():
             params = list(module.named_parameters(prefix=name, recurse=False))
             kind = kinds.pop(name, None) or ACTIVATION_KINDS.get(type(module).__name__)
@@ -191,12 +193,20 @@ class GradientMonitor:
             layer.out_grad_sq = (layer.out_grad_sq or 0.0) + array_norm(grad.data) ** 2
 
     # ------------------------------------------------------------------ stepping
-    def step(self, loss: float | None = None) -> StepRecord | None:
+    def step(self, loss: float | None = None, lr: float | None = None) -> StepRecord | None:
         """Call once per training step, right *after* ``optimizer.step()``.
 
         On a recorded step it reads every ``.grad``, measures ||W_now - W_before|| / ||W_before||
         against the snapshot taken at the previous call, appends a StepRecord to
-        ``history`` and returns it (None on skipped steps)."""
+        ``history`` and returns it (None on skipped steps).
+
+        ``lr``, the learning rate this step used, makes the "tiny updates" flag fair to a
+        schedule: the threshold is ``TINY_UPDATE * lr / peak lr`` (the largest lr seen so far),
+        so a scheduler decaying the lr towards 0 is not mistaken for a layer that cannot learn.
+        """
+        if lr is not None:
+            self.peak_lr = max(self.peak_lr, float(lr))
+            self.lr = float(lr)
         record = None
         if self._step % self.every == 0:
             with np.errstate(over="ignore"):
@@ -234,9 +244,15 @@ class GradientMonitor:
                                       math.sqrt(d2) / norm if norm > 0 else None)
         layers = {label: self._layer_stats(layer, params, before_sq, delta_sq)
                   for label, layer in self._layers.items()}
-        _flag(layers)
+        _flag(layers, self._lr_scale())
         total = math.sqrt(sum(s.grad_norm ** 2 for s in params.values() if s.grad_norm is not None))
         return StepRecord(self._step, total, loss, params, layers)
+
+    def _lr_scale(self) -> float:
+        """The current lr relative to the peak (1 when no lr was given)."""
+        if self.lr is None or self.peak_lr <= 0:
+            return 1.0
+        return self.lr / self.peak_lr
 
     @staticmethod
     def _layer_stats(layer: _Layer, params: dict[str, ParamStats], before_sq: dict[str, float],
@@ -367,8 +383,9 @@ def _infer_kind(flat: np.ndarray, current: str | None) -> str:
     return "linear"
 
 
-def _flag(layers: dict[str, LayerStats]) -> None:
-    """Attach the warning flags described by the module constants."""
+def _flag(layers: dict[str, LayerStats], lr_scale: float = 1.0) -> None:
+    """Attach the warning flags described by the module constants; ``lr_scale`` (current lr
+    over peak lr) scales the "tiny updates" threshold."""
     norms = [s.grad_norm for s in layers.values() if s.grad_norm is not None]
     finite = [n for n in norms if math.isfinite(n)]
     largest = max(finite, default=0.0)
@@ -392,7 +409,7 @@ def _flag(layers: dict[str, LayerStats]) -> None:
         if s.update_ratio is not None:
             if s.update_ratio > LARGE_UPDATE:
                 s.flags.append("large updates")
-            elif s.update_ratio < TINY_UPDATE:
+            elif s.update_ratio < TINY_UPDATE * lr_scale:
                 s.flags.append("tiny updates")
 
 

@@ -12,10 +12,31 @@ Numba), which keeps each one self-contained and readable.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 KERNELS: list[LazyKernel] = []
+_NOTICES: list[_Notice] = []
+
+
+class _Notice:
+    """A callback waiting for the first compile (called at most once)."""
+
+    def __init__(self, callback: Callable[[str], None]) -> None:
+        self.callback, self.done = callback, False
+
+
+@contextmanager
+def notify_compiles(callback: Callable[[str], None]) -> Iterator[None]:
+    """Within this block, call ``callback(kernel name)`` once, right before the first kernel
+    that is not in the disk cache starts compiling (seconds of silence otherwise)."""
+    notice = _Notice(callback)
+    _NOTICES.append(notice)
+    try:
+        yield
+    finally:
+        _NOTICES.remove(notice)
 
 
 class LazyKernel:
@@ -34,9 +55,29 @@ class LazyKernel:
         if dispatcher is None:
             import numba
 
+            pending = [n for n in _NOTICES if not n.done]
+            if pending and not self.is_cached():
+                for notice in pending:
+                    notice.done = True
+                    notice.callback(self.__name__)
+
             jit = numba.njit(cache=True, error_model="numpy", **self.options)
             dispatcher = self.dispatcher = jit(self.pyfunc)
         return dispatcher(*args)
+
+    def is_cached(self) -> bool:
+        """Whether the on-disk cache holds machine code for this function's current source
+        (checked without compiling); a cached kernel loads in milliseconds."""
+        from numba.core.caching import FunctionCache
+
+        return bool(FunctionCache(self.pyfunc)._cache_file._load_index())
+
+    def cache_counts(self) -> tuple[int, int]:
+        """(signatures compiled, signatures loaded from the disk cache) in this process."""
+        if self.dispatcher is None:
+            return 0, 0
+        stats = self.dispatcher.stats
+        return sum(stats.cache_misses.values()), sum(stats.cache_hits.values())
 
     @property
     def signatures(self) -> list[Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,7 @@ ROLE_COLORS = {
     "output": "#fce5cd",
 }
 OP_COLOR = "#fff2cc"
+WRAP_TB = 30  # characters per label line in top-to-bottom graphs
 NAN_FILL, NAN_LINE = "#f4cccc", "#cc0000"
 CURRENT_COLOR = "#ffd966"
 GRAD_EDGE = "#e69138"
@@ -65,6 +67,12 @@ def grad_color(norm: float) -> tuple[str, str]:
         if level < bound:
             return fill, font
     return GRAD_SCALE[-1][1], GRAD_SCALE[-1][2]
+
+
+def _wrap(text: str, width: int = WRAP_TB) -> str:
+    """Break a long label line at spaces: top-to-bottom graphs put a layer's inputs and
+    parameters side by side, so narrow boxes keep the picture readable at ~1,200 px."""
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) or text
 
 
 def esc_record(text: str) -> str:
@@ -129,6 +137,8 @@ class _Writer:
                   "data: " + S.values(t.data), self.grad_line(i)]
         if i in self.bad and i == min(self.bad):
             fields[0] += "  (first NaN/Inf)"
+        if self.o.rankdir == "TB":
+            fields = [_wrap(f) for f in fields]
         body = "|".join(esc_record(f) for f in fields)
         return body if self.o.rankdir == "LR" else "{" + body + "}"
 
@@ -139,6 +149,8 @@ class _Writer:
         plain = [f"{key}={S.attr_str(v)}" for key, v in attrs.items() if S.as_array(v) is None]
         if plain:
             lines.append(", ".join(plain))
+        if self.o.rankdir == "TB":
+            lines = [_wrap(x) for x in lines]
         if self.o.show_saved:
             if op.fn.freed:
                 lines.append("saved: freed by backward (retain_graph=True keeps it)")

@@ -145,13 +145,18 @@ def histograms(values: Mapping[str, Any], *, title: str = "activations", bins: i
 
 
 def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None, *,
+                     class_names: Sequence[str] | None = None,
                      path: str | os.PathLike | None = None) -> Any:
-    """Counts of (true class, predicted class); the diagonal is what the model gets right."""
+    """Counts of (true class, predicted class); the diagonal is what the model gets right.
+    ``class_names`` label the axes (e.g. Fashion-MNIST's "T-shirt/top", ...) instead of 0..k-1."""
     t = np.asarray(getattr(y_true, "data", y_true)).astype(np.int64).ravel()
     p = np.asarray(getattr(y_pred, "data", y_pred)).astype(np.int64).ravel()
     if t.shape != p.shape:
         raise ValueError(f"confusion_matrix: y_true has {t.size} labels but y_pred has {p.size}")
-    k = num_classes or int(max(t.max(initial=0), p.max(initial=0)) + 1)
+    k = num_classes or (len(class_names) if class_names else int(max(t.max(initial=0), p.max(initial=0)) + 1))
+    if class_names is not None and len(class_names) != k:
+        raise ValueError(f"confusion_matrix: {len(class_names)} class_names for {k} classes; give one name "
+                         "per class")
     counts = np.zeros((k, k), dtype=np.int64)
     np.add.at(counts, (t, p), 1)
     fig, axes = _figure(size=(5.0, 4.5))
@@ -164,16 +169,22 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None, *
                     color="white" if counts[i, j] > counts.max() / 2 else "black")
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_xticks(range(k))
-    ax.set_yticks(range(k))
+    if class_names is None:
+        ax.set_xticks(range(k))
+        ax.set_yticks(range(k))
+    else:
+        ax.set_xticks(range(k), labels=class_names, rotation=45, ha="right")
+        ax.set_yticks(range(k), labels=class_names)
     fig.counts = counts
     return _done(fig, path)
 
 
 def image_grid(images: Any, labels: Sequence[Any] | None = None, preds: Sequence[Any] | None = None,
-               *, ncols: int = 8, path: str | os.PathLike | None = None) -> Any:
+               *, ncols: int = 8, class_names: Sequence[str] | None = None,
+               path: str | os.PathLike | None = None) -> Any:
     """A grid of grey images (N, H, W) or flat MNIST rows (N, 784), titled ``label`` or
-    ``true→pred`` (red where they differ: the misclassified digits)."""
+    ``true→pred`` (red where they differ: the misclassified digits); with ``preds`` a legend
+    above the grid says which is which. ``class_names`` replace the class numbers."""
     arr = np.asarray(getattr(images, "data", images), dtype=np.float64)
     if arr.ndim == 2:
         side = int(round(np.sqrt(arr.shape[1])))
@@ -186,16 +197,22 @@ def image_grid(images: Any, labels: Sequence[Any] | None = None, preds: Sequence
     n = len(arr)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = _figure(nrows, ncols, (1.3 * ncols, 1.5 * nrows))
+    def name(c: Any) -> str:
+        return str(class_names[int(c)]) if class_names is not None else str(int(c))
+
+    width = 2.0 if class_names is not None else 1.3
+    fig, axes = _figure(nrows, ncols, (width * ncols, 1.5 * nrows + (0.4 if preds is not None else 0)))
     for k, ax in enumerate(axes.ravel()):
         ax.axis("off")
         if k >= n:
             continue
         ax.imshow(arr[k], cmap="gray_r")
         if labels is not None:
-            title, color = str(int(labels[k])), "black"
+            title, color = name(labels[k]), "black"
             if preds is not None:
-                title += f"→{int(preds[k])}"
+                title += f"→{name(preds[k])}"
                 color = "red" if int(preds[k]) != int(labels[k]) else "black"
-            ax.set_title(title, fontsize=9, color=color)
+            ax.set_title(title, fontsize=9 if class_names is None else 7, color=color)
+    if labels is not None and preds is not None:
+        fig.suptitle("title: true label → predicted label (red: wrong)", fontsize=10)
     return _done(fig, path)
