@@ -108,3 +108,17 @@ def test_tensorboard_without_the_extra_is_a_clear_error(tiny_mnist, tmp_path, ca
     err = capsys.readouterr().err
     assert 'pip install "minigrad-edu[tensorboard]"' in err
     assert not (tmp_path / "run" / "metrics.json").exists()
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_resume_continues_the_loss_scale_and_the_skip_count(tiny_mnist, tmp_path):
+    cfg = dict(data_dir=str(tiny_mnist), out=str(tmp_path / "run"), limit=200, batch_size=32, progress=False,
+               graph=False, amp=True)
+    first = Trainer(TrainConfig(epochs=1, **cfg))
+    first.scaler = GradScaler(init_scale=2.0**24)
+    skipped = first.fit()["amp"]["skipped_steps"]
+    assert skipped > 0
+    second = Trainer(TrainConfig(epochs=2, resume=str(tmp_path / "run" / "checkpoint.npz"), **cfg))
+    result = second.fit()["amp"]
+    assert result["skipped_steps"] >= skipped
+    assert result["final_scale"] == 2.0 ** (24 - result["skipped_steps"])
