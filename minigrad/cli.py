@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="gradient norm in the progress bar, gradient monitor report and plots")
     t.add_argument("--no-progress", action="store_true", help="no progress bar")
     t.add_argument("--no-graph", action="store_true", help="do not render the graph")
+    t.add_argument("--amp", action="store_true",
+                   help="mixed precision: float16 matmuls (minigrad.amp.autocast) with a GradScaler; "
+                        "reports the skipped steps and the final loss scale")
+    t.add_argument("--tensorboard", default=None, metavar="DIR",
+                   help="log loss, accuracy, lr, grad norm and weight/grad histograms each epoch to DIR "
+                        "(needs: pip install \"minigrad-edu[tensorboard]\")")
     w = sub.add_parser("warmup", help="compile the Numba kernels that training uses (cached on disk)")
     w.add_argument("--all", action="store_true", help="every kernel for float32 and float64, not only "
                    "those of a default training run")
@@ -160,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduler=args.scheduler, clip_grad_norm=args.clip_grad_norm, seed=args.seed,
         dataset=args.dataset, data_dir=args.data_dir, out=args.out, overwrite=args.overwrite,
         resume=args.resume, limit=args.limit, normalize=not args.no_normalize, debug=args.debug,
-        progress=not args.no_progress, graph=not args.no_graph)
+        progress=not args.no_progress, graph=not args.no_graph, amp=args.amp, tensorboard=args.tensorboard)
     trainer = None
     try:
         trainer = Trainer(config)
@@ -168,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingDiverged as err:
         print(f"minigrad train: {err}", file=sys.stderr)
         return EXIT_DIVERGED
-    except (ValueError, FileNotFoundError, CheckpointError, RuntimeError) as err:
+    except (ValueError, FileNotFoundError, CheckpointError, RuntimeError, ImportError) as err:
         print(f"minigrad train: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except SystemExit as stop:  # Ctrl-C during the epochs: the trainer saved interrupted.npz

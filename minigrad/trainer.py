@@ -44,7 +44,9 @@ import numpy as np
 
 import minigrad as mg
 from minigrad import nn
+from minigrad.amp import GradScaler, autocast
 from minigrad.atomic import atomic_write
+from minigrad.debug import global_grad_norm
 from minigrad.nn import functional as F
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -90,6 +92,8 @@ class TrainConfig:
     debug: bool = False
     progress: bool = True
     graph: bool = True
+    amp: bool = False
+    tensorboard: str | None = None
 
 
 @dataclass
@@ -418,6 +422,14 @@ class Trainer:
         self.progress: _EpochProgress | None = None
         self.written: list[str] = []
         self._ctrl_c = _DeferredCtrlC()
+        if config.tensorboard:
+            from minigrad.utils.tensorboard import import_tensorboardx
+
+            import_tensorboardx()  # fail before training when the extra is missing
+        self.scaler = GradScaler(enabled=config.amp)
+        self.amp_skipped = 0
+        self.writer: Any = None
+        self._grad_norms: list[float] = []
         self._consistent = True  # state() is exact here (between steps, or after an epoch's bookkeeping)
 
     @property
@@ -442,7 +454,8 @@ class Trainer:
                 "epoch": self.epoch, "steps": self.steps,
                 "history": json.dumps(json_safe(asdict(self.history))),
                 "progress": json.dumps(progress), "config": asdict(self.config),
-                "generator": json.dumps(generator)}
+                "generator": json.dumps(generator),
+                "scaler": json.dumps({"state": self.scaler.state_dict(), "skipped": self.amp_skipped})}
 
     def save_checkpoint(self, name: str = "checkpoint.npz") -> Path:
         path = self.out / name
@@ -502,6 +515,10 @@ class Trainer:
                              for k, values in json.loads(state["history"]).items()})
         generator = mg.Generator(cfg.seed)
         generator.set_state(json.loads(state["generator"]))
+        scaler = json.loads(state["scaler"]) if "scaler" in state else {"state": {}, "skipped": 0}
+        if cfg.amp and scaler["state"]:
+            self.scaler.load_state_dict(scaler["state"])
+            self.amp_skipped = int(scaler["skipped"])
         self.model, self.optimizer, self.schedule, self.history, self.generator = (
             model, optimizer, schedule, history, generator)
         self.epoch, self.steps = epoch, steps
@@ -574,18 +591,24 @@ class Trainer:
             self._consistent = False
             idx = order[step_start:step_start + cfg.batch_size]
             xb, yb = mg.from_numpy(x[idx]), mg.from_numpy(y[idx])
-            logits = model(xb)
-            loss = self.loss_fn(logits, yb)
+            with autocast(enabled=cfg.amp):
+                logits = model(xb)
+                loss = self.loss_fn(logits, yb)
             value = loss.item()
             if not math.isfinite(value):
                 self.history.step_loss.append(value)
                 raise self._diverged(f"the training loss became {value} at step {self.steps + 1} "
                                      f"(epoch {self.epoch + 1})")
             opt.zero_grad()
-            loss.backward()
+            self.scaler.scale(loss).backward()
             if cfg.clip_grad_norm:
+                self.scaler.unscale_(opt)
                 nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
-            opt.step()
+            self.scaler.step(opt)
+            self.amp_skipped += self.scaler.found_inf(opt)
+            self.scaler.update()
+            if self.writer is not None:
+                self._grad_norms.append(global_grad_norm(model.parameters()))
             if self.monitor is not None:
                 self.monitor.step(loss=value, lr=opt.param_groups[0]["lr"])
             if per_step:
@@ -657,10 +680,33 @@ class Trainer:
                               (h.epoch_seconds, seconds)):
             series.append(value)
         self._consistent = True
+        if self.writer is not None:
+            self._log_epoch()
         self.log(f"epoch {self.epoch:2d}: train loss {loss:.4f} acc {acc:.4f} | "
                  f"val loss {val_loss:.4f} acc {val_acc:.4f} | {seconds:.2f} s "
                  f"({seconds / max(self.steps_per_epoch, 1) * 1e3:.2f} ms/step)")
         self.save_checkpoint()
+
+    def _log_epoch(self) -> None:
+        """TensorBoard, at global step = epoch: loss and accuracy (train, val), lr, the mean
+        global gradient norm over the epoch's steps (finite ones), the loss scale and skipped
+        steps with --amp, and each parameter's weight and gradient histograms (last step)."""
+        w, h, step = self.writer, self.history, self.epoch
+        w.add_scalars("loss", {"train": h.train_loss[-1], "val": h.val_loss[-1]}, step)
+        w.add_scalars("accuracy", {"train": h.train_acc[-1], "val": h.val_acc[-1]}, step)
+        w.add_scalar("lr", h.lr[-1], step)
+        norms = [n for n in self._grad_norms if math.isfinite(n)]
+        if norms:
+            w.add_scalar("grad_norm", float(np.mean(norms)), step)
+        self._grad_norms.clear()
+        if self.config.amp:
+            w.add_scalar("amp/scale", self.scaler.get_scale(), step)
+            w.add_scalar("amp/skipped_steps", self.amp_skipped, step)
+        for name, p in self.model.named_parameters():
+            w.add_histogram(f"weight/{name}", p, step)
+            if p.grad is not None and np.isfinite(p.grad.data).all():
+                w.add_histogram(f"grad/{name}", p.grad, step)
+        w.flush()
 
     def _interrupted(self) -> None:
         if not self._consistent:
@@ -699,6 +745,12 @@ class Trainer:
             from minigrad.debug import GradientMonitor
 
             self.monitor = GradientMonitor(self.model)
+        if cfg.tensorboard:
+            from minigrad.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(cfg.tensorboard)
+            self.log(f"tensorboard: logging each epoch to {self.writer.log_dir} (view: tensorboard --logdir "
+                     f"{self.writer.log_dir})")
         try:
             self.run_epochs(data)
         except TrainingDiverged:
@@ -707,7 +759,14 @@ class Trainer:
         finally:
             if self.monitor is not None:
                 self.monitor.remove()
+            if self.writer is not None:
+                self.writer.close()
         result, pred = self.test(data)
+        if cfg.amp:
+            result["amp"] = {"skipped_steps": self.amp_skipped, "steps": self.steps,
+                             "final_scale": self.scaler.get_scale()}
+            self.log(f"amp: {self.amp_skipped} of {self.steps} steps skipped (inf/NaN gradients), "
+                     f"final loss scale {self.scaler.get_scale():g}")
         self.write_outputs(result, data, pred)
         return result
 

@@ -27,7 +27,8 @@ EXTRA_HINT = ('minigrad.utils.tensorboard needs the optional "tensorboard" extra
               'pip install "minigrad-edu[tensorboard]" (or: pip install tensorboardX tensorboard)')
 
 
-def _tensorboardx() -> Any:
+def import_tensorboardx() -> Any:
+    """The tensorboardX module, or ImportError naming the extra to install."""
     try:
         import tensorboardX
     except ImportError as e:
@@ -80,7 +81,7 @@ class SummaryWriter:
     def __init__(self, log_dir: str | os.PathLike | None = None, comment: str = "",
                  purge_step: int | None = None, max_queue: int = 10, flush_secs: int = 120,
                  filename_suffix: str = "") -> None:
-        self._tbx = _tensorboardx()
+        self._tbx = import_tensorboardx()
         self._options = {"max_queue": max_queue, "flush_secs": flush_secs, "filename_suffix": filename_suffix}
         self._writer = self._tbx.SummaryWriter(logdir=None if log_dir is None else os.fspath(log_dir),
                                                comment=comment, purge_step=purge_step, **self._options)
