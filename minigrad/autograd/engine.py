@@ -94,6 +94,21 @@ def _fit(grad: Tensor, inp: Tensor, node: Function, i: int) -> Tensor:
     return grad
 
 
+def _call_backward(node: Function, grad: Tensor, create_graph: bool) -> tuple[Tensor | None, ...]:
+    """Run a node's backward: its declared fast path on arrays when no graph of the backward
+    is wanted, the readable Tensor-op ``backward`` otherwise (it records, so it can be
+    differentiated again). The engine chooses; the op never reads grad mode."""
+    from ..tensor import Tensor
+
+    fast = type(node).fast_backward
+    if fast is not None and not create_graph:
+        grads = fast(node, grad.data)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        return tuple(None if g is None else Tensor._make(g) for g in grads)
+    grads = node.backward(node, grad)
+    return grads if isinstance(grads, tuple) else (grads,)
+
+
 def _check_root_grad(t: Tensor, g: Tensor | None) -> Tensor:
     from ..tensor import Tensor
 
@@ -161,12 +176,6 @@ def run_backward(
                 continue
             if node.freed:
                 raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
-            if create_graph and node.once_differentiable:
-                raise RuntimeError(
-                    f"{node.name} is once-differentiable: its backward computes with numpy, so "
-                    f"create_graph=True cannot differentiate through it again. Build that part "
-                    f"from differentiable primitives to get higher-order gradients."
-                )
             out = node.out_ref()
             if out is not None:
                 if out._hooks:
@@ -175,9 +184,7 @@ def run_backward(
                     out._accumulate(grad, create_graph)
             if id(node) in capture_nodes:
                 captured[id(capture_nodes[id(node)])] = grad
-            grads = node.backward(node, grad)
-            if not isinstance(grads, tuple):
-                grads = (grads,)
+            grads = _call_backward(node, grad, create_graph)
             if len(grads) != len(node.inputs):
                 raise RuntimeError(
                     f"{node.name}.backward returned {len(grads)} gradients for "

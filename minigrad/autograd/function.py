@@ -17,6 +17,12 @@ with Tensor operations, so when the engine runs it with grad mode on
 (``create_graph=True``) the backward pass is itself recorded and can be differentiated
 again: that is how higher-order gradients come for free.
 
+An op may also declare a **fast path**, ``fast_backward(ctx, grad)``: the same gradients
+computed on numpy arrays (a fused numpy or Numba kernel), arrays in and arrays out. The
+engine, not the op, chooses: it calls ``fast_backward`` when ``create_graph`` is off and
+``backward`` otherwise, so ``backward`` is always present, always the page a learner
+reads, and the one every second derivative goes through. No op reads grad mode.
+
 ``apply`` runs ``forward`` and, when any input requires grad and grad mode is on, keeps
 the Function instance as the output's ``grad_fn``: the instance *is* the graph node and
 the ``ctx``. It remembers its inputs in order (``a + a`` lists ``a`` twice), a creation
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -48,7 +55,9 @@ class Function:
 
     inputs: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
-    once_differentiable: bool = False
+    fast_backward: Callable[..., np.ndarray | None | tuple[np.ndarray | None, ...]] | None = None
+    """Optional fast path: ``fast_backward(ctx, grad: ndarray)`` returns the same gradients as
+    ``backward`` as arrays; the engine uses it whenever ``create_graph`` is off."""
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **params: Any) -> np.ndarray:

@@ -1,14 +1,10 @@
 """``LinearAct``: the fused Linear layer, ``y = act(x W^T + b)``, as an autograd Function.
 
 The product runs on BLAS; the bias add and the activation are fused around it in forward,
-and the activation's derivative and the bias gradient in backward (``kernels.linear``).
-``F.linear`` and ``nn.Linear`` use it. Under ``create_graph=True`` its backward writes
-dz, dx, dW and db with Tensor ops on the saved inputs instead, so higher-order gradients
-through a Linear layer stay exact.
-
-The loss kernels are used the same way from inside the losses' own Functions
-(``nn/losses/cross_entropy.py``, ``regression.py``, ``binary.py``): forward computes the
-loss and its gradient in one pass, backward scales the saved gradient.
+and the activation's derivative and the bias gradient in the declared fast path
+(``fast_backward``, ``kernels.linear``). ``backward`` writes dz, dx, dW and db with Tensor
+ops: the page to read, and the path every second derivative takes. ``F.linear`` and
+``nn.Linear`` use it.
 
     h = LinearAct.apply(x, W, b, activation="relu")
 """
@@ -20,7 +16,6 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 from ..ops.elementwise import Erf
 from ..tensor import Tensor
 from . import linear
@@ -50,9 +45,8 @@ def _activation_grad(grad: Tensor, z: Tensor | None, saved: np.ndarray, activati
 class LinearAct(Function):
     """y = act(x W^T + b):  dz = grad act'(z),  dx = dz W,  dW = dz^T x,  db = sum_rows dz
 
-    The backward runs the fused kernel. Under ``create_graph=True`` (grad mode on during
-    backward) it computes the same formulas with Tensor ops (``_differentiable_backward``),
-    so second derivatives through a Linear layer stay exact.
+    ``backward`` writes these formulas with Tensor ops; ``fast_backward`` runs the fused
+    kernel on arrays, and the engine uses it whenever ``create_graph`` is off.
     """
 
     @staticmethod
@@ -78,40 +72,38 @@ class LinearAct(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """The readable backward, with Tensor ops on the inputs:
+
+            z = x W^T + b,   dz = grad * act'(z),   dx = dz W,   dW = dz^T x,   db = sum_rows dz
+
+        Every step is an ordinary recorded op, so under ``create_graph`` the gradients can be
+        differentiated again; the graph below the layer is not touched (no nested ``grad``
+        call: a hook on x fires once, and the cost stays linear in the network's depth).
+        """
+        need = ctx.needs_input_grad
+        saved = ctx.saved_tensors[2]
+        x, weight = ctx.inputs[0], ctx.inputs[1]
+        bias = ctx.inputs[2] if len(ctx.inputs) == 3 else None
+        x2 = x.reshape(math.prod(x.shape[:-1]), weight.shape[1])
+        z = None
+        if ctx.activation in ("tanh", "sigmoid", "gelu"):
+            z = x2 @ weight.T
+            if bias is not None:
+                z = z + bias
+        dz = _activation_grad(grad.reshape(x2.shape[0], weight.shape[0]), z, saved, ctx.activation)
+        dx = (dz @ weight).reshape(x.shape) if need[0] else None
+        dw = dz.T @ x2 if need[1] else None
+        if bias is None:
+            return dx, dw
+        return dx, dw, (dz.sum(0) if need[2] else None)
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """Fast path: the same dx, dW, db from the fused kernel (``kernels.linear``)."""
         need = ctx.needs_input_grad
         x2, weight, saved = ctx.saved_tensors
-        if STATE.grad_enabled:
-            return _differentiable_backward(ctx, grad, saved)
-        g = grad.data.reshape(x2.shape[0], weight.shape[0])
+        g = grad.reshape(x2.shape[0], weight.shape[0])
         dx, dw, db = linear.linear_backward(g, x2, weight, saved, ctx.activation,
                                             has_bias=len(need) == 3 and need[2], needs=(need[0], need[1]))
-        x_shape = ctx.inputs[0].shape
-        out = (None if dx is None else Tensor._make(dx.reshape(x_shape)),
-               None if dw is None else Tensor._make(dw))
-        return out + ((None if db is None else Tensor._make(db)),) if len(need) == 3 else out
-
-
-def _differentiable_backward(ctx: Function, grad: Tensor, saved: np.ndarray) -> tuple[Tensor | None, ...]:
-    """LinearAct's backward under ``create_graph=True``, built from Tensor ops on the inputs:
-
-        z = x W^T + b,   dz = grad * act'(z),   dx = dz W,   dW = dz^T x,   db = sum_rows dz
-
-    Every step is an ordinary recorded op, so the gradients can be differentiated again and
-    the graph below the layer is not touched (no nested ``grad`` call: a hook or
-    ``retain_grad`` on x fires once, and the cost stays linear in the network's depth).
-    """
-    need = ctx.needs_input_grad
-    x, weight = ctx.inputs[0], ctx.inputs[1]
-    bias = ctx.inputs[2] if len(ctx.inputs) == 3 else None
-    x2 = x.reshape(math.prod(x.shape[:-1]), weight.shape[1])
-    z = None
-    if ctx.activation in ("tanh", "sigmoid", "gelu"):
-        z = x2 @ weight.T
-        if bias is not None:
-            z = z + bias
-    dz = _activation_grad(grad.reshape(x2.shape[0], weight.shape[0]), z, saved, ctx.activation)
-    dx = (dz @ weight).reshape(x.shape) if need[0] else None
-    dw = dz.T @ x2 if need[1] else None
-    if bias is None:
-        return dx, dw
-    return dx, dw, (dz.sum(0) if need[2] else None)
+        out = (None if dx is None else dx.reshape(ctx.inputs[0].shape), dw)
+        return out + (db,) if len(need) == 3 else out

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
 from .elementwise import Where
 
@@ -305,18 +304,28 @@ class Prod(Function):
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         if (x.data != 0).all():
             return g * _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim) / x
-        if STATE.grad_enabled:
-            return g * _product_of_the_others(x, ctx.dim)
+        return g * _product_of_the_others(x, ctx.dim)
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        """Fast path: prod / x_i, or where some x_i = 0 the product of the others from prefix
+        and suffix products, O(n) where the readable backward's zero case is O(n^2)."""
+        x = ctx.inputs[0].data
+        out = ctx.out_data
+        if not ctx.keepdim:
+            grad = grad.reshape(_keep_shape(x.shape, ctx.dim))
+            out = out.reshape(grad.shape)
+        if (x != 0).all():
+            return grad * out / x
         axis = 0 if ctx.dim is None else ctx.dim[0]
-        flat = x.data.reshape(-1) if ctx.dim is None else x.data
+        flat = x.reshape(-1) if ctx.dim is None else x
         ones = np.ones_like(np.take(flat, [0], axis=axis))
         left = np.cumprod(np.concatenate([ones, flat], axis=axis), axis=axis)
         left = np.delete(left, -1, axis=axis)
         rev = np.flip(flat, axis=axis)
         right = np.cumprod(np.concatenate([ones, rev], axis=axis), axis=axis)
         right = np.flip(np.delete(right, -1, axis=axis), axis=axis)
-        others = (left * right).reshape(x.shape)
-        return g * Tensor._make(others)
+        return np.broadcast_to(grad, x.shape) * (left * right).reshape(x.shape)
 
 
 def _product_of_the_others(x: Tensor, d: tuple[int, ...] | None) -> Tensor:

@@ -3,8 +3,9 @@
 L1, MSE, Huber and SmoothL1 are hot, so they share one fused Function. When input and
 target have the same shape and dtype it runs the fused kernel ``minigrad.kernels.regression``;
 a broadcasting target takes the numpy pair per loss (``mse_value``/``mse_grad``, ...). Its
-backward gives the target a gradient too (minus the input's), and switches to Tensor
-operations under ``create_graph=True`` so second derivatives work. PoissonNLL,
+backward gives the target a gradient too (minus the input's); it is written with Tensor
+operations, so second derivatives work, and the kernel's saved gradient is its declared
+fast path (``fast_backward``), taken when ``create_graph`` is off. PoissonNLL,
 GaussianNLL and LogCosh are compositions of differentiable primitives.
 Every loss has a function (``F.mse_loss``) and a Module (``nn.MSELoss``).
 """
@@ -17,7 +18,6 @@ import warnings
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.grad_mode import STATE
 from ...kernels import regression as kernel_regression
 from ...ops.activation import Softplus
 from ...ops.elementwise import where
@@ -123,8 +123,8 @@ class PointwiseLoss(Function):
     """l(x - y) summed, averaged or kept, for the four distance losses.
 
     When input and target have the same shape and dtype, one fused kernel
-    (``minigrad.kernels.regression``) computes the loss and its gradient in a single pass;
-    broadcasting shapes take the numpy path below.
+    (``minigrad.kernels.regression``) computes the loss and its gradient in a single pass
+    when a backward can follow; broadcasting shapes and ``no_grad`` take the numpy path.
 
     d/dx = g/D * l'(x - y) and d/dy = -d/dx: the target gets a gradient too.
     """
@@ -133,29 +133,34 @@ class PointwiseLoss(Function):
     def forward(ctx: Function, x: np.ndarray, y: np.ndarray, kind: str, param: float,
                 reduction: str) -> np.ndarray:
         ctx.kind, ctx.param, ctx.reduction = kind, param, reduction
-        if x.shape == y.shape and x.dtype == y.dtype:
+        if ctx.needs_input_grad and x.shape == y.shape and x.dtype == y.dtype:
             ctx.count = x.size
-            loss, ctx.fused_grad = kernel_regression.regression(kind, x, y, reduction, param)
+            loss, fused_grad = kernel_regression.regression(kind, x, y, reduction, param)
+            ctx.save_for_backward(fused_grad, None)
             return loss
         d = x - y
         ctx.count = d.size
-        ctx.save_for_backward(d)
+        ctx.save_for_backward(None, d)
         loss = KERNELS[kind][0](d, param)
         return reduce_array(loss, reduction, d.size, loss.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        mean = ctx.reduction == "mean" and ctx.count
-        if STATE.grad_enabled:
-            x, y = ctx.inputs
-            g = grad * (1.0 / ctx.count) if mean else grad
-            gx = g * _tensor_grad(ctx.kind, x - y, ctx.param)
-        elif not ctx.saved_tensors:
-            gx = Tensor._make(ctx.fused_grad * grad.data)
+        """d/dx = g/D * l'(x - y) with Tensor ops (``_tensor_grad``); d/dy = -d/dx."""
+        x, y = ctx.inputs
+        g = grad * (1.0 / ctx.count) if ctx.reduction == "mean" and ctx.count else grad
+        gx = g * _tensor_grad(ctx.kind, x - y, ctx.param)
+        return gx, (-gx if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Fast path: the kernel's saved l'(x - y)/D scaled by g, or the numpy rule on d."""
+        fused_grad, d = ctx.saved_tensors
+        if fused_grad is not None:
+            gx = fused_grad * grad
         else:
-            (d,) = ctx.saved_tensors
-            g = grad.data.item() / ctx.count if mean else grad.data
-            gx = Tensor._make(KERNELS[ctx.kind][1](d, ctx.param) * g)
+            mean = ctx.reduction == "mean" and ctx.count
+            gx = KERNELS[ctx.kind][1](d, ctx.param) * (grad.item() / ctx.count if mean else grad)
         return gx, (-gx if ctx.needs_input_grad[1] else None)
 
 
