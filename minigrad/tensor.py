@@ -58,8 +58,13 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data: Any) -> Tensor:
-        """Wrap an op's result without copying or checking (the fast path for ops)."""
+    def make(cls, data: Any) -> Tensor:
+        """Wrap an array as a Tensor without copying or checking: how ops build their results.
+
+        ``Tensor(data)`` converts and copies (a user's list, a dtype to choose); an op already
+        holds a fresh numpy array of the right dtype, so ``Tensor.make(array)`` just wraps it
+        (the array is shared, not copied). The result is a constant: ``requires_grad=False``,
+        no ``grad_fn``; ``Function.apply`` attaches the graph node."""
         t = object.__new__(cls)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t.grad = None
@@ -218,7 +223,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the graph."""
-        return Tensor._make(self.data)
+        return Tensor.make(self.data)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -272,7 +277,7 @@ class Tensor:
             if create_graph and grad.requires_grad:
                 self.grad = grad
             else:
-                self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+                self.grad = Tensor.make(np.array(grad.data, dtype=self.dtype, copy=True))
         elif create_graph or self.grad.requires_grad:
             self.grad = self.grad + grad
         else:
@@ -309,7 +314,7 @@ class Tensor:
         if dtype == self.dtype:
             return self
         if dtype.kind != "f" or not self.requires_grad:
-            return Tensor._make(self.data.astype(dtype))
+            return Tensor.make(self.data.astype(dtype))
         return _ew.Cast.apply(self, dtype=dtype)
 
     def type(self, dtype: Any) -> Tensor:

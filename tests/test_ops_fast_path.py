@@ -36,9 +36,9 @@ def _node_types(t: mg.Tensor) -> set[type]:
     found, todo = set(), [t.grad_fn]
     while todo:
         node = todo.pop()
-        if node is None or type(node) in found:
+        if node is None or node.op in found:
             continue
-        found.add(type(node))
+        found.add(node.op)
         todo.extend(i.grad_fn for i in node.inputs)
     return found
 

@@ -30,7 +30,7 @@ def _activation_grad(grad: Tensor, z: Tensor | None, saved: np.ndarray, activati
     if activation == "none":
         return grad
     if activation == "relu":
-        return grad * Tensor._make((saved > 0).astype(grad.dtype))
+        return grad * Tensor.make((saved > 0).astype(grad.dtype))
     if activation == "tanh":
         y = z.tanh()
         return grad * (1.0 - y * y)

@@ -92,7 +92,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if p == 1.0:
         return input * 0.0
     keep = rng(generator).random(input.shape) >= p
-    mask = Tensor._make((keep / (1.0 - p)).astype(input.dtype))
+    mask = Tensor.make((keep / (1.0 - p)).astype(input.dtype))
     return input * mask
 
 
@@ -142,8 +142,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False")
-        mean = Tensor._make(running_mean.data.reshape(shape))
-        var = Tensor._make(running_var.data.reshape(shape))
+        mean = Tensor.make(running_mean.data.reshape(shape))
+        var = Tensor.make(running_var.data.reshape(shape))
     return _affine(_normalize(input, mean, var, eps), weight, bias, shape)
 
 
@@ -191,7 +191,7 @@ class EmbeddingLookup(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         if ctx.padding_idx is not None:
             keep = (ctx.indices != ctx.padding_idx)[..., None].astype(grad.dtype)
-            grad = grad * Tensor._make(keep)
+            grad = grad * Tensor.make(keep)
         return IndexAdd.apply(grad, shape=ctx.inputs[0].shape, index=ctx.indices)
 
 

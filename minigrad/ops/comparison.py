@@ -19,7 +19,7 @@ from .reduce import dims as _dims
 
 
 def _const(data: Any) -> Tensor:
-    return Tensor._make(np.asarray(data))
+    return Tensor.make(np.asarray(data))
 
 
 def _cmp(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:

@@ -136,8 +136,8 @@ class Std(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         std = ctx.output
         nonzero = std.data != 0
-        safe = Where.apply(std, Tensor._make(np.ones((), std.dtype)), cond=nonzero)
-        return Where.apply(grad / (safe * 2.0), Tensor._make(np.zeros((), grad.dtype)),
+        safe = Where.apply(std, Tensor.make(np.ones((), std.dtype)), cond=nonzero)
+        return Where.apply(grad / (safe * 2.0), Tensor.make(np.zeros((), grad.dtype)),
                            cond=nonzero)
 
 
@@ -187,7 +187,7 @@ class Amax(Function):
         else:
             with np.errstate(invalid="ignore"):
                 hit /= count
-        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
+        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor.make(hit)
 
 
 class Amin(Amax):
@@ -335,7 +335,7 @@ def _product_of_the_others(x: Tensor, d: tuple[int, ...] | None) -> Tensor:
     flat = x.reshape(-1) if d is None else x.transpose(d[0], -1)
     n = flat.shape[-1]
     copies = flat.unsqueeze(-2).expand(*flat.shape[:-1], n, n)
-    one = Tensor._make(np.ones((), x.dtype))
+    one = Tensor.make(np.ones((), x.dtype))
     others = Where.apply(one, copies, cond=np.eye(n, dtype=bool)).prod(-1)
     return others.reshape(x.shape) if d is None else others.transpose(d[0], -1)
 
@@ -367,8 +367,8 @@ class Norm2(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         out = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
-        zero = Tensor._make(np.zeros((), grad.dtype))
-        safe = Where.apply(out, Tensor._make(np.ones((), grad.dtype)), cond=out.data != 0)
+        zero = Tensor.make(np.zeros((), grad.dtype))
+        safe = Where.apply(out, Tensor.make(np.ones((), grad.dtype)), cond=out.data != 0)
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         return Where.apply(g * x / safe, zero, cond=out.data != 0)
 
@@ -396,13 +396,13 @@ class NormP(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         p = ctx.p
-        zero = Tensor._make(np.zeros((), grad.dtype))
-        one = Tensor._make(np.ones((), grad.dtype))
+        zero = Tensor.make(np.zeros((), grad.dtype))
+        one = Tensor.make(np.ones((), grad.dtype))
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         if p == 0:
             return g * 0.0
         norm = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
-        sign = Tensor._make(np.sign(x.data).astype(grad.dtype))
+        sign = Tensor.make(np.sign(x.data).astype(grad.dtype))
         if p < 1:
             nonzero = x.data != 0
             a = Where.apply(x.abs(), one, cond=nonzero)

@@ -18,7 +18,7 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
     """A constant Tensor with ``like``'s floating dtype (targets given as lists or arrays)."""
     if isinstance(value, Tensor):
         return value
-    return Tensor._make(np.asarray(value, dtype=like.dtype))
+    return Tensor.make(np.asarray(value, dtype=like.dtype))
 
 
 def int_targets(loss: str, target: Any) -> np.ndarray:

@@ -112,7 +112,7 @@ class BinaryCrossEntropy(Function):
         x, y = ctx.inputs
         need_x, need_y = ctx.needs_input_grad
         g = _tensor_scale(ctx, grad)
-        w = None if ctx.weight is None else Tensor._make(ctx.weight)
+        w = None if ctx.weight is None else Tensor.make(ctx.weight)
         gx = gy = None
         if need_x:
             gx = g * (x - y.to(x.dtype)) / (x * (1.0 - x)).clamp_min(1e-12)
@@ -155,20 +155,20 @@ class BinaryCrossEntropyWithLogits(Function):
         x, y = ctx.inputs
         need_x, need_y = ctx.needs_input_grad
         g = _tensor_scale(ctx, grad)
-        w = None if ctx.weight is None else Tensor._make(ctx.weight)
+        w = None if ctx.weight is None else Tensor.make(ctx.weight)
         yx = y.to(x.dtype)
         gx = gy = None
         if need_x:
             if ctx.pos_weight is None:
                 gx = g * (x.sigmoid() - yx)
             else:
-                py = Tensor._make(ctx.pos_weight) * yx
+                py = Tensor.make(ctx.pos_weight) * yx
                 gx = g * ((py + 1.0 - yx) * x.sigmoid() - py)
             gx = gx if w is None else gx * w
         if need_y:
             inner = x
             if ctx.pos_weight is not None:
-                inner = x + Tensor._make(ctx.pos_weight - 1) * _log_sigmoid(x)
+                inner = x + Tensor.make(ctx.pos_weight - 1) * _log_sigmoid(x)
             gy = -(g * inner)
             gy = (gy if w is None else gy * w).to(y.dtype)
         return gx, gy
@@ -263,7 +263,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> 
     """
     check_reduction("soft_margin_loss", reduction)
     _no_grad_argument("soft_margin_loss", "target", target)
-    y = Tensor._make(_array(target, input.dtype))
+    y = Tensor.make(_array(target, input.dtype))
     return reduce_accurate(Softplus.apply(-(y * input), beta=1.0, threshold=math.inf), reduction)
 
 
@@ -279,7 +279,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     y = as_tensor(target, input).to(input.dtype)
     loss = -(y * _log_sigmoid(input) + (1.0 - y) * _log_sigmoid(-input))
     if weight is not None:
-        loss = loss * Tensor._make(_broadcast_weight("multilabel_soft_margin_loss", weight, input))
+        loss = loss * Tensor.make(_broadcast_weight("multilabel_soft_margin_loss", weight, input))
     per_sample = loss.mean(-1) if input.ndim else loss
     return reduce_accurate(per_sample, reduction)
 

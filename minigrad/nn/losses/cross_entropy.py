@@ -212,13 +212,13 @@ def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.nd
     scale = 1.0
     if ctx.reduction == "mean":
         scale = 1.0 / ctx.denominator if ctx.denominator else math.nan
-    local = -Tensor._make(class_back(b, shape))
+    local = -Tensor.make(class_back(b, shape))
     if a is not None:
-        local = x.softmax(cdim) * Tensor._make(class_back(a[:, None], shape)) + local
+        local = x.softmax(cdim) * Tensor.make(class_back(a[:, None], shape)) + local
     if keep.all():
         return g * scale * local
     mask = class_back(keep, shape)
-    factor = Tensor._make(np.where(mask, scale, 0.0).astype(x.dtype))
+    factor = Tensor.make(np.where(mask, scale, 0.0).astype(x.dtype))
     return where(mask, g * factor * local, 0.0)
 
 
@@ -336,7 +336,7 @@ def _soft_target_tensor_backward(ctx: Function, grad: Tensor) -> tuple[Tensor | 
         g = grad * (1.0 / ctx.denominator if ctx.denominator else math.nan)
     w = None
     if ctx.weight is not None:
-        w = Tensor._make(ctx.weight.reshape((classes,) + (1,) * (x.ndim - cdim - 1)))
+        w = Tensor.make(ctx.weight.reshape((classes,) + (1,) * (x.ndim - cdim - 1)))
     t = target.to(x.dtype)
     if ctx.smoothing:
         t = t * (1.0 - ctx.smoothing) + ctx.smoothing / classes

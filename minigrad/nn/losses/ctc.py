@@ -221,7 +221,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     if reduction == "sum":
         return nll.sum()
     if reduction == "mean":
-        denom = Tensor._make(np.maximum(tgt_len, 1).astype(nll.dtype))
+        denom = Tensor.make(np.maximum(tgt_len, 1).astype(nll.dtype))
         return (nll / denom).mean()
     return nll.reshape(()) if unbatched else nll
 

@@ -87,12 +87,12 @@ class _MultiMargin(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         rows = np.arange(x.shape[0])
-        per_class = Tensor._make(ctx.coefficient)
+        per_class = Tensor.make(ctx.coefficient)
         if ctx.p == 2:
             per_class = per_class * (x - x[rows, ctx.y].unsqueeze(1) + ctx.margin) * 2.0
         onehot = np.zeros(x.shape, x.dtype)
         onehot[rows, ctx.y] = 1.0
-        gx = per_class - Tensor._make(onehot) * per_class.sum(1, keepdim=True)
+        gx = per_class - Tensor.make(onehot) * per_class.sum(1, keepdim=True)
         return grad.unsqueeze(1) * gx
 
     @staticmethod
@@ -156,7 +156,7 @@ class _MultiLabelMargin(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         """Piecewise linear: d/dx is g times the constant counts saved by forward (so its own
         derivative in x is 0)."""
-        return grad.unsqueeze(1) * Tensor._make(ctx.grad_x)
+        return grad.unsqueeze(1) * Tensor.make(ctx.grad_x)
 
     @staticmethod
     def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ from ._reduction import check_reduction, reduce_accurate, reduce_array
 
 
 def _as_tensor(value: Tensor | float, like: Tensor) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=like.dtype))
+    return value if isinstance(value, Tensor) else Tensor.make(np.asarray(value, dtype=like.dtype))
 
 
 def _target(name: str, input: Tensor, target: Tensor | float, stacklevel: int = 4) -> Tensor:
@@ -38,7 +38,7 @@ def _target(name: str, input: Tensor, target: Tensor | float, stacklevel: int = 
     """
     target = _as_tensor(target, input)
     if target.dtype.kind in "biu" and input.dtype.kind == "f":
-        target = Tensor._make(target.data.astype(input.dtype))
+        target = Tensor.make(target.data.astype(input.dtype))
     if target.shape != input.shape:
         warnings.warn(
             f"{name}: Using a target size ({target.shape}) that is different to the input size "
@@ -110,13 +110,13 @@ def _tensor_grad(kind: str, d: Tensor, param: float) -> Tensor:
     constant from |d| = param on, so their second derivative is 0 at the kink, as PyTorch's.
     """
     if kind == "l1":
-        return Tensor._make(l1_grad(d.data, param))
+        return Tensor.make(l1_grad(d.data, param))
     if kind == "mse":
         return d * 2.0
     inside = np.abs(d.data) < param
     if kind == "huber":
-        return where(inside, d, Tensor._make(huber_grad(d.data, param)))
-    return where(inside, d * (1.0 / param), Tensor._make(smooth_l1_grad(d.data, param)))
+        return where(inside, d, Tensor.make(huber_grad(d.data, param)))
+    return where(inside, d * (1.0 / param), Tensor.make(smooth_l1_grad(d.data, param)))
 
 
 class PointwiseLoss(Function):
@@ -246,7 +246,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
 def _gaussian_var(input: Tensor, var: Tensor | float) -> Tensor:
     """Bring ``var`` to a shape that broadcasts with ``input`` (PyTorch's three rules)."""
     if not isinstance(var, Tensor):
-        return Tensor._make(np.full(input.shape, var, dtype=input.dtype))
+        return Tensor.make(np.full(input.shape, var, dtype=input.dtype))
     if var.shape == input.shape:
         return var
     if input.shape[:-1] == var.shape:
@@ -272,7 +272,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     if np.any(var.data < 0):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries; variances must be >= 0")
     clamped = np.maximum(var.data, eps).astype(var.dtype)
-    v = var + Tensor._make(clamped - var.data)
+    v = var + Tensor.make(clamped - var.data)
     d = input - _as_tensor(target, input)
     loss = (v.log() + d * d / v) * 0.5
     if full:
