@@ -598,7 +598,7 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
-        return _red.Sum.apply(self, dim=_red.dims(self, dim if axis is None else axis),
+        return _red.Sum.apply(self, dim=_dims.dims(self, dim if axis is None else axis),
                               keepdim=keepdim if keepdims is None else keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -620,28 +620,28 @@ class Tensor:
         return _red.reduce_min(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amax.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Amax.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amin.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Amin.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return _red.LogSumExp.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.LogSumExp.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _red.Prod.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Prod.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def cumsum(self, dim: int) -> Tensor:
-        return _red.Cumsum.apply(self, dim=_red.dim(self, dim))
+        return _red.Cumsum.apply(self, dim=_dims.dim(self, dim))
 
     def norm(self, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.norm(self, p, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _act.Softmax.apply(self, dim=_red.dim(self, dim))
+        return _act.Softmax.apply(self, dim=_dims.dim(self, dim))
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _act.LogSoftmax.apply(self, dim=_red.dim(self, dim))
+        return _act.LogSoftmax.apply(self, dim=_dims.dim(self, dim))
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -790,10 +790,19 @@ def _inplace(t: Tensor, other: Any, ufunc: np.ufunc, op: str) -> Tensor:
     return t
 
 
-from .ops import activation as _act  # noqa: E402
-from .ops import comparison as _cmp  # noqa: E402
-from .ops import elementwise as _ew  # noqa: E402
-from .ops import indexing as _idx  # noqa: E402
-from .ops import linalg as _linalg  # noqa: E402
-from .ops import reduce as _red  # noqa: E402
-from .ops import shape as _shape  # noqa: E402
+# The op modules. tensor.py imports none of them: ``minigrad.ops`` binds them here when it
+# is imported (``bind_ops``), so every op module can import ``Tensor`` in any order and
+# there is no import cycle. ``import minigrad`` imports ``minigrad.ops``.
+_act: Any = None
+_cmp: Any = None
+_ew: Any = None
+_idx: Any = None
+_linalg: Any = None
+_red: Any = None
+_shape: Any = None
+_dims: Any = None
+
+
+def bind_ops(**modules: Any) -> None:
+    """Give the Tensor methods their op modules (called once, by ``minigrad/ops/__init__.py``)."""
+    globals().update({f"_{name}": module for name, module in modules.items()})

@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .dims import dim as _dim
+from .dims import dims as _dims
 from .elementwise import operands
 from .elementwise import sign as _ew_sign
-from .reduce import dim as _dim
-from .reduce import dims as _dims
 
 
 def _const(data: Any) -> Tensor:

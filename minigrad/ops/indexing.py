@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .reduce import dim as _dim
+from .dims import dim as _dim
 
 
 def _part(p: Any) -> Any:

@@ -14,35 +14,10 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .dims import dim, dims
 from .elementwise import Where
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
-
-
-def dim(t: Tensor, d: int) -> int:
-    """Normalise one dimension index (negative counts from the end), with a clear error."""
-    n = max(t.ndim, 1)
-    if not -n <= d < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d}) "
-            f"for a tensor of shape {t.shape}"
-        )
-    return d % n
-
-
-def dims(t: Tensor, d: Any) -> tuple[int, ...] | None:
-    """Normalise ``dim`` arguments: None (all), an int, or a sequence of ints.
-
-    As in PyTorch, an empty sequence means all dimensions, and a 0-d tensor accepts
-    dim 0 or -1 (its one value is the whole reduction): both come back as None."""
-    if d is None:
-        return None
-    axes = (dim(t, d),) if isinstance(d, int) else tuple(sorted(dim(t, int(x)) for x in d))
-    for a, b in zip(axes, axes[1:]):
-        if a == b:
-            raise RuntimeError(f"dim {a} appears more than once in {tuple(d)} for a tensor of "
-                               f"shape {t.shape}; list each dimension once")
-    return axes if axes and t.ndim else None
 
 
 def _axes(t_ndim: int, d: tuple[int, ...] | None) -> tuple[int, ...]:

@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .reduce import dim as _dim
+from .dims import dim as _dim
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
