@@ -203,7 +203,7 @@ def _torch_act(name: str, z):  # noqa: ANN001, ANN202
 
 
 def _linear_act(activation: str, bias: bool) -> OpSpec:
-    from minigrad.kernels.functions import LinearAct
+    from minigrad.ops.linear import LinearAct
 
     if bias:
         return OpSpec(f"linear_act_{activation}",

@@ -16,8 +16,8 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.kernels import bce, regression, set_jit_enabled
-from minigrad.kernels.functions import LinearAct
 from minigrad.nn import functional as F
+from minigrad.ops.linear import LinearAct
 
 ACTIVATIONS = ("none", "relu", "tanh", "sigmoid", "gelu")
 

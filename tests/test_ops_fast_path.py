@@ -70,7 +70,7 @@ def test_every_fused_op_is_in_the_registry():
 
 
 def test_the_engine_takes_the_fast_path_only_without_create_graph(monkeypatch):
-    from minigrad.kernels.functions import LinearAct
+    from minigrad.ops.linear import LinearAct
 
     calls = []
     fast = LinearAct.fast_backward

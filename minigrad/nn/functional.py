@@ -21,6 +21,7 @@ from ..functional import (
     tanh,
 )
 from ..ops.indexing import IndexAdd
+from ..ops.linear import linear
 from ..random import Generator, rng
 from ..tensor import Tensor
 from .losses.binary import (
@@ -65,20 +66,6 @@ from .losses.regression import (
     poisson_nll_loss,
     smooth_l1_loss,
 )
-
-
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b, with W of shape (out_features, in_features).
-
-    One fused op (``minigrad.kernels.functions.LinearAct``): the product runs on BLAS, the
-    bias add and the backward's bias sum are fused around it. Gradients: dx = g W,
-    dW = g^T x, db = sum over rows of g.
-    """
-    from ..kernels.functions import LinearAct
-
-    if bias is None:
-        return LinearAct.apply(input, weight, activation="none")
-    return LinearAct.apply(input, weight, bias, activation="none")
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,

@@ -1,12 +1,15 @@
-"""``LinearAct``: the fused Linear layer, ``y = act(x W^T + b)``, as an autograd Function.
+"""``linear``: the Linear layer, ``y = act(x W^T + b)``, as one fused op (``LinearAct``).
+
+``nn.Linear`` and ``F.linear`` call ``linear`` here; the derivative is ``LinearAct.backward``.
 
 The product runs on BLAS; the bias add and the activation are fused around it in forward,
 and the activation's derivative and the bias gradient in the declared fast path
-(``fast_backward``, ``kernels.linear``). ``backward`` writes dz, dx, dW and db with Tensor
+(``fast_backward``, ``minigrad.kernels.linear``). ``backward`` writes dz, dx, dW and db with Tensor
 ops: the page to read, and the path every second derivative takes. ``F.linear`` and
 ``nn.Linear`` use it.
 
-    h = LinearAct.apply(x, W, b, activation="relu")
+    h = linear(x, W, b)                                  # y = x W^T + b
+    h = LinearAct.apply(x, W, b, activation="relu")      # y = relu(x W^T + b), one op
 """
 
 from __future__ import annotations
@@ -16,9 +19,9 @@ import math
 import numpy as np
 
 from ..autograd.function import Function
-from ..ops.elementwise import Erf
+from ..kernels import linear as kernel
 from ..tensor import Tensor
-from . import linear
+from .elementwise import Erf
 
 
 def _activation_grad(grad: Tensor, z: Tensor | None, saved: np.ndarray, activation: str) -> Tensor:
@@ -52,8 +55,8 @@ class LinearAct(Function):
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, *,
                 activation: str = "none") -> np.ndarray:
-        if activation not in linear.ACTIVATIONS:
-            raise ValueError(f"LinearAct: activation must be one of {linear.ACTIVATIONS}, got {activation!r}")
+        if activation not in kernel.ACTIVATIONS:
+            raise ValueError(f"LinearAct: activation must be one of {kernel.ACTIVATIONS}, got {activation!r}")
         if weight.ndim != 2 or x.ndim == 0 or x.shape[-1] != weight.shape[1]:
             raise RuntimeError(f"LinearAct: input of shape {x.shape} and weight of shape {weight.shape} "
                                "do not fit: weight must be (out_features, in_features) with "
@@ -64,7 +67,7 @@ class LinearAct(Function):
         x2 = x.reshape(math.prod(x.shape[:-1]), x.shape[-1]).astype(dtype, copy=False)
         w = weight.astype(dtype, copy=False)
         b = None if bias is None else bias.astype(dtype, copy=False)
-        y, saved = linear.linear_forward(x2, w, b, activation)
+        y, saved = kernel.linear_forward(x2, w, b, activation)
         if ctx.needs_input_grad:
             ctx.save_for_backward(x2, w, saved)
             ctx.activation = activation
@@ -103,7 +106,19 @@ class LinearAct(Function):
         need = ctx.needs_input_grad
         x2, weight, saved = ctx.saved_tensors
         g = grad.reshape(x2.shape[0], weight.shape[0])
-        dx, dw, db = linear.linear_backward(g, x2, weight, saved, ctx.activation,
+        dx, dw, db = kernel.linear_backward(g, x2, weight, saved, ctx.activation,
                                             has_bias=len(need) == 3 and need[2], needs=(need[0], need[1]))
         out = (None if dx is None else dx.reshape(ctx.inputs[0].shape), dw)
         return out + (db,) if len(need) == 3 else out
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y = x W^T + b, with W of shape (out_features, in_features).
+
+    One fused op (``LinearAct`` above): the product runs on BLAS, the bias add and the
+    backward's bias sum are fused around it. Gradients: dx = g W, dW = g^T x,
+    db = sum over rows of g.
+    """
+    if bias is None:
+        return LinearAct.apply(input, weight, activation="none")
+    return LinearAct.apply(input, weight, bias, activation="none")
