@@ -112,3 +112,27 @@ def test_no_grad_forward_computes_no_gradient(monkeypatch, name, call):  # noqa:
     with mg.no_grad():
         value = call(F, x)
     np.testing.assert_allclose(value.data, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("options", [{}, {"amsgrad": True, "weight_decay": 0.1},
+                                     {"maximize": True, "weight_decay": 0.1, "decoupled_weight_decay": True}])
+def test_adam_fast_path_and_readable_rule_agree(options):  # noqa: ANN001
+    """optim.adam.adam_rule (the numpy rule) and kernels.optim.adam_fused (its fast path) take
+    the same three steps on random float64 arrays."""
+    from minigrad.kernels import optim as optim_kernels
+    from minigrad.kernels.config import jit_enabled
+    from minigrad.optim.adam import adam_rule
+
+    if not jit_enabled():
+        pytest.skip("the fast path needs the JIT (MINIGRAD_JIT=0 is set)")
+    rng = np.random.default_rng(0)
+    kw = dict(lr=0.01, beta1=0.9, beta2=0.99, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+              decoupled_weight_decay=False) | options
+    rule = [rng.normal(size=(4, 5)), np.zeros((4, 5)), np.zeros((4, 5)), np.zeros((4, 5))]
+    fast = [a.copy() for a in rule]
+    for t in (1, 2, 3):
+        grad = rng.normal(size=(4, 5))
+        adam_rule(rule[0], grad, rule[1], rule[2], rule[3], step=t, **kw)
+        assert optim_kernels.adam_fused(fast[0], grad, fast[1], fast[2], fast[3], step=t, **kw)
+    for a, b in zip(rule, fast):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)
