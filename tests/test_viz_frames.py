@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from test_viz_cases import scalar_expression
+from viz_cases import scalar_expression
 
 import minigrad as mg
 from minigrad import viz

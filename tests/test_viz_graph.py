@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_viz_cases import mlp_step, nan_graph, reuse, scalar_expression
+from viz_cases import mlp_step, nan_graph, reuse, scalar_expression
 
 import minigrad as mg
 from minigrad import viz
@@ -229,7 +229,7 @@ def test_missing_dot_gives_one_clear_message(monkeypatch, tmp_path):
 
 
 def test_record_modules_innermost_module_wins():
-    from test_viz_cases import Lin
+    from viz_cases import Lin
 
     class Block(mg.nn.Module):
         def __init__(self) -> None:

@@ -64,10 +64,6 @@ def is_anomaly_enabled() -> bool:
     return STATE.enabled
 
 
-def is_anomaly_check_nan_enabled() -> bool:
-    return STATE.enabled and STATE.check_nan
-
-
 class detect_anomaly:
     """Context manager (and decorator) turning anomaly detection on.
 

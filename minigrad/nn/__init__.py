@@ -38,7 +38,7 @@ from .module import Module
 from .parameter import Parameter
 
 # isort: split
-from .losses.course import BPRLoss, ClassBalancedLoss, MultiTaskLoss, WassersteinLoss
+from .losses.composed import BPRLoss, ClassBalancedLoss, MultiTaskLoss, WassersteinLoss
 from .losses.ctc import CTCLoss
 from .losses.embedding import CosineEmbeddingLoss, TripletMarginLoss, TripletMarginWithDistanceLoss
 from .losses.focal import FocalLoss, SigmoidFocalLoss

@@ -30,7 +30,7 @@ from .losses.binary import (
     multilabel_soft_margin_loss,
     soft_margin_loss,
 )
-from .losses.course import (
+from .losses.composed import (
     bpr_loss,
     class_balanced_loss,
     class_balanced_weights,

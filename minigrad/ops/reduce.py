@@ -209,33 +209,28 @@ def _check_nonempty(name: str, x: Tensor, d: int) -> None:
         )
 
 
-def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
+def reduce_max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """``max()`` over everything gives the value; ``max(dim)`` gives (values, indices),
     and the gradient goes to the element at ``indices`` (as in PyTorch)."""
-    if d is None:
-        return Max.apply(x, dim=None, keepdim=False)
-    _check_nonempty("max", x, d)
-    from .comparison import argmax
+    return _extreme("max", x, dim, keepdim)
+
+
+def reduce_min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """``min()`` / ``min(dim)``: as ``reduce_max``, for the smallest element."""
+    return _extreme("min", x, dim, keepdim)
+
+
+def _extreme(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Any:
+    if dim is None:
+        return (Max if name == "max" else Min).apply(x, dim=None, keepdim=False)
+    _check_nonempty(name, x, dim)
+    from .comparison import argmax, argmin
     from .indexing import gather
 
-    indices = argmax(x, d, keepdim=True)
-    values = gather(x, d, indices)
+    indices = (argmax if name == "max" else argmin)(x, dim, keepdim=True)
+    values = gather(x, dim, indices)
     if not keepdim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
-    return MaxResult(values, indices)
-
-
-def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
-    if d is None:
-        return Min.apply(x, dim=None, keepdim=False)
-    _check_nonempty("min", x, d)
-    from .comparison import argmin
-    from .indexing import gather
-
-    indices = argmin(x, d, keepdim=True)
-    values = gather(x, d, indices)
-    if not keepdim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
     return MaxResult(values, indices)
 
 

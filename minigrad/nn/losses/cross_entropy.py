@@ -27,6 +27,7 @@ from ...kernels.config import use_kernel
 from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
+from ._common import int_targets
 from ._reduction import check_reduction, reduce_array
 
 
@@ -428,10 +429,7 @@ def _index_target(name: str, input: Tensor, target: Tensor, weight: np.ndarray |
                   ignore_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Validate class indices; return (t with 0 at ignored positions, w[t] * mask, mask),
     None standing for all ones."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: expected target dtype to be Long or Byte (class indices), got "
-                           f"{t.dtype}; for class probabilities give a float target of the input's shape")
+    t = int_targets(name, target, "for class probabilities give a float target of the input's shape")
     expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
     if t.shape != expected:
         raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(t.shape)} "

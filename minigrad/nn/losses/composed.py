@@ -1,4 +1,4 @@
-"""Losses from the course material: class-balanced, Wasserstein (WGAN), BPR, multi-task.
+"""Composed losses: class-balanced, Wasserstein (WGAN), BPR, multi-task.
 
 All are compositions of primitives: gradients, and second derivatives (WGAN-GP's gradient
 penalty needs them), come from autograd.
