@@ -388,16 +388,16 @@ class Tensor:
         return _linalg.matmul(other, self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _cmp.floor_divide(self, other)
+        return _disc.floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _cmp.floor_divide(other, self)
+        return _disc.floor_divide(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _cmp.remainder(self, other)
+        return _disc.remainder(self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return _cmp.remainder(other, self)
+        return _disc.remainder(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
         return _inplace(self, other, np.add, "__iadd__")
@@ -451,49 +451,49 @@ class Tensor:
 
     # ------------------------------------------------------------------ comparisons
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _cmp.eq(self, other)
+        return _disc.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _cmp.ne(self, other)
+        return _disc.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _cmp.lt(self, other)
+        return _disc.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _cmp.le(self, other)
+        return _disc.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _cmp.gt(self, other)
+        return _disc.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _cmp.ge(self, other)
+        return _disc.ge(self, other)
 
     def __invert__(self) -> Tensor:
-        return _cmp.logical_not(self)
+        return _disc.logical_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return _cmp.logical_and(self, other)
+        return _disc.logical_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return _cmp.logical_or(self, other)
+        return _disc.logical_or(self, other)
 
     def eq(self, other: Any) -> Tensor:
-        return _cmp.eq(self, other)
+        return _disc.eq(self, other)
 
     def ne(self, other: Any) -> Tensor:
-        return _cmp.ne(self, other)
+        return _disc.ne(self, other)
 
     def lt(self, other: Any) -> Tensor:
-        return _cmp.lt(self, other)
+        return _disc.lt(self, other)
 
     def le(self, other: Any) -> Tensor:
-        return _cmp.le(self, other)
+        return _disc.le(self, other)
 
     def gt(self, other: Any) -> Tensor:
-        return _cmp.gt(self, other)
+        return _disc.gt(self, other)
 
     def ge(self, other: Any) -> Tensor:
-        return _cmp.ge(self, other)
+        return _disc.ge(self, other)
 
     def equal(self, other: Tensor) -> bool:
         return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
@@ -502,38 +502,38 @@ class Tensor:
         return bool(np.allclose(self.data, np.asarray(other), rtol=rtol, atol=atol))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _cmp.argmax(self, dim, keepdim)
+        return _disc.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _cmp.argmin(self, dim, keepdim)
+        return _disc.argmin(self, dim, keepdim)
 
     def sign(self) -> Tensor:
-        return _cmp.sign(self)
+        return _disc.sign(self)
 
     def round(self) -> Tensor:
         """Nearest integer, halves to even (as PyTorch); a constant for autograd."""
-        return _cmp.round(self)
+        return _disc.round(self)
 
     def floor(self) -> Tensor:
-        return _cmp.floor(self)
+        return _disc.floor(self)
 
     def ceil(self) -> Tensor:
-        return _cmp.ceil(self)
+        return _disc.ceil(self)
 
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _cmp.all(self, dim, keepdim)
+        return _disc.all(self, dim, keepdim)
 
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _cmp.any(self, dim, keepdim)
+        return _disc.any(self, dim, keepdim)
 
     def isnan(self) -> Tensor:
-        return _cmp.isnan(self)
+        return _disc.isnan(self)
 
     def isinf(self) -> Tensor:
-        return _cmp.isinf(self)
+        return _disc.isinf(self)
 
     def isfinite(self) -> Tensor:
-        return _cmp.isfinite(self)
+        return _disc.isfinite(self)
 
     # ------------------------------------------------------------------ elementwise
     def exp(self) -> Tensor:
@@ -794,7 +794,7 @@ def _inplace(t: Tensor, other: Any, ufunc: np.ufunc, op: str) -> Tensor:
 # is imported (``bind_ops``), so every op module can import ``Tensor`` in any order and
 # there is no import cycle. ``import minigrad`` imports ``minigrad.ops``.
 _act: Any = None
-_cmp: Any = None
+_disc: Any = None
 _ew: Any = None
 _idx: Any = None
 _linalg: Any = None

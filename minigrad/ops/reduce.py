@@ -224,7 +224,7 @@ def _extreme(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Any:
     if dim is None:
         return (Max if name == "max" else Min).apply(x, dim=None, keepdim=False)
     _check_nonempty(name, x, dim)
-    from .comparison import argmax, argmin
+    from .discrete import argmax, argmin
     from .indexing import gather
 
     indices = (argmax if name == "max" else argmin)(x, dim, keepdim=True)

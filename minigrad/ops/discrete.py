@@ -1,4 +1,5 @@
-"""Ops with no useful derivative: comparisons, argmax, sign, logic, one_hot.
+"""Discrete-valued ops, with no useful derivative: comparisons, logic, argmax, sign,
+rounding (floor, ceil, round, floor_divide, remainder), isnan/isinf, one_hot.
 
 Their results are constants for autograd (``requires_grad=False``): a comparison is
 piecewise constant, so its derivative is zero almost everywhere and undefined at the
