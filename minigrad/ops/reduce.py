@@ -14,25 +14,26 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .dims import dim, dims
+from .dims import dim as _dim
+from .dims import dims as _dims
 from .elementwise import Where
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
-def _axes(t_ndim: int, d: tuple[int, ...] | None) -> tuple[int, ...]:
-    return tuple(range(t_ndim)) if d is None else d
+def _axes(t_ndim: int, dim: tuple[int, ...] | None) -> tuple[int, ...]:
+    return tuple(range(t_ndim)) if dim is None else dim
 
 
-def _keep_shape(shape: tuple[int, ...], d: tuple[int, ...] | None) -> tuple[int, ...]:
-    axes = _axes(len(shape), d)
+def _keep_shape(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> tuple[int, ...]:
+    axes = _axes(len(shape), dim)
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _spread(grad: Tensor, shape: tuple[int, ...], d: tuple[int, ...] | None, keepdim: bool) -> Tensor:
+def _spread(grad: Tensor, shape: tuple[int, ...], dim: tuple[int, ...] | None, keepdim: bool) -> Tensor:
     """Bring a reduced gradient back to the input's shape by broadcasting it."""
     if not keepdim:
-        grad = grad.reshape(_keep_shape(shape, d))
+        grad = grad.reshape(_keep_shape(shape, dim))
     return grad.expand(shape)
 
 
@@ -65,19 +66,19 @@ class Mean(Function):
         return _spread(grad * scale, ctx.inputs[0].shape, ctx.dim, ctx.keepdim)
 
 
-def mean(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if x.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, got "
             f"{x.dtype}; call .float() first."
         )
-    return Mean.apply(x, dim=dims(x, d), keepdim=keepdim)
+    return Mean.apply(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
-def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
     """sum((x - mean)^2) / (n - correction): written with primitives, so its gradient
     2 (x - mean) / (n - correction) comes from the chain rule."""
-    axes = dims(x, d)
+    axes = _dims(x, dim)
     n = int(np.prod([x.shape[i] for i in _axes(x.ndim, axes)]))
     centered = x - x.mean(axes, keepdim=True)
     total = (centered * centered).sum(axes, keepdim=keepdim)
@@ -85,16 +86,16 @@ def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) ->
     return total / float(denom) if denom else total * float("nan")
 
 
-def var_args(name: str, x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+def var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
              correction: int | None) -> Tensor:
     """Resolve PyTorch's var/std arguments: ``unbiased`` (a bool, also accepted in place of
     ``dim`` as in ``x.var(False)``) or ``correction`` (default 1, Bessel's), not both."""
-    if isinstance(d, bool):
-        d, unbiased = None, d
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise ValueError(f"{name}(): pass either unbiased={unbiased} or correction={correction}, "
                          f"not both (unbiased=False is correction=0)")
-    return var(x, d, keepdim, int(unbiased) if unbiased is not None else
+    return var(x, dim, keepdim, int(unbiased) if unbiased is not None else
                1 if correction is None else correction)
 
 
@@ -116,9 +117,9 @@ class Std(Function):
                            cond=nonzero)
 
 
-def std(x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+def std(x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
         correction: int | None) -> Tensor:
-    return Std.apply(var_args("std", x, d, unbiased, keepdim, correction))
+    return Std.apply(var_args("std", x, dim, unbiased, keepdim, correction))
 
 
 class Amax(Function):
@@ -201,10 +202,10 @@ class NormMinusInf(Amin):
     label = "norm(p=-inf)"
 
 
-def _check_nonempty(name: str, x: Tensor, d: int) -> None:
-    if x.ndim and x.shape[dim(x, d)] == 0:
+def _check_nonempty(name: str, x: Tensor, dim: int) -> None:
+    if x.ndim and x.shape[_dim(x, dim)] == 0:
         raise IndexError(
-            f"{name}(): expected reduction dim {dim(x, d)} to have non-zero size (tensor of "
+            f"{name}(): expected reduction dim {_dim(x, dim)} to have non-zero size (tensor of "
             f"shape {x.shape}): max/min of nothing has no value (no identity)"
         )
 
@@ -298,16 +299,16 @@ class Prod(Function):
         return np.broadcast_to(grad, x.shape) * (left * right).reshape(x.shape)
 
 
-def _product_of_the_others(x: Tensor, d: tuple[int, ...] | None) -> Tensor:
+def _product_of_the_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:
     """prod_{j != i} x_j along the reduced axis, from differentiable ops only, for
     create_graph where some x_i = 0 (prod / x_i is undefined there). Row i of an n x n
     copy of x gets a 1 on the diagonal, and each row is multiplied out: O(n^2) work."""
-    flat = x.reshape(-1) if d is None else x.transpose(d[0], -1)
+    flat = x.reshape(-1) if dim is None else x.transpose(dim[0], -1)
     n = flat.shape[-1]
     copies = flat.unsqueeze(-2).expand(*flat.shape[:-1], n, n)
     one = Tensor.make(np.ones((), x.dtype))
     others = Where.apply(one, copies, cond=np.eye(n, dtype=bool)).prod(-1)
-    return others.reshape(x.shape) if d is None else others.transpose(d[0], -1)
+    return others.reshape(x.shape) if dim is None else others.transpose(dim[0], -1)
 
 
 class Cumsum(Function):
@@ -383,9 +384,9 @@ class NormP(Function):
         return Where.apply(sign * x.abs() ** (p - 1) * g / safe ** (p - 1), zero, cond=nonzero)
 
 
-def norm(x: Tensor, p: float = 2, d: Any = None, keepdim: bool = False) -> Tensor:
+def norm(x: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default); p may be 0, inf or -inf."""
-    axes = dims(x, d)
+    axes = _dims(x, dim)
     p = float(p)
     if p == 2:
         return Norm2.apply(x, dim=axes, keepdim=keepdim)

@@ -77,10 +77,8 @@ def huber_value(d: np.ndarray, delta: float) -> np.ndarray:
 
 
 def huber_grad(d: np.ndarray, delta: float) -> np.ndarray:
-    """clamp(d, -delta, delta)."""
-    g = np.maximum(d, -delta)
-    np.minimum(g, delta, out=g)
-    return g
+    """clamp(d, -delta, delta) (an array also for a 0-d ``d``, whose arithmetic gives scalars)."""
+    return np.clip(np.asarray(d), -delta, delta)
 
 
 def smooth_l1_value(d: np.ndarray, beta: float) -> np.ndarray:
