@@ -82,8 +82,6 @@ def topological_order(roots: Iterable[Node]) -> list[Node]:
 
 def _fit(grad: Tensor, inp: Tensor, node: Node, i: int) -> Tensor:
     """Bring an input gradient to the input's shape and dtype, or explain why it can't."""
-    if grad.data.shape == inp.data.shape and grad.data.dtype is inp.data.dtype:
-        return grad
     if grad.shape != inp.shape:
         try:
             grad = unbroadcast(grad, inp.shape)
@@ -110,29 +108,44 @@ def node_step(node: Node, grad: Tensor, create_graph: bool = False) -> tuple[Ten
     Returns the output's gradient after its hooks and one gradient per input (None where the
     op gave none or the input needs none). ``run_backward``, ``viz`` and lesson 02 all call it.
     """
-    from ..tensor import Tensor
-
-    if node.ctx is None:
+    ctx = node.ctx
+    if ctx is None:
         raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
     out = node.out_ref()
     if out is not None and out._hooks:
         grad = out._run_hooks(grad)
-    fast = node.op.fast_backward
-    if fast is not None and not create_graph:
-        grads = fast(node.ctx, grad.data)
-        grads = grads if isinstance(grads, tuple) else (grads,)
-        grads = tuple(None if g is None else Tensor.make(g) for g in grads)
+    op = node.op
+    if create_graph or op.fast_backward is None:
+        grads = op.backward(ctx, grad)
+        if type(grads) is not tuple:
+            grads = (grads,)
     else:
-        grads = node.op.backward(node.ctx, grad)
-        grads = grads if isinstance(grads, tuple) else (grads,)
-    if len(grads) != len(node.inputs):
+        grads = _as_tensors(op.fast_backward(ctx, grad.data))
+    inputs = node.inputs
+    if len(grads) != len(inputs):
         raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients for "
-                           f"{len(node.inputs)} inputs")
+                           f"{len(inputs)} inputs")
     if anomaly.STATE.enabled:
         anomaly.check_backward(node, grads)
-    fitted = [None if g is None or not inp.requires_grad else _fit(g, inp, node, i)
-              for i, (inp, g) in enumerate(zip(node.inputs, grads))]
+    fitted: list[Tensor | None] = []
+    for i, g in enumerate(grads):
+        inp = inputs[i]
+        if g is None or not inp.requires_grad:
+            fitted.append(None)
+        elif g.data.shape == inp.data.shape and g.data.dtype is inp.data.dtype:
+            fitted.append(g)
+        else:
+            fitted.append(_fit(g, inp, node, i))
     return grad, fitted
+
+
+def _as_tensors(grads: np.ndarray | None | tuple[np.ndarray | None, ...]) -> tuple[Tensor | None, ...]:
+    """A fast path's arrays as Tensors (constants: the fast path records nothing)."""
+    from ..tensor import Tensor
+
+    if type(grads) is not tuple:
+        return (None if grads is None else Tensor.make(grads),)
+    return tuple([None if g is None else Tensor.make(g) for g in grads])
 
 
 def _check_root_grad(t: Tensor, g: Tensor | None) -> Tensor:

@@ -64,11 +64,13 @@ class Function:
     """Optional fast path: ``fast_backward(ctx, grad: ndarray)`` returns the same gradients as
     ``backward`` as arrays; the engine uses it whenever ``create_graph`` is off."""
 
-    _inputs: tuple[Tensor, ...]
-    _needs: tuple[bool, ...]
-    _saved: tuple[Any, ...]
-    _out_data: np.ndarray | None = None
-    _out_ref: weakref.ref | None = None
+    # Slots: what every call has. They are not in ``vars(ctx)``, which therefore holds
+    # exactly the attributes the op's forward set (what the graph pictures show).
+    __slots__ = ("inputs", "needs_input_grad", "saved_tensors", "out_data", "_out_ref", "__dict__")
+    inputs: tuple[Tensor, ...]
+    needs_input_grad: tuple[bool, ...]
+    saved_tensors: tuple[Any, ...]
+    out_data: np.ndarray | None
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **params: Any) -> np.ndarray:
@@ -82,15 +84,15 @@ class Function:
     def apply(cls, *inputs: Tensor, **params: Any) -> Tensor:
         """Run ``forward`` on the inputs' arrays and record a graph node if needed."""
         ctx = cls.__new__(cls)
-        ctx._saved = ()
-        ctx._inputs = inputs
+        ctx.saved_tensors = ()
+        ctx.inputs = inputs
         needs = tuple([t.requires_grad for t in inputs]) if STATE.grad_enabled else ()
         record = True in needs
-        ctx._needs = needs
+        ctx.needs_input_grad = needs
         data = cls.forward(ctx, *[t.data for t in inputs], **params)
         out = Tensor.make(data)
         if record:
-            ctx._out_data = out.data
+            ctx.out_data = out.data
             ctx._out_ref = weakref.ref(out)
             out.requires_grad = True
             out.grad_fn = Node(cls, ctx, inputs, ctx._out_ref)
@@ -99,35 +101,19 @@ class Function:
         return out
 
     def save_for_backward(self, *values: Any) -> None:
-        """Keep arrays (or Tensors) that ``backward`` will need; read them as ``saved_tensors``."""
-        self._saved = values
+        """Keep arrays (or Tensors) that ``backward`` will need; read them as ``saved_tensors``.
 
-    @property
-    def saved_tensors(self) -> tuple[Any, ...]:
-        return self._saved
-
-    @property
-    def inputs(self) -> tuple[Tensor, ...]:
-        """The input Tensors of this call, in order."""
-        return self._inputs
-
-    @property
-    def needs_input_grad(self) -> tuple[bool, ...]:
-        """Which inputs need a gradient (empty when nothing is recorded: under ``no_grad``,
-        or when no input requires grad): a fused forward computes a gradient only if not empty."""
-        return self._needs
+        ``inputs`` are the call's input Tensors in order; ``needs_input_grad`` says which need
+        a gradient (empty when nothing is recorded: under ``no_grad``, or when no input
+        requires grad), so a fused forward computes a gradient only if it is not empty."""
+        self.saved_tensors = values
 
     @property
     def output(self) -> Tensor:
         """The Tensor this call produced, or a new Tensor wrapping its value (sharing the
         array, not a copy) if the user dropped it."""
-        out = None if self._out_ref is None else self._out_ref()
-        return out if out is not None else Tensor.make(self._out_data)
-
-    @property
-    def out_data(self) -> np.ndarray:
-        """The output's value, as forward returned it."""
-        return self._out_data
+        out = self._out_ref()
+        return out if out is not None else Tensor.make(self.out_data)
 
     @property
     def name(self) -> str:
@@ -177,9 +163,7 @@ class Node:
     def attrs(self) -> dict[str, Any]:
         """The op's settings, as forward set them on the ctx (``dim``, ``keepdim``...); once
         freed, the same names with each array replaced by its ``Released`` shape and dtype."""
-        if self.ctx is None:
-            return self._released_attrs
-        return {k: v for k, v in vars(self.ctx).items() if not k.startswith("_")}
+        return self._released_attrs if self.ctx is None else dict(vars(self.ctx))
 
     @property
     def next_functions(self) -> tuple[tuple[Node | None, int], ...]:
@@ -202,8 +186,10 @@ class Node:
         every activation of the step alive, as every node refers to its inputs."""
         if self.ctx is None:
             return
-        self._released_out = Released.of(self.ctx.out_data)
-        self._released_attrs = {k: _release_value(v) for k, v in self.attrs.items()}
+        ctx = self.ctx
+        self._released_out = Released.of(ctx.out_data)
+        settings = vars(ctx)
+        self._released_attrs = {k: _release_value(v) for k, v in settings.items()} if settings else {}
         self.ctx = None
         self.inputs = tuple(t if _kept(t) else ReleasedTensor(t) for t in self.inputs)
 
