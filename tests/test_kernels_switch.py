@@ -68,7 +68,7 @@ def test_set_jit_enabled_function_and_context_manager(monkeypatch):  # noqa: ANN
 def test_warmup_compiles_exactly_two_signatures_per_kernel():
     """After warmup (and whatever other tests ran first) every kernel has one float32 and one
     float64 signature: non-contiguous or odd inputs never trigger extra compiles."""
-    assert kernels.warmup() >= 0
+    kernels.warmup()
     for kernel in kernels._jit.KERNELS:
         assert len(kernel.signatures) == 2, (kernel.__name__, kernel.signatures)
         dtypes = {str(sig[0].dtype) for sig in kernel.signatures}
