@@ -12,7 +12,7 @@ import numpy as np
 import minigrad.kernels as kernels
 from minigrad.kernels import cross_entropy, jit_enabled, set_jit_enabled
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, **env: str) -> str:

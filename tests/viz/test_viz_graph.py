@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from viz_cases import mlp_step, nan_graph, reuse, scalar_expression
 
 import minigrad as mg
 from minigrad import viz
 from minigrad.viz import render
+from tests.viz_cases import mlp_step, nan_graph, reuse, scalar_expression
 
-DATA = Path(__file__).parent / "data" / "viz"
+DATA = Path(__file__).parent.parent / "data" / "viz"
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz `dot` is not installed (apt-get install graphviz)")
 
@@ -249,7 +249,7 @@ def test_missing_dot_gives_one_clear_message(monkeypatch, tmp_path):
 
 
 def test_record_modules_innermost_module_wins():
-    from viz_cases import Lin
+    from tests.viz_cases import Lin
 
     class Block(mg.nn.Module):
         def __init__(self) -> None:

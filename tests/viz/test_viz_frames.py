@@ -7,11 +7,11 @@ import shutil
 
 import numpy as np
 import pytest
-from viz_cases import scalar_expression
 
 import minigrad as mg
 from minigrad import viz
 from minigrad.autograd.engine import topological_order
+from tests.viz_cases import scalar_expression
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None,
                                 reason="Graphviz `dot` is not installed (apt-get install graphviz)")
