@@ -24,7 +24,7 @@ from course import SMOKE, check, check_function, pick, result
 
 import minigrad as mg
 from minigrad import viz
-from minigrad.autograd.engine import topological_order, unbroadcast
+from minigrad.autograd.engine import node_step, topological_order
 
 print("smoke mode:", SMOKE)
 
@@ -79,11 +79,12 @@ print(" -> ".join(node.name for node in order))
 # %% [markdown]
 # ## backward() in 15 lines
 #
-# Walk `order`; for each node take its complete output gradient, call the op's
-# `backward(ctx, grad)` (the node *is* the `ctx`), and send each input its share: add it
-# to the gradient of the node that made the input, or to the leaf's total. `unbroadcast`
-# sums a share back to the input's shape (lesson 3). We run it under `no_grad` because we
-# do not want to record the backward pass itself.
+# Walk `order`; for each node take its complete output gradient and run the engine's own
+# per-node step, `node_step(node, grad)`: it runs the hooks on the node's output, calls the
+# op's backward with what the op saved (`node.ctx`), and fits each input's share to that
+# input's shape (`unbroadcast`, lesson 3) and dtype. Then send each share on: add it to the
+# gradient of the node that made the input, or to the leaf's total. We run it under
+# `no_grad` because we do not want to record the backward pass itself.
 
 # %%
 def my_backward(loss):
@@ -94,12 +95,10 @@ def my_backward(loss):
             grad = node_grads.pop(id(node), None)
             if grad is None:
                 continue
-            shares = node.backward(node, grad)
-            shares = shares if isinstance(shares, tuple) else (shares,)
+            _, shares = node_step(node, grad)
             for inp, share in zip(node.inputs, shares):
-                if share is None or not inp.requires_grad:
+                if share is None:
                     continue
-                share = unbroadcast(share, inp.shape)
                 key, table = (id(inp), leaf_grads) if inp.grad_fn is None else (id(inp.grad_fn), node_grads)
                 table[key] = share if key not in table else table[key] + share
     return leaf_grads

@@ -7,8 +7,7 @@
     x.grad            # tensor([2., 4., 6.])
 """
 
-from .tensor import Tensor  # noqa: I001  (Tensor first: the ops import it)
-from . import dtypes
+from . import dtypes, ops  # ops binds the op modules behind the Tensor methods (tensor.bind_ops)
 from .autograd import (
     Function,
     enable_grad,
@@ -20,16 +19,45 @@ from .autograd import (
     set_grad_enabled,
 )
 from .creation import (
-    arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like, rand,
-    rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like,
+    arange,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
 )
 from .dtypes import (
-    bool_, double, float16, float32, float64, get_default_dtype, half, int8, int16, int32,
-    int64, long, set_default_dtype, uint8,
+    bool_,
+    double,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    uint8,
 )
 from .functional import *  # noqa: F403
 from .random import Generator, manual_seed
 from .serialization import load, save
+from .tensor import Tensor
 
 __version__ = "0.1.0"
 

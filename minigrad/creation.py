@@ -26,7 +26,7 @@ def _float(dtype: Any) -> np.dtype:
 
 
 def _new(data: np.ndarray, requires_grad: bool) -> Tensor:
-    t = Tensor._make(data)
+    t = Tensor.make(data)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -41,7 +41,7 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with ``array`` (changes to one show in the other)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy expects a numpy.ndarray, got {type(array).__name__}")
-    return Tensor._make(array)
+    return Tensor.make(array)
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -102,11 +102,11 @@ def randint(low: int, high: int | None = None, size: Sequence[int] = (), dtype: 
     if high is None:
         low, high = 0, low
     dtype = dtypes.int64 if dtype is None else np.dtype(dtype)
-    return Tensor._make(rng(generator).integers(low, high, size=tuple(size)).astype(dtype))
+    return Tensor.make(rng(generator).integers(low, high, size=tuple(size)).astype(dtype))
 
 
 def randperm(n: int, generator: Generator | None = None) -> Tensor:
-    return Tensor._make(rng(generator).permutation(n).astype(np.int64))
+    return Tensor.make(rng(generator).permutation(n).astype(np.int64))
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 float16 = half = np.dtype("float16")
-float32 = float_ = np.dtype("float32")
+float32 = np.dtype("float32")
 float64 = double = np.dtype("float64")
 int8 = np.dtype("int8")
 uint8 = np.dtype("uint8")
@@ -41,7 +41,3 @@ def promote_types(*types: np.dtype) -> np.dtype:
     says float64); otherwise numpy's integer/bool promotion, which agrees with PyTorch."""
     floats = [t for t in types if t.kind == "f"]
     return np.result_type(*(floats or types))
-
-
-def is_floating(dtype: np.dtype) -> bool:
-    return dtype.kind == "f"

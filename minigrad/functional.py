@@ -8,7 +8,7 @@ from typing import Any
 from .ops import activation as _act
 from .ops import elementwise as _ew
 from .ops import reduce as _red
-from .ops.comparison import (
+from .ops.discrete import (
     all,
     any,
     argmax,

@@ -119,7 +119,7 @@ def _decode(node: Any, array: Callable[[str], np.ndarray], depth: int = 0) -> An
     if kind == "ndarray":
         return array(value)
     if kind == "tensor":
-        return Tensor._make(array(value))
+        return Tensor.make(array(value))
     if kind == "dict":
         items = OrderedDict()
         for item in value:

@@ -58,8 +58,13 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _make(cls, data: Any) -> Tensor:
-        """Wrap an op's result without copying or checking (the fast path for ops)."""
+    def make(cls, data: Any) -> Tensor:
+        """Wrap an array as a Tensor without copying or checking: how ops build their results.
+
+        ``Tensor(data)`` converts and copies (a user's list, a dtype to choose); an op already
+        holds a fresh numpy array of the right dtype, so ``Tensor.make(array)`` just wraps it
+        (the array is shared, not copied). The result is a constant: ``requires_grad=False``,
+        no ``grad_fn``; ``Function.apply`` attaches the graph node."""
         t = object.__new__(cls)
         t.data = data if type(data) is np.ndarray else np.asarray(data)
         t.grad = None
@@ -218,7 +223,7 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """The same values (shared memory), cut from the graph."""
-        return Tensor._make(self.data)
+        return Tensor.make(self.data)
 
     def detach_(self) -> Tensor:
         self.grad_fn = None
@@ -272,7 +277,7 @@ class Tensor:
             if create_graph and grad.requires_grad:
                 self.grad = grad
             else:
-                self.grad = Tensor._make(np.array(grad.data, dtype=self.dtype, copy=True))
+                self.grad = Tensor.make(np.array(grad.data, dtype=self.dtype, copy=True))
         elif create_graph or self.grad.requires_grad:
             self.grad = self.grad + grad
         else:
@@ -309,7 +314,7 @@ class Tensor:
         if dtype == self.dtype:
             return self
         if dtype.kind != "f" or not self.requires_grad:
-            return Tensor._make(self.data.astype(dtype))
+            return Tensor.make(self.data.astype(dtype))
         return _ew.Cast.apply(self, dtype=dtype)
 
     def type(self, dtype: Any) -> Tensor:
@@ -383,16 +388,16 @@ class Tensor:
         return _linalg.matmul(other, self)
 
     def __floordiv__(self, other: Any) -> Tensor:
-        return _cmp.floor_divide(self, other)
+        return _disc.floor_divide(self, other)
 
     def __rfloordiv__(self, other: Any) -> Tensor:
-        return _cmp.floor_divide(other, self)
+        return _disc.floor_divide(other, self)
 
     def __mod__(self, other: Any) -> Tensor:
-        return _cmp.remainder(self, other)
+        return _disc.remainder(self, other)
 
     def __rmod__(self, other: Any) -> Tensor:
-        return _cmp.remainder(other, self)
+        return _disc.remainder(other, self)
 
     def __iadd__(self, other: Any) -> Tensor:
         return _inplace(self, other, np.add, "__iadd__")
@@ -446,49 +451,49 @@ class Tensor:
 
     # ------------------------------------------------------------------ comparisons
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _cmp.eq(self, other)
+        return _disc.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _cmp.ne(self, other)
+        return _disc.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _cmp.lt(self, other)
+        return _disc.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _cmp.le(self, other)
+        return _disc.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _cmp.gt(self, other)
+        return _disc.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _cmp.ge(self, other)
+        return _disc.ge(self, other)
 
     def __invert__(self) -> Tensor:
-        return _cmp.logical_not(self)
+        return _disc.logical_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return _cmp.logical_and(self, other)
+        return _disc.logical_and(self, other)
 
     def __or__(self, other: Any) -> Tensor:
-        return _cmp.logical_or(self, other)
+        return _disc.logical_or(self, other)
 
     def eq(self, other: Any) -> Tensor:
-        return _cmp.eq(self, other)
+        return _disc.eq(self, other)
 
     def ne(self, other: Any) -> Tensor:
-        return _cmp.ne(self, other)
+        return _disc.ne(self, other)
 
     def lt(self, other: Any) -> Tensor:
-        return _cmp.lt(self, other)
+        return _disc.lt(self, other)
 
     def le(self, other: Any) -> Tensor:
-        return _cmp.le(self, other)
+        return _disc.le(self, other)
 
     def gt(self, other: Any) -> Tensor:
-        return _cmp.gt(self, other)
+        return _disc.gt(self, other)
 
     def ge(self, other: Any) -> Tensor:
-        return _cmp.ge(self, other)
+        return _disc.ge(self, other)
 
     def equal(self, other: Tensor) -> bool:
         return self.shape == other.shape and bool(np.array_equal(self.data, other.data))
@@ -497,38 +502,38 @@ class Tensor:
         return bool(np.allclose(self.data, np.asarray(other), rtol=rtol, atol=atol))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _cmp.argmax(self, dim, keepdim)
+        return _disc.argmax(self, dim, keepdim)
 
     def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _cmp.argmin(self, dim, keepdim)
+        return _disc.argmin(self, dim, keepdim)
 
     def sign(self) -> Tensor:
-        return _cmp.sign(self)
+        return _disc.sign(self)
 
     def round(self) -> Tensor:
         """Nearest integer, halves to even (as PyTorch); a constant for autograd."""
-        return _cmp.round(self)
+        return _disc.round(self)
 
     def floor(self) -> Tensor:
-        return _cmp.floor(self)
+        return _disc.floor(self)
 
     def ceil(self) -> Tensor:
-        return _cmp.ceil(self)
+        return _disc.ceil(self)
 
     def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _cmp.all(self, dim, keepdim)
+        return _disc.all(self, dim, keepdim)
 
     def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _cmp.any(self, dim, keepdim)
+        return _disc.any(self, dim, keepdim)
 
     def isnan(self) -> Tensor:
-        return _cmp.isnan(self)
+        return _disc.isnan(self)
 
     def isinf(self) -> Tensor:
-        return _cmp.isinf(self)
+        return _disc.isinf(self)
 
     def isfinite(self) -> Tensor:
-        return _cmp.isfinite(self)
+        return _disc.isfinite(self)
 
     # ------------------------------------------------------------------ elementwise
     def exp(self) -> Tensor:
@@ -593,7 +598,7 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
-        return _red.Sum.apply(self, dim=_red.dims(self, dim if axis is None else axis),
+        return _red.Sum.apply(self, dim=_dims.dims(self, dim if axis is None else axis),
                               keepdim=keepdim if keepdims is None else keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
@@ -615,28 +620,28 @@ class Tensor:
         return _red.reduce_min(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amax.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Amax.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amin.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Amin.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return _red.LogSumExp.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.LogSumExp.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _red.Prod.apply(self, dim=_red.dims(self, dim), keepdim=keepdim)
+        return _red.Prod.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
 
     def cumsum(self, dim: int) -> Tensor:
-        return _red.Cumsum.apply(self, dim=_red.dim(self, dim))
+        return _red.Cumsum.apply(self, dim=_dims.dim(self, dim))
 
     def norm(self, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.norm(self, p, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _act.Softmax.apply(self, dim=_red.dim(self, dim))
+        return _act.Softmax.apply(self, dim=_dims.dim(self, dim))
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _act.LogSoftmax.apply(self, dim=_red.dim(self, dim))
+        return _act.LogSoftmax.apply(self, dim=_dims.dim(self, dim))
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -785,10 +790,19 @@ def _inplace(t: Tensor, other: Any, ufunc: np.ufunc, op: str) -> Tensor:
     return t
 
 
-from .ops import activation as _act  # noqa: E402
-from .ops import comparison as _cmp  # noqa: E402
-from .ops import elementwise as _ew  # noqa: E402
-from .ops import indexing as _idx  # noqa: E402
-from .ops import linalg as _linalg  # noqa: E402
-from .ops import reduce as _red  # noqa: E402
-from .ops import shape as _shape  # noqa: E402
+# The op modules. tensor.py imports none of them: ``minigrad.ops`` binds them here when it
+# is imported (``bind_ops``), so every op module can import ``Tensor`` in any order and
+# there is no import cycle. ``import minigrad`` imports ``minigrad.ops``.
+_act: Any = None
+_disc: Any = None
+_ew: Any = None
+_idx: Any = None
+_linalg: Any = None
+_red: Any = None
+_shape: Any = None
+_dims: Any = None
+
+
+def bind_ops(**modules: Any) -> None:
+    """Give the Tensor methods their op modules (called once, by ``minigrad/ops/__init__.py``)."""
+    globals().update({f"_{name}": module for name, module in modules.items()})

@@ -184,4 +184,119 @@ MATMUL = [
                  ((2, 2, 3), (3, 4)), ((3,), (2, 3, 4)), ((2, 1, 2, 3), (3, 3, 2))]
 ]
 
-ALL = UNARY + BINARY + REDUCE + SHAPE + MATMUL
+
+
+def _torch():  # noqa: ANN202
+    import torch
+
+    return torch
+
+
+def _t(rows: list) -> mg.Tensor:
+    return mg.tensor(np.array(rows))
+
+
+def _torch_act(name: str, z):  # noqa: ANN001, ANN202
+    F = _torch().nn.functional
+    return {"none": lambda v: v, "relu": F.relu, "tanh": F.tanh, "sigmoid": F.sigmoid,
+            "gelu": F.gelu}[name](z)
+
+
+def _linear_act(activation: str, bias: bool) -> OpSpec:
+    from minigrad.ops.linear import LinearAct
+
+    if bias:
+        return OpSpec(f"linear_act_{activation}",
+                      lambda x, w, b: LinearAct.apply(x, w, b, activation=activation),
+                      lambda x, w, b: _torch_act(activation, _torch().nn.functional.linear(x, w, b)),
+                      3, fixed_shapes=((2, 3), (4, 3), (4,)))
+    return OpSpec(f"linear_act_{activation}_nd_no_bias",
+                  lambda x, w: LinearAct.apply(x, w, activation=activation),
+                  lambda x, w: _torch_act(activation, _torch().nn.functional.linear(x, w)),
+                  2, fixed_shapes=((2, 2, 3), (4, 3)))
+
+
+_Y4 = [0, 2, 4, 1]
+_YND = [[0, 2], [-100, 1]]
+_W5 = [1.0, 0.5, 2.0, 1.5, 0.7]
+_LABELS = [[3, 0, -1, 1], [1, 2, 3, -1]]
+
+
+def _mg_f():  # noqa: ANN202
+    return mg.nn.functional
+
+
+def _torch_f():  # noqa: ANN202
+    return _torch().nn.functional
+
+
+def _tt(rows: list, dtype: str = "long"):  # noqa: ANN202
+    torch = _torch()
+    return torch.tensor(rows, dtype=getattr(torch, dtype))
+
+
+# Fused ops: a forward on arrays, a readable Tensor-op backward and a declared fast path
+# (``fast_backward``). gradcheck goes through the fast path, gradgradcheck through the
+# readable backward; tests/test_ops_fast_path.py checks that both give the same gradients.
+FUSED = [
+    *[_linear_act(a, bias) for a in ("none", "relu", "tanh", "sigmoid", "gelu") for bias in (True, False)],
+    OpSpec("cross_entropy_kernel", lambda x: _mg_f().cross_entropy(x, _t(_Y4)),
+           lambda x: _torch_f().cross_entropy(x, _tt(_Y4)), fixed_shapes=((4, 5),)),
+    OpSpec("cross_entropy_many_classes", lambda x: _mg_f().cross_entropy(x, _t([3, 49, 0]), reduction="sum"),
+           lambda x: _torch_f().cross_entropy(x, _tt([3, 49, 0]), reduction="sum"), fixed_shapes=((3, 50),)),
+    OpSpec("cross_entropy_nd_weight_ignore_smoothing",
+           lambda x: _mg_f().cross_entropy(x, _t(_YND), weight=_t(_W5[:3]), label_smoothing=0.1),
+           lambda x: _torch_f().cross_entropy(x, _tt(_YND), weight=_tt(_W5[:3], "float64"),
+                                              label_smoothing=0.1),
+           fixed_shapes=((2, 3, 2),)),
+    OpSpec("cross_entropy_none_weight",
+           lambda x: _mg_f().cross_entropy(x, _t(_Y4), _t(_W5), reduction="none"),
+           lambda x: _torch_f().cross_entropy(x, _tt(_Y4), _tt(_W5, "float64"), reduction="none"),
+           fixed_shapes=((4, 5),)),
+    OpSpec("cross_entropy_probabilities",
+           lambda x, t: _mg_f().cross_entropy(x, t, weight=_t(_W5[:4]), label_smoothing=0.2),
+           lambda x, t: _torch_f().cross_entropy(x, t, weight=_tt(_W5[:4], "float64"), label_smoothing=0.2),
+           2, fixed_shapes=((3, 4), (3, 4))),
+    OpSpec("nll_loss", lambda x: _mg_f().nll_loss(x, _t(_Y4), _t(_W5)),
+           lambda x: _torch_f().nll_loss(x, _tt(_Y4), _tt(_W5, "float64")), fixed_shapes=((4, 5),)),
+    OpSpec("nll_loss_nd_ignore", lambda x: _mg_f().nll_loss(x, _t(_YND), reduction="sum"),
+           lambda x: _torch_f().nll_loss(x, _tt(_YND), reduction="sum"), fixed_shapes=((2, 3, 2),)),
+    OpSpec("binary_cross_entropy",
+           lambda x, y: _mg_f().binary_cross_entropy(x.sigmoid(), y.sigmoid(), weight=_t([1.0, 2.0, 0.5])),
+           lambda x, y: _torch_f().binary_cross_entropy(x.sigmoid(), y.sigmoid(),
+                                                        weight=_tt([1.0, 2.0, 0.5], "float64")),
+           2, fixed_shapes=((2, 3), (2, 3))),
+    OpSpec("binary_cross_entropy_with_logits",
+           lambda x, y: _mg_f().binary_cross_entropy_with_logits(
+               x, y.sigmoid(), weight=_t([1.0, 2.0, 0.5]), pos_weight=_t([0.5, 3.0, 1.0])),
+           lambda x, y: _torch_f().binary_cross_entropy_with_logits(
+               x, y.sigmoid(), weight=_tt([1.0, 2.0, 0.5], "float64"),
+               pos_weight=_tt([0.5, 3.0, 1.0], "float64")),
+           2, fixed_shapes=((2, 3), (2, 3))),
+    OpSpec("mse_loss", lambda x, y: _mg_f().mse_loss(x, y), lambda x, y: _torch_f().mse_loss(x, y),
+           2, fixed_shapes=((2, 3), (2, 3))),
+    OpSpec("mse_loss_broadcast_none", lambda x, y: _mg_f().mse_loss(x, y.expand(2, 3), reduction="none"),
+           lambda x, y: _torch_f().mse_loss(x, y.expand(2, 3), reduction="none"),
+           2, fixed_shapes=((2, 3), (3,))),
+    OpSpec("l1_loss", lambda x, y: _mg_f().l1_loss(x, y + 5.0, reduction="sum"),
+           lambda x, y: _torch_f().l1_loss(x, y + 5.0, reduction="sum"), 2, fixed_shapes=((2, 3), (2, 3))),
+    OpSpec("huber_loss", lambda x, y: _mg_f().huber_loss(x, y * 1e-3, delta=1.0),
+           lambda x, y: _torch_f().huber_loss(x, y * 1e-3, delta=1.0), 2, kinks=(-1.0, 1.0),
+           fixed_shapes=((2, 3), (2, 3))),
+    OpSpec("smooth_l1_loss", lambda x, y: _mg_f().smooth_l1_loss(x, y * 1e-3, beta=0.5),
+           lambda x, y: _torch_f().smooth_l1_loss(x, y * 1e-3, beta=0.5), 2, kinks=(-0.5, 0.5),
+           fixed_shapes=((2, 3), (2, 3))),
+    OpSpec("multi_margin_loss", lambda x: _mg_f().multi_margin_loss(x, [0, 3, 1]),
+           lambda x: _torch_f().multi_margin_loss(x, _tt([0, 3, 1])), fixed_shapes=((3, 4),)),
+    OpSpec("multi_margin_loss_p2_weight",
+           lambda x: _mg_f().multi_margin_loss(x, [0, 3, 1], p=2, weight=_t(_W5[:4])),
+           lambda x: _torch_f().multi_margin_loss(x, _tt([0, 3, 1]), p=2, weight=_tt(_W5[:4], "float64")),
+           fixed_shapes=((3, 4),)),
+    OpSpec("multilabel_margin_loss", lambda x: _mg_f().multilabel_margin_loss(x, _t(_LABELS)),
+           lambda x: _torch_f().multilabel_margin_loss(x, _tt(_LABELS)), fixed_shapes=((2, 4),)),
+    OpSpec("prod_with_a_zero", lambda x: (x * _t([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])).prod(1),
+           lambda x: (x * _tt([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]], "float64")).prod(1),
+           fixed_shapes=((2, 3),)),
+]
+
+ALL = UNARY + BINARY + REDUCE + SHAPE + MATMUL + FUSED

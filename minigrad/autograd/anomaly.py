@@ -28,7 +28,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
-    from .function import Function
+    from .function import Node
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -62,10 +62,6 @@ class AnomalyError(RuntimeError):
 
 def is_anomaly_enabled() -> bool:
     return STATE.enabled
-
-
-def is_anomaly_check_nan_enabled() -> bool:
-    return STATE.enabled and STATE.check_nan
 
 
 class detect_anomaly:
@@ -179,17 +175,17 @@ def _inputs_text(inputs: tuple[Tensor, ...]) -> str:
     return "; ".join(f"input {i}: {describe(t.data)}" for i, t in enumerate(inputs))
 
 
-def check_forward(ctx: Function, inputs: tuple[Tensor, ...], out: Tensor, recorded: bool) -> None:
-    """Raise if ``out`` holds NaN/Inf; remember where the op was made for backward errors."""
+def check_forward(name: str, node: Node | None, inputs: tuple[Tensor, ...], out: Tensor) -> None:
+    """Raise if ``out`` holds NaN/Inf; remember on the graph node (if one was recorded) where
+    the op was made, for backward errors."""
     where = user_frame()
-    if recorded:
-        ctx.trace = where
+    if node is not None:
+        node.trace = where
     if not STATE.check_nan:
         return
     kind = _bad(out.data)
     if kind is None or _inside_backward():
         return
-    name = ctx.name
     message = (f"{name} produced {kind} ({_where_bad(out.data)}) in forward at {where}. "
                f"{_inputs_text(inputs)}.")
     already = [i for i, t in enumerate(inputs) if _bad(t.data) is not None]
@@ -202,7 +198,7 @@ def check_forward(ctx: Function, inputs: tuple[Tensor, ...], out: Tensor, record
     raise AnomalyError(message)
 
 
-def check_backward(node: Function, grads: tuple[Any, ...]) -> None:
+def check_backward(node: Node, grads: tuple[Any, ...]) -> None:
     """Raise if a backward rule returned a non-finite gradient."""
     if not STATE.check_nan:
         return
@@ -211,7 +207,7 @@ def check_backward(node: Function, grads: tuple[Any, ...]) -> None:
             continue
         kind = _bad(g.data)
         if kind is not None:
-            made = getattr(node, "trace", "<unknown: the op was created before anomaly mode was on>")
+            made = node.trace or "<unknown: the op was created before anomaly mode was on>"
             hint = f" Hint: {_HINTS[node.name]}." if node.name in _HINTS else ""
             raise AnomalyError(
                 f"{node.name}Backward produced {kind} ({_where_bad(g.data)}) in the gradient of "

@@ -11,9 +11,13 @@
    add up: gradients *accumulate*.
 3. Leaves (tensors made by the user with ``requires_grad=True``) add what reached
    them into ``.grad``. That is also why you must call ``zero_grad()`` between steps.
-4. Unless ``retain_graph=True``, every node visited then drops the values it held (its
-   saved arrays, its output, the activations it took as inputs: ``Function.release``),
+4. Unless ``retain_graph=True``, every node visited then drops its ctx (the op's saved
+   arrays and output value) and the activations it took as inputs (``Node.release``),
    so a loss kept after backward does not keep the whole step in memory.
+
+Step 2 for one node is ``node_step``: hooks, the op's backward (its fast path unless
+``create_graph``), and fitting each gradient to its input. The graph pictures, the
+backward frames and lesson 02 call the same function.
 
 Every gradient an op returns has the shape of the op's (broadcast) output; it is
 summed back to the input's shape here, in ``unbroadcast``, and cast to the input's
@@ -28,7 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import anomaly
-from .function import _FREED_MESSAGE, Function
+from .function import _FREED_MESSAGE, Node
 from .grad_mode import set_grad_enabled
 
 if TYPE_CHECKING:
@@ -54,12 +58,12 @@ def unbroadcast(grad: Tensor, shape: tuple[int, ...]) -> Tensor:
     return grad.reshape(shape)
 
 
-def topological_order(roots: Iterable[Function]) -> list[Function]:
+def topological_order(roots: Iterable[Node]) -> list[Node]:
     """Graph nodes reachable from ``roots``, each before the nodes that made its inputs."""
-    order: list[Function] = []
+    order: list[Node] = []
     visited: set[int] = set()
     for root in roots:
-        stack: list[tuple[Function, bool]] = [(root, False)]
+        stack: list[tuple[Node, bool]] = [(root, False)]
         while stack:
             node, expanded = stack.pop()
             if expanded:
@@ -76,10 +80,8 @@ def topological_order(roots: Iterable[Function]) -> list[Function]:
     return order
 
 
-def _fit(grad: Tensor, inp: Tensor, node: Function, i: int) -> Tensor:
+def _fit(grad: Tensor, inp: Tensor, node: Node, i: int) -> Tensor:
     """Bring an input gradient to the input's shape and dtype, or explain why it can't."""
-    if grad.data.shape == inp.data.shape and grad.data.dtype is inp.data.dtype:
-        return grad
     if grad.shape != inp.shape:
         try:
             grad = unbroadcast(grad, inp.shape)
@@ -92,6 +94,58 @@ def _fit(grad: Tensor, inp: Tensor, node: Function, i: int) -> Tensor:
     if grad.dtype != inp.dtype:
         grad = grad.to(inp.dtype)
     return grad
+
+
+def node_step(node: Node, grad: Tensor, create_graph: bool = False) -> tuple[Tensor, list[Tensor | None]]:
+    """One step of the backward pass, for one node whose output gradient ``grad`` is complete.
+
+    1. Run the hooks registered on the node's output (they may replace ``grad``).
+    2. Run the op's backward: its declared fast path on arrays (``fast_backward``) when no
+       graph of the backward is wanted, else the readable Tensor-op ``backward`` (recorded,
+       so it can be differentiated again). The engine chooses; the op never reads grad mode.
+    3. Fit each input's gradient to that input's shape (``unbroadcast``) and dtype.
+
+    Returns the output's gradient after its hooks and one gradient per input (None where the
+    op gave none or the input needs none). ``run_backward``, ``viz`` and lesson 02 all call it.
+    """
+    ctx = node.ctx
+    if ctx is None:
+        raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
+    out = node.out_ref()
+    if out is not None and out._hooks:
+        grad = out._run_hooks(grad)
+    op = node.op
+    if create_graph or op.fast_backward is None:
+        grads = op.backward(ctx, grad)
+        if type(grads) is not tuple:
+            grads = (grads,)
+    else:
+        grads = _as_tensors(op.fast_backward(ctx, grad.data))
+    inputs = node.inputs
+    if len(grads) != len(inputs):
+        raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients for "
+                           f"{len(inputs)} inputs")
+    if anomaly.STATE.enabled:
+        anomaly.check_backward(node, grads)
+    fitted: list[Tensor | None] = []
+    for i, g in enumerate(grads):
+        inp = inputs[i]
+        if g is None or not inp.requires_grad:
+            fitted.append(None)
+        elif g.data.shape == inp.data.shape and g.data.dtype is inp.data.dtype:
+            fitted.append(g)
+        else:
+            fitted.append(_fit(g, inp, node, i))
+    return grad, fitted
+
+
+def _as_tensors(grads: np.ndarray | None | tuple[np.ndarray | None, ...]) -> tuple[Tensor | None, ...]:
+    """A fast path's arrays as Tensors (constants: the fast path records nothing)."""
+    from ..tensor import Tensor
+
+    if type(grads) is not tuple:
+        return (None if grads is None else Tensor.make(grads),)
+    return tuple([None if g is None else Tensor.make(g) for g in grads])
 
 
 def _check_root_grad(t: Tensor, g: Tensor | None) -> Tensor:
@@ -110,7 +164,7 @@ def _check_root_grad(t: Tensor, g: Tensor | None) -> Tensor:
                 f"shape {t.shape}; reduce it first (e.g. .sum() or .mean()) or pass "
                 f"gradient= of shape {t.shape}."
             )
-        return Tensor._make(np.ones(t.shape, dtype=t.dtype))
+        return Tensor.make(np.ones(t.shape, dtype=t.dtype))
     if not isinstance(g, Tensor):
         g = Tensor(np.asarray(g, dtype=t.dtype))
     if g.shape != t.shape:
@@ -134,7 +188,7 @@ def run_backward(
     if retain_graph is None:
         retain_graph = create_graph
     roots = [_check_root_grad(t, g) for t, g in zip(outputs, grad_outputs)]
-    node_grads: dict[Function, Tensor] = {}
+    node_grads: dict[Node, Tensor] = {}
     leaf_grads: dict[int, list] = {}
 
     def send(t: Tensor, g: Tensor) -> None:
@@ -151,7 +205,7 @@ def run_backward(
 
     captured: dict[int, Tensor] = {}
     capture_nodes = {id(t.grad_fn): t for t in capture or () if t.grad_fn is not None}
-    done: list[Function] = []
+    done: list[Node] = []
     with set_grad_enabled(create_graph):
         for t, g in zip(outputs, roots):
             send(t, g)
@@ -159,35 +213,15 @@ def run_backward(
             grad = node_grads.pop(node, None)
             if grad is None:
                 continue
-            if node.freed:
-                raise RuntimeError(_FREED_MESSAGE.format(name=node.name))
-            if create_graph and node.once_differentiable:
-                raise RuntimeError(
-                    f"{node.name} is once-differentiable: its backward computes with numpy, so "
-                    f"create_graph=True cannot differentiate through it again. Build that part "
-                    f"from differentiable primitives to get higher-order gradients."
-                )
+            grad, grads = node_step(node, grad, create_graph)
             out = node.out_ref()
-            if out is not None:
-                if out._hooks:
-                    grad = out._run_hooks(grad)
-                if out._retains_grad:
-                    out._accumulate(grad, create_graph)
+            if out is not None and out._retains_grad:
+                out._accumulate(grad, create_graph)
             if id(node) in capture_nodes:
                 captured[id(capture_nodes[id(node)])] = grad
-            grads = node.backward(node, grad)
-            if not isinstance(grads, tuple):
-                grads = (grads,)
-            if len(grads) != len(node.inputs):
-                raise RuntimeError(
-                    f"{node.name}.backward returned {len(grads)} gradients for "
-                    f"{len(node.inputs)} inputs"
-                )
-            if anomaly.STATE.enabled:
-                anomaly.check_backward(node, grads)
-            for i, (inp, g) in enumerate(zip(node.inputs, grads)):
-                if g is not None and inp.requires_grad:
-                    send(inp, _fit(g, inp, node, i))
+            for inp, g in zip(node.inputs, grads):
+                if g is not None:
+                    send(inp, g)
             done.append(node)
         for t, g in leaf_grads.values():
             g = t._run_hooks(g)

@@ -62,7 +62,7 @@ def _analytical(fn: Callable, inputs: Sequence[Any], checked: list[Tensor]) -> l
             onehot = np.zeros(o.data.size, dtype=o.dtype)
             onehot[r] = 1
             grads = grad(
-                [o], checked, [Tensor._make(onehot.reshape(o.shape))],
+                [o], checked, [Tensor.make(onehot.reshape(o.shape))],
                 retain_graph=True, allow_unused=True,
             )
             for i, g in enumerate(grads):

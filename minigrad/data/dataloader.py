@@ -140,5 +140,5 @@ class DataLoader:
     def _finish(self, fields: list[np.ndarray], single: bool) -> Any:
         if self.transform is not None:
             fields[0] = np.asarray(self.transform(fields[0]))
-        tensors = [Tensor._make(f) for f in fields]
+        tensors = [Tensor.make(f) for f in fields]
         return tensors[0] if single else tensors

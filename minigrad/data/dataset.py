@@ -55,10 +55,10 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> tuple[Tensor, ...]:
-        return tuple(Tensor._make(a) for a in self.arrays)
+        return tuple(Tensor.make(a) for a in self.arrays)
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
-        return tuple(Tensor._make(np.asarray(a[index])) for a in self.arrays)
+        return tuple(Tensor.make(np.asarray(a[index])) for a in self.arrays)
 
     def __len__(self) -> int:
         return self.arrays[0].shape[0]

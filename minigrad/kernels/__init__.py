@@ -3,8 +3,9 @@
 Families (one file each): ``cross_entropy`` (softmax + cross-entropy, NLL), ``bce`` (BCE with
 logits), ``regression`` (MSE, L1, Huber, SmoothL1), ``linear`` (Linear + fused activation,
 forward and backward around BLAS), ``optim`` (fused SGD, Adam/AdamW, RMSprop, Adagrad
-updates), ``stats`` (the gradient monitor's per-step norms). ``functions`` holds
-``LinearAct``, the fused Linear layer as an autograd Function.
+updates), ``stats`` (the gradient monitor's per-step norms). Nothing here depends on
+autograd: the ops that use these kernels as their declared fast path live in
+``minigrad/ops/linear.py`` (``LinearAct``), ``minigrad/nn/losses/`` and ``minigrad/optim/``.
 
 Every public kernel function dispatches on ``use_kernel(dtype)``: the Numba kernel by default,
 the numpy reference with ``MINIGRAD_JIT=0``, ``set_jit_enabled(False)``, or arrays that are

@@ -6,7 +6,6 @@ import math
 
 import numpy as np
 
-REDUCTIONS = ("none", "mean", "sum")
 _EMPTY: dict[np.dtype, np.ndarray] = {}
 _ONES: dict[tuple[int, np.dtype], np.ndarray] = {}
 

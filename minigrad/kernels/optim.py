@@ -157,7 +157,8 @@ def adam_reference(params: Arrays, grads: Arrays, exp_avgs: Arrays, exp_avg_sqs:
                    max_exp_avg_sqs: Arrays | None, *, step: int | Sequence[int], lr: float, beta1: float,
                    beta2: float, eps: float, weight_decay: float = 0.0, amsgrad: bool = False,
                    maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-    """numpy reference for ``adam`` (in place)."""
+    """numpy reference for ``adam`` (in place): the rule of ``minigrad.optim.adam.adam_rule``
+    over lists, kept beside the kernel so its tests compare with numpy without autograd."""
     for i, (p, grad, t) in enumerate(zip(params, grads, _steps(step, len(params)))):
         m, v = exp_avgs[i], exp_avg_sqs[i]
         g = -grad if maximize else grad
@@ -205,35 +206,47 @@ def _adam_kernel(p, grad, m, v, v_max, h, amsgrad):  # noqa: ANN001
         p[i] = theta - step_size * mi / (math.sqrt(vi) / sqrt_bc2 + eps)
 
 
+def adam_fused(p: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
+               max_exp_avg_sq: np.ndarray | None, *, step: int, lr: float, beta1: float, beta2: float,
+               eps: float, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
+               decoupled_weight_decay: bool = False, _hyper: dict | None = None) -> bool:
+    """The fast path of one parameter's Adam step (in place): run the Numba kernel and return
+    True, or return False without touching anything when it cannot run (JIT off, arrays not
+    all writable, C-contiguous and of one kernel dtype); the caller then runs the numpy rule."""
+    if not jit_enabled():
+        return False
+    grad = _contiguous(grad)
+    v_max = max_exp_avg_sq if amsgrad else None
+    if not _fast(p, grad, exp_avg, exp_avg_sq, v_max):
+        return False
+    hyper = {} if _hyper is None else _hyper
+    h = hyper.get((p.dtype, step))
+    if h is None:
+        h = hyper[p.dtype, step] = np.array(
+            [-1 if maximize else 1, 0 if decoupled_weight_decay else weight_decay,
+             1 - lr * weight_decay if decoupled_weight_decay else 1, beta1, beta2, eps,
+             lr / (1 - beta1**step), math.sqrt(1 - beta2**step)], p.dtype)
+    _adam_kernel(p.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+                 _flat(v_max, p.dtype), h, bool(amsgrad))
+    return True
+
+
 def adam(params: Arrays, grads: Arrays, exp_avgs: Arrays, exp_avg_sqs: Arrays, max_exp_avg_sqs: Arrays | None,
          *, step: int | Sequence[int], lr: float, beta1: float, beta2: float, eps: float,
          weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
          decoupled_weight_decay: bool = False) -> None:
     """Adam / AdamW (``decoupled_weight_decay=True``), amsgrad, maximize, over lists of arrays (in place)."""
     hyper: dict[tuple[np.dtype, int], np.ndarray] = {}
-    jit = jit_enabled()
+    kw = dict(lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+              maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
     for i, (p, grad, t) in enumerate(zip(params, grads, _steps(step, len(params)))):
         v_max = _at(max_exp_avg_sqs, i) if amsgrad else None
         _check("adam", i, ("grad", "exp_avg", "exp_avg_sq", "max_exp_avg_sq"), p, grad, exp_avgs[i],
                exp_avg_sqs[i], *((v_max,) if amsgrad else ()))
-        if jit:
-            grad = _contiguous(grad)
-        if not (jit and _fast(p, grad, exp_avgs[i], exp_avg_sqs[i], v_max)):
-            adam_reference([p], [grad], [exp_avgs[i]], [exp_avg_sqs[i]], [v_max], step=t, lr=lr, beta1=beta1,
-                           beta2=beta2, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                           maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
-            continue
-        h = hyper.get((p.dtype, t))
-        if h is None:
-            h = hyper[p.dtype, t] = np.array(
-                [-1 if maximize else 1, 0 if decoupled_weight_decay else weight_decay,
-                 1 - lr * weight_decay if decoupled_weight_decay else 1, beta1, beta2, eps,
-                 lr / (1 - beta1**t), math.sqrt(1 - beta2**t)], p.dtype)
-        _adam_kernel(p.reshape(-1), grad.reshape(-1), exp_avgs[i].reshape(-1), exp_avg_sqs[i].reshape(-1),
-                     _flat(v_max, p.dtype), h, bool(amsgrad))
+        if not adam_fused(p, grad, exp_avgs[i], exp_avg_sqs[i], v_max, step=t, _hyper=hyper, **kw):
+            adam_reference([p], [grad], [exp_avgs[i]], [exp_avg_sqs[i]], [v_max], step=t, **kw)
 
 
-# ---------------------------------------------------------------- RMSprop
 def rmsprop_reference(params: Arrays, grads: Arrays, square_avgs: Arrays, grad_avgs: Arrays | None,
                       momentum_buffers: Arrays | None, *, lr: float, alpha: float, eps: float,
                       weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False,

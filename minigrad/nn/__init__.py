@@ -39,7 +39,7 @@ from .multitask import MultiTaskLoss
 from .parameter import Parameter
 
 # isort: split
-from .losses.course import BPRLoss, ClassBalancedLoss, WassersteinLoss
+from .losses.composed import BPRLoss, ClassBalancedLoss, WassersteinLoss
 from .losses.ctc import CTCLoss
 from .losses.distillation import DistillationLoss
 from .losses.embedding import CosineEmbeddingLoss, TripletMarginLoss, TripletMarginWithDistanceLoss

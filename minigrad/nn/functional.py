@@ -21,6 +21,7 @@ from ..functional import (
     tanh,
 )
 from ..ops.indexing import IndexAdd
+from ..ops.linear import linear
 from ..random import Generator, rng
 from ..tensor import Tensor
 from .losses.binary import (
@@ -29,7 +30,7 @@ from .losses.binary import (
     multilabel_soft_margin_loss,
     soft_margin_loss,
 )
-from .losses.course import (
+from .losses.composed import (
     bpr_loss,
     class_balanced_loss,
     class_balanced_weights,
@@ -68,20 +69,6 @@ from .losses.regression import (
 )
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """y = x W^T + b, with W of shape (out_features, in_features).
-
-    One fused op (``minigrad.kernels.functions.LinearAct``): the product runs on BLAS, the
-    bias add and the backward's bias sum are fused around it. Gradients: dx = g W,
-    dW = g^T x, db = sum over rows of g.
-    """
-    from ..kernels.functions import LinearAct
-
-    if bias is None:
-        return LinearAct.apply(input, weight, activation="none")
-    return LinearAct.apply(input, weight, bias, activation="none")
-
-
 def dropout(input: Tensor, p: float = 0.5, training: bool = True,
             generator: Generator | None = None) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout),
@@ -93,7 +80,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
     if p == 1.0:
         return input * 0.0
     keep = rng(generator).random(input.shape) >= p
-    mask = Tensor._make((keep / (1.0 - p)).astype(input.dtype))
+    mask = Tensor.make((keep / (1.0 - p)).astype(input.dtype))
     return input * mask
 
 
@@ -143,8 +130,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False")
-        mean = Tensor._make(running_mean.data.reshape(shape))
-        var = Tensor._make(running_var.data.reshape(shape))
+        mean = Tensor.make(running_mean.data.reshape(shape))
+        var = Tensor.make(running_var.data.reshape(shape))
     return _affine(_normalize(input, mean, var, eps), weight, bias, shape)
 
 
@@ -192,7 +179,7 @@ class EmbeddingLookup(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         if ctx.padding_idx is not None:
             keep = (ctx.indices != ctx.padding_idx)[..., None].astype(grad.dtype)
-            grad = grad * Tensor._make(keep)
+            grad = grad * Tensor.make(keep)
         return IndexAdd.apply(grad, shape=ctx.inputs[0].shape, index=ctx.indices)
 
 

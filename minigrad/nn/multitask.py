@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import dtypes
 from ..tensor import Tensor
-from .losses.course import multi_task_loss
+from .losses.composed import multi_task_loss
 from .module import Module
 from .parameter import Parameter
 

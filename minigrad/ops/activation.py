@@ -64,7 +64,7 @@ class SlopeGrad(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         x = ctx.inputs[1]
-        zeros = Tensor._make(np.zeros(x.shape, x.dtype))
+        zeros = Tensor.make(np.zeros(x.shape, x.dtype))
         return SlopeGrad.apply(grad, x, cond=ctx.cond, slope=ctx.slope), zeros
 
 
@@ -108,7 +108,7 @@ class Elu(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         x = ctx.inputs[0].data
-        alpha = Tensor._make(np.asarray(ctx.alpha, dtype=grad.dtype))
+        alpha = Tensor.make(np.asarray(ctx.alpha, dtype=grad.dtype))
         slope = Where.apply(ctx.output + ctx.alpha, alpha, cond=x < 0)
         return Where.apply(grad, grad * slope, cond=x > 0)
 
@@ -161,7 +161,7 @@ class Softplus(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         z = x * ctx.beta
-        at_threshold = Tensor._make(stable_sigmoid(z.data))
+        at_threshold = Tensor.make(stable_sigmoid(z.data))
         slope = Where.apply(Sigmoid.apply(z), at_threshold, cond=z.data < ctx.threshold)
         return Where.apply(grad, grad * slope, cond=z.data > ctx.threshold)
 

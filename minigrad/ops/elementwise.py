@@ -23,8 +23,8 @@ def _scalar(value: Any, like: Tensor) -> Tensor:
         dtype = dtypes.get_default_dtype()
     else:
         dtype = like.dtype if like.dtype.kind in "iu" else np.dtype(np.int64)
-        return Tensor._make(np.asarray(value).astype(dtype))  # wraps, as torch: uint8 + -1
-    return Tensor._make(np.array(value, dtype=dtype))
+        return Tensor.make(np.asarray(value).astype(dtype))  # wraps, as torch: uint8 + -1
+    return Tensor.make(np.array(value, dtype=dtype))
 
 
 def operands(a: Any, b: Any, true_div: bool = False) -> tuple[Tensor, Tensor]:
@@ -43,12 +43,12 @@ def operands(a: Any, b: Any, true_div: bool = False) -> tuple[Tensor, Tensor]:
     if a.dtype != b.dtype:
         ka, kb = a.dtype.kind, b.dtype.kind
         if ka == "f" and kb != "f":
-            b = Tensor._make(b.data.astype(a.dtype))
+            b = Tensor.make(b.data.astype(a.dtype))
         elif kb == "f" and ka != "f":
-            a = Tensor._make(a.data.astype(b.dtype))
+            a = Tensor.make(a.data.astype(b.dtype))
     if true_div and a.dtype.kind != "f":
         dtype = dtypes.get_default_dtype()
-        a, b = Tensor._make(a.data.astype(dtype)), Tensor._make(b.data.astype(dtype))
+        a, b = Tensor.make(a.data.astype(dtype)), Tensor.make(b.data.astype(dtype))
     return a, b
 
 
@@ -254,7 +254,7 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return grad * Tensor._make(sign(ctx.inputs[0].data))
+        return grad * Tensor.make(sign(ctx.inputs[0].data))
 
 
 def sign(x: np.ndarray) -> np.ndarray:
@@ -320,7 +320,7 @@ class Where(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         need_a, need_b = ctx.needs_input_grad
-        zero = Tensor._make(np.zeros((), dtype=grad.dtype))
+        zero = Tensor.make(np.zeros((), dtype=grad.dtype))
         return (
             Where.apply(grad, zero, cond=ctx.cond) if need_a else None,
             Where.apply(zero, grad, cond=ctx.cond) if need_b else None,
@@ -351,7 +351,7 @@ class Clamp(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Where.apply(grad, Tensor._make(np.zeros((), grad.dtype)), cond=ctx.inside)
+        return Where.apply(grad, Tensor.make(np.zeros((), grad.dtype)), cond=ctx.inside)
 
 
 def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:
@@ -391,8 +391,8 @@ def _split_between(grad: Tensor, a_loses: np.ndarray, b_loses: np.ndarray,
     """The gradient of max/min goes to the winner and a tie gives each side half. With a NaN
     every comparison is False: nobody loses, both get it all (PyTorch's rule)."""
     base = np.where(tie, 0.5, 1.0)
-    share_a = Tensor._make(np.where(a_loses, 0.0, base).astype(grad.dtype))
-    share_b = Tensor._make(np.where(b_loses, 0.0, base).astype(grad.dtype))
+    share_a = Tensor.make(np.where(a_loses, 0.0, base).astype(grad.dtype))
+    share_b = Tensor.make(np.where(b_loses, 0.0, base).astype(grad.dtype))
     return grad * share_a, grad * share_b
 
 

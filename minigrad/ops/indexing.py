@@ -13,7 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .reduce import dim as _dim
+from .dims import dim as _dim
 
 
 def _part(p: Any) -> Any:
@@ -165,30 +165,30 @@ def masked_select(x: Tensor, mask: Tensor) -> Tensor:
     return getitem(x.expand(shape), np.broadcast_to(m, shape))
 
 
-def _check_index(name: str, x: Tensor, d: int, index: Tensor) -> np.ndarray:
-    """The index array, checked as PyTorch checks it: integers in [0, size) of dimension d.
+def _check_index(name: str, x: Tensor, dim: int, index: Tensor) -> np.ndarray:
+    """The index array, checked as PyTorch checks it: integers in [0, size) of dimension dim.
     Negative values are refused, not wrapped: gather and index_select do not count from
     the end, unlike x[-1]."""
     idx = index.data if isinstance(index, Tensor) else np.asarray(index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): expected an integer index tensor, got {idx.dtype}")
-    n = x.shape[d] if x.ndim else 1
+    n = x.shape[dim] if x.ndim else 1
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.min() if idx.min() < 0 else idx.max()
         hint = ("; negative indices are not accepted here (PyTorch refuses them too): add the "
                 "size to count from the end" if bad < 0 else "")
         raise IndexError(
-            f"{name}(): index {bad} is out of range for dimension {d} of size {n} (input shape "
+            f"{name}(): index {bad} is out of range for dimension {dim} of size {n} (input shape "
             f"{x.shape}, index values in [{idx.min()}, {idx.max()}]){hint}"
         )
     return idx
 
 
-def _positions(index: np.ndarray, d: int) -> tuple[np.ndarray, ...]:
-    """Full coordinates of the elements ``gather`` reads: ``index`` along ``d``, else the
+def _positions(index: np.ndarray, dim: int) -> tuple[np.ndarray, ...]:
+    """Full coordinates of the elements ``gather`` reads: ``index`` along ``dim``, else the
     element's own position."""
     grids = list(np.indices(index.shape, sparse=True))
-    grids[d] = index
+    grids[dim] = index
     return tuple(grids)
 
 
@@ -206,28 +206,28 @@ class Gather(Function):
         return IndexAdd.apply(grad, shape=ctx.inputs[0].shape, index=pos)
 
 
-def gather(x: Tensor, d: int, index: Tensor) -> Tensor:
-    d = _dim(x, d)
-    idx = _check_index("gather", x, d, index)
+def gather(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    dim = _dim(x, dim)
+    idx = _check_index("gather", x, dim, index)
     if idx.ndim != x.ndim or any(
-        i != d and a > b for i, (a, b) in enumerate(zip(idx.shape, x.shape))
+        i != dim and a > b for i, (a, b) in enumerate(zip(idx.shape, x.shape))
     ):
         raise RuntimeError(
             f"gather(): index {idx.shape} must have the same number of dimensions as input "
-            f"{x.shape} and be no larger outside dim {d}"
+            f"{x.shape} and be no larger outside dim {dim}"
         )
     if x.ndim == 0:
         return GetItem.apply(x, index=())
-    return Gather.apply(x, dim=d, index=idx)
+    return Gather.apply(x, dim=dim, index=idx)
 
 
-def index_select(x: Tensor, d: int, index: Tensor) -> Tensor:
-    d = _dim(x, d)
-    idx = _check_index("index_select", x, d, index)
+def index_select(x: Tensor, dim: int, index: Tensor) -> Tensor:
+    dim = _dim(x, dim)
+    idx = _check_index("index_select", x, dim, index)
     if idx.ndim > 1:
         raise IndexError(f"index_select(): the index must be 0-d or 1-d, got shape {idx.shape}")
     if x.ndim == 0:
         if idx.size != 1:
             raise IndexError(f"index_select(): a 0-d input takes one index, got {idx.size}")
         return GetItem.apply(x, index=())
-    return GetItem.apply(x, index=(slice(None),) * d + (idx.reshape(-1),))
+    return GetItem.apply(x, index=(slice(None),) * dim + (idx.reshape(-1),))

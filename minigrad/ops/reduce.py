@@ -13,52 +13,27 @@ from typing import Any
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import STATE
 from ..tensor import Tensor
+from .dims import dim as _dim
+from .dims import dims as _dims
 from .elementwise import Where
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
 
-def dim(t: Tensor, d: int) -> int:
-    """Normalise one dimension index (negative counts from the end), with a clear error."""
-    n = max(t.ndim, 1)
-    if not -n <= d < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d}) "
-            f"for a tensor of shape {t.shape}"
-        )
-    return d % n
+def _axes(t_ndim: int, dim: tuple[int, ...] | None) -> tuple[int, ...]:
+    return tuple(range(t_ndim)) if dim is None else dim
 
 
-def dims(t: Tensor, d: Any) -> tuple[int, ...] | None:
-    """Normalise ``dim`` arguments: None (all), an int, or a sequence of ints.
-
-    As in PyTorch, an empty sequence means all dimensions, and a 0-d tensor accepts
-    dim 0 or -1 (its one value is the whole reduction): both come back as None."""
-    if d is None:
-        return None
-    axes = (dim(t, d),) if isinstance(d, int) else tuple(sorted(dim(t, int(x)) for x in d))
-    for a, b in zip(axes, axes[1:]):
-        if a == b:
-            raise RuntimeError(f"dim {a} appears more than once in {tuple(d)} for a tensor of "
-                               f"shape {t.shape}; list each dimension once")
-    return axes if axes and t.ndim else None
-
-
-def _axes(t_ndim: int, d: tuple[int, ...] | None) -> tuple[int, ...]:
-    return tuple(range(t_ndim)) if d is None else d
-
-
-def _keep_shape(shape: tuple[int, ...], d: tuple[int, ...] | None) -> tuple[int, ...]:
-    axes = _axes(len(shape), d)
+def _keep_shape(shape: tuple[int, ...], dim: tuple[int, ...] | None) -> tuple[int, ...]:
+    axes = _axes(len(shape), dim)
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _spread(grad: Tensor, shape: tuple[int, ...], d: tuple[int, ...] | None, keepdim: bool) -> Tensor:
+def _spread(grad: Tensor, shape: tuple[int, ...], dim: tuple[int, ...] | None, keepdim: bool) -> Tensor:
     """Bring a reduced gradient back to the input's shape by broadcasting it."""
     if not keepdim:
-        grad = grad.reshape(_keep_shape(shape, d))
+        grad = grad.reshape(_keep_shape(shape, dim))
     return grad.expand(shape)
 
 
@@ -91,19 +66,19 @@ class Mean(Function):
         return _spread(grad * scale, ctx.inputs[0].shape, ctx.dim, ctx.keepdim)
 
 
-def mean(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     if x.dtype.kind != "f":
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be floating point, got "
             f"{x.dtype}; call .float() first."
         )
-    return Mean.apply(x, dim=dims(x, d), keepdim=keepdim)
+    return Mean.apply(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
-def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
     """sum((x - mean)^2) / (n - correction): written with primitives, so its gradient
     2 (x - mean) / (n - correction) comes from the chain rule."""
-    axes = dims(x, d)
+    axes = _dims(x, dim)
     n = int(np.prod([x.shape[i] for i in _axes(x.ndim, axes)]))
     centered = x - x.mean(axes, keepdim=True)
     total = (centered * centered).sum(axes, keepdim=keepdim)
@@ -111,16 +86,16 @@ def var(x: Tensor, d: Any = None, keepdim: bool = False, correction: int = 1) ->
     return total / float(denom) if denom else total * float("nan")
 
 
-def var_args(name: str, x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+def var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
              correction: int | None) -> Tensor:
     """Resolve PyTorch's var/std arguments: ``unbiased`` (a bool, also accepted in place of
     ``dim`` as in ``x.var(False)``) or ``correction`` (default 1, Bessel's), not both."""
-    if isinstance(d, bool):
-        d, unbiased = None, d
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise ValueError(f"{name}(): pass either unbiased={unbiased} or correction={correction}, "
                          f"not both (unbiased=False is correction=0)")
-    return var(x, d, keepdim, int(unbiased) if unbiased is not None else
+    return var(x, dim, keepdim, int(unbiased) if unbiased is not None else
                1 if correction is None else correction)
 
 
@@ -137,14 +112,14 @@ class Std(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         std = ctx.output
         nonzero = std.data != 0
-        safe = Where.apply(std, Tensor._make(np.ones((), std.dtype)), cond=nonzero)
-        return Where.apply(grad / (safe * 2.0), Tensor._make(np.zeros((), grad.dtype)),
+        safe = Where.apply(std, Tensor.make(np.ones((), std.dtype)), cond=nonzero)
+        return Where.apply(grad / (safe * 2.0), Tensor.make(np.zeros((), grad.dtype)),
                            cond=nonzero)
 
 
-def std(x: Tensor, d: Any, unbiased: bool | None, keepdim: bool,
+def std(x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
         correction: int | None) -> Tensor:
-    return Std.apply(var_args("std", x, d, unbiased, keepdim, correction))
+    return Std.apply(var_args("std", x, dim, unbiased, keepdim, correction))
 
 
 class Amax(Function):
@@ -188,7 +163,7 @@ class Amax(Function):
         else:
             with np.errstate(invalid="ignore"):
                 hit /= count
-        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
+        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor.make(hit)
 
 
 class Amin(Amax):
@@ -227,41 +202,36 @@ class NormMinusInf(Amin):
     label = "norm(p=-inf)"
 
 
-def _check_nonempty(name: str, x: Tensor, d: int) -> None:
-    if x.ndim and x.shape[dim(x, d)] == 0:
+def _check_nonempty(name: str, x: Tensor, dim: int) -> None:
+    if x.ndim and x.shape[_dim(x, dim)] == 0:
         raise IndexError(
-            f"{name}(): expected reduction dim {dim(x, d)} to have non-zero size (tensor of "
+            f"{name}(): expected reduction dim {_dim(x, dim)} to have non-zero size (tensor of "
             f"shape {x.shape}): max/min of nothing has no value (no identity)"
         )
 
 
-def reduce_max(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
+def reduce_max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """``max()`` over everything gives the value; ``max(dim)`` gives (values, indices),
     and the gradient goes to the element at ``indices`` (as in PyTorch)."""
-    if d is None:
-        return Max.apply(x, dim=None, keepdim=False)
-    _check_nonempty("max", x, d)
-    from .comparison import argmax
+    return _extreme("max", x, dim, keepdim)
+
+
+def reduce_min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
+    """``min()`` / ``min(dim)``: as ``reduce_max``, for the smallest element."""
+    return _extreme("min", x, dim, keepdim)
+
+
+def _extreme(name: str, x: Tensor, dim: int | None, keepdim: bool) -> Any:
+    if dim is None:
+        return (Max if name == "max" else Min).apply(x, dim=None, keepdim=False)
+    _check_nonempty(name, x, dim)
+    from .discrete import argmax, argmin
     from .indexing import gather
 
-    indices = argmax(x, d, keepdim=True)
-    values = gather(x, d, indices)
+    indices = (argmax if name == "max" else argmin)(x, dim, keepdim=True)
+    values = gather(x, dim, indices)
     if not keepdim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
-    return MaxResult(values, indices)
-
-
-def reduce_min(x: Tensor, d: int | None = None, keepdim: bool = False) -> Any:
-    if d is None:
-        return Min.apply(x, dim=None, keepdim=False)
-    _check_nonempty("min", x, d)
-    from .comparison import argmin
-    from .indexing import gather
-
-    indices = argmin(x, d, keepdim=True)
-    values = gather(x, d, indices)
-    if not keepdim:
-        values, indices = values.squeeze(d), indices.squeeze(d)
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
     return MaxResult(values, indices)
 
 
@@ -305,30 +275,40 @@ class Prod(Function):
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         if (x.data != 0).all():
             return g * _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim) / x
-        if STATE.grad_enabled:
-            return g * _product_of_the_others(x, ctx.dim)
+        return g * _product_of_the_others(x, ctx.dim)
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        """Fast path: prod / x_i, or where some x_i = 0 the product of the others from prefix
+        and suffix products, O(n) where the readable backward's zero case is O(n^2)."""
+        x = ctx.inputs[0].data
+        out = ctx.out_data
+        if not ctx.keepdim:
+            grad = grad.reshape(_keep_shape(x.shape, ctx.dim))
+            out = out.reshape(grad.shape)
+        if (x != 0).all():
+            return grad * out / x
         axis = 0 if ctx.dim is None else ctx.dim[0]
-        flat = x.data.reshape(-1) if ctx.dim is None else x.data
+        flat = x.reshape(-1) if ctx.dim is None else x
         ones = np.ones_like(np.take(flat, [0], axis=axis))
         left = np.cumprod(np.concatenate([ones, flat], axis=axis), axis=axis)
         left = np.delete(left, -1, axis=axis)
         rev = np.flip(flat, axis=axis)
         right = np.cumprod(np.concatenate([ones, rev], axis=axis), axis=axis)
         right = np.flip(np.delete(right, -1, axis=axis), axis=axis)
-        others = (left * right).reshape(x.shape)
-        return g * Tensor._make(others)
+        return np.broadcast_to(grad, x.shape) * (left * right).reshape(x.shape)
 
 
-def _product_of_the_others(x: Tensor, d: tuple[int, ...] | None) -> Tensor:
+def _product_of_the_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:
     """prod_{j != i} x_j along the reduced axis, from differentiable ops only, for
     create_graph where some x_i = 0 (prod / x_i is undefined there). Row i of an n x n
     copy of x gets a 1 on the diagonal, and each row is multiplied out: O(n^2) work."""
-    flat = x.reshape(-1) if d is None else x.transpose(d[0], -1)
+    flat = x.reshape(-1) if dim is None else x.transpose(dim[0], -1)
     n = flat.shape[-1]
     copies = flat.unsqueeze(-2).expand(*flat.shape[:-1], n, n)
-    one = Tensor._make(np.ones((), x.dtype))
+    one = Tensor.make(np.ones((), x.dtype))
     others = Where.apply(one, copies, cond=np.eye(n, dtype=bool)).prod(-1)
-    return others.reshape(x.shape) if d is None else others.transpose(d[0], -1)
+    return others.reshape(x.shape) if dim is None else others.transpose(dim[0], -1)
 
 
 class Cumsum(Function):
@@ -358,8 +338,8 @@ class Norm2(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         out = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
-        zero = Tensor._make(np.zeros((), grad.dtype))
-        safe = Where.apply(out, Tensor._make(np.ones((), grad.dtype)), cond=out.data != 0)
+        zero = Tensor.make(np.zeros((), grad.dtype))
+        safe = Where.apply(out, Tensor.make(np.ones((), grad.dtype)), cond=out.data != 0)
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         return Where.apply(g * x / safe, zero, cond=out.data != 0)
 
@@ -387,13 +367,13 @@ class NormP(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         p = ctx.p
-        zero = Tensor._make(np.zeros((), grad.dtype))
-        one = Tensor._make(np.ones((), grad.dtype))
+        zero = Tensor.make(np.zeros((), grad.dtype))
+        one = Tensor.make(np.ones((), grad.dtype))
         g = _spread(grad, x.shape, ctx.dim, ctx.keepdim)
         if p == 0:
             return g * 0.0
         norm = _spread(ctx.output, x.shape, ctx.dim, ctx.keepdim)
-        sign = Tensor._make(np.sign(x.data).astype(grad.dtype))
+        sign = Tensor.make(np.sign(x.data).astype(grad.dtype))
         if p < 1:
             nonzero = x.data != 0
             a = Where.apply(x.abs(), one, cond=nonzero)
@@ -404,9 +384,9 @@ class NormP(Function):
         return Where.apply(sign * x.abs() ** (p - 1) * g / safe ** (p - 1), zero, cond=nonzero)
 
 
-def norm(x: Tensor, p: float = 2, d: Any = None, keepdim: bool = False) -> Tensor:
+def norm(x: Tensor, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Vector p-norm over ``dim`` (all elements by default); p may be 0, inf or -inf."""
-    axes = dims(x, d)
+    axes = _dims(x, dim)
     p = float(p)
     if p == 2:
         return Norm2.apply(x, dim=axes, keepdim=keepdim)

@@ -15,7 +15,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd.function import Function
 from ..tensor import Tensor
-from .reduce import dim as _dim
+from .dims import dim as _dim
 
 
 def _shape_arg(shape: Any) -> tuple[int, ...]:
@@ -62,9 +62,9 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, x.shape[:s] + (merged,) + x.shape[e + 1:])
 
 
-def unflatten(x: Tensor, d: int, sizes: Sequence[int]) -> Tensor:
-    d = _dim(x, d)
-    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
+    dim = _dim(x, dim)
+    return reshape(x, x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:])
 
 
 class Permute(Function):
@@ -127,19 +127,19 @@ def expand(x: Tensor, shape: Any) -> Tensor:
     return Expand.apply(x, shape=shape)
 
 
-def squeeze(x: Tensor, d: Any = None) -> Tensor:
-    if d is None:
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
+    if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    ds = {_dim(x, d)} if isinstance(d, int) else {_dim(x, i) for i in d}
+    ds = {_dim(x, dim)} if isinstance(dim, int) else {_dim(x, i) for i in dim}
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in ds and n == 1)))
 
 
-def unsqueeze(x: Tensor, d: int) -> Tensor:
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
     n = x.ndim + 1
-    if not -n <= d < n:
-        raise IndexError(f"unsqueeze: dim {d} out of range for a tensor of shape {x.shape}")
-    d %= n
-    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+    if not -n <= dim < n:
+        raise IndexError(f"unsqueeze: dim {dim} out of range for a tensor of shape {x.shape}")
+    dim %= n
+    return reshape(x, x.shape[:dim] + (1,) + x.shape[dim:])
 
 
 class Cat(Function):
@@ -189,12 +189,12 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return cat([unsqueeze(t, dim % n) for t in tensors], dim % n)
 
 
-def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, ...]:
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     if x.ndim == 0:
         raise RuntimeError("split/chunk: expected at least a 1-dimensional tensor, got a 0-d "
                            "one; unsqueeze it first")
-    d = _dim(x, d)
-    n = x.shape[d]
+    dim = _dim(x, dim)
+    n = x.shape[dim]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
         if step <= 0:
@@ -203,8 +203,8 @@ def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, .
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} must sum to the size {n} of dim {d}")
-    lead = (slice(None),) * d
+            raise ValueError(f"split: sections {sizes} must sum to the size {n} of dim {dim}")
+    lead = (slice(None),) * dim
     out, start = [], 0
     for s in sizes:
         out.append(x[lead + (slice(start, start + s),)])
@@ -212,15 +212,15 @@ def split(x: Tensor, split_size_or_sections: Any, d: int = 0) -> tuple[Tensor, .
     return tuple(out)
 
 
-def chunk(x: Tensor, chunks: int, d: int = 0) -> tuple[Tensor, ...]:
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     if x.ndim == 0:
-        return split(x, 1, d)
-    n = x.shape[_dim(x, d)]
+        return split(x, 1, dim)
+    n = x.shape[_dim(x, dim)]
     if n == 0:
-        return split(x, [0] * chunks, d)  # PyTorch: `chunks` empty pieces
-    return split(x, -(-n // chunks), d)
+        return split(x, [0] * chunks, dim)  # PyTorch: `chunks` empty pieces
+    return split(x, -(-n // chunks), dim)
 
 
 class Flip(Function):

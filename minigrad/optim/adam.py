@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -23,7 +24,8 @@ class Adam(Optimizer):
         m = β1 m + (1-β1) g;  v = β2 v + (1-β2) g²;  bc_k = 1 - β_k^t
         θ -= (lr / bc1) · m / (sqrt(v) / sqrt(bc2) + eps)   (v: its running max with amsgrad)
 
-    The update runs in ``minigrad.kernels.optim.adam`` (numpy reference and fused Numba kernel).
+    The rule is ``adam_rule`` below, in numpy; ``minigrad.kernels.optim.adam_fused`` (one
+    fused Numba pass per parameter) is its declared fast path, taken when it can run.
     ``foreach`` and ``fused`` (PyTorch's implementation switches, same maths) are accepted and
     ignored; ``capturable`` and ``differentiable`` too.
     """
@@ -63,13 +65,54 @@ class Adam(Optimizer):
 
     def _update(self, group: dict[str, Any], params: list[Tensor], grads: list[np.ndarray],
                 states: list[dict[str, Any]]) -> None:
-        steps = [_advance_step(state) for state in states]
         beta1, beta2 = group["betas"]
-        optim_kernels.adam([p.data for p in params], grads, [s["exp_avg"] for s in states],
-                           [s["exp_avg_sq"] for s in states], [s.get("max_exp_avg_sq") for s in states],
-                           step=steps, lr=group["lr"], beta1=beta1, beta2=beta2,
-                           eps=group["eps"], weight_decay=group["weight_decay"], amsgrad=group["amsgrad"],
-                           maximize=group["maximize"], decoupled_weight_decay=group["decoupled_weight_decay"])
+        kw = dict(lr=group["lr"], beta1=beta1, beta2=beta2, eps=group["eps"],
+                  weight_decay=group["weight_decay"], amsgrad=group["amsgrad"], maximize=group["maximize"],
+                  decoupled_weight_decay=group["decoupled_weight_decay"])
+        hyper: dict = {}
+        steps = [_advance_step(state) for state in states]
+        for p, grad, state, t in zip(params, grads, states, steps):
+            m, v, v_max = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")
+            _check_shapes(p, grad, m, v, v_max)
+            if not optim_kernels.adam_fused(p.data, grad, m, v, v_max, step=t, _hyper=hyper, **kw):
+                adam_rule(p.data, grad, m, v, v_max, step=t, **kw)
+
+
+def adam_rule(p: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, v_max: np.ndarray | None, *,
+              step: int, lr: float, beta1: float, beta2: float, eps: float, weight_decay: float,
+              amsgrad: bool, maximize: bool, decoupled_weight_decay: bool) -> None:
+    """One parameter's Adam step, in place (t = ``step``, counted from 1):
+
+        g = -grad if maximize else grad;  g += wd p  (or p *= 1 - lr wd when decoupled)
+        m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;  (amsgrad: v_max = max(v_max, v))
+        p -= (lr / (1 - b1^t)) m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+
+    m / (1 - b1^t) and v / (1 - b2^t) undo the pull towards 0 of averages that start at 0.
+    Weight decay 0 is skipped, not multiplied: 0 * inf would turn an inf weight's step into nan.
+    """
+    g = -grad if maximize else grad
+    if weight_decay != 0:
+        if decoupled_weight_decay:
+            p *= 1 - lr * weight_decay
+        else:
+            g = g + weight_decay * p
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    if amsgrad:
+        np.maximum(v_max, v, out=v_max)
+        v = v_max
+    p -= (lr / (1 - beta1**step)) * m / (np.sqrt(v) / math.sqrt(1 - beta2**step) + eps)
+
+
+def _check_shapes(p: Tensor, grad: np.ndarray, *state: np.ndarray | None) -> None:
+    """A state array of another shape (a bad ``load_state_dict``) would be broadcast by numpy
+    or read past its end by the kernel: refuse it, naming the shapes."""
+    for a in (grad, *state):
+        if a is not None and a.shape != p.shape:
+            raise ValueError(f"Adam: a gradient or state array of shape {a.shape} for a parameter of "
+                             f"shape {p.shape}; every array of a parameter must have its shape")
 
 
 class AdamW(Adam):

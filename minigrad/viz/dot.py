@@ -155,7 +155,7 @@ class _Writer:
             if op.fn.freed:
                 lines.append("saved: freed by backward (retain_graph=True keeps it)")
             else:
-                saved = [S.attr_str(v) for v in op.fn.saved]
+                saved = [S.attr_str(v) for v in op.fn.saved_tensors]
                 saved += [f"{key}={S.attr_str(v)}" for key, v in attrs.items() if S.as_array(v) is not None]
                 lines.append("saved: " + (", ".join(saved) if saved else "nothing"))
         return "\\n".join(esc(x) for x in lines)

@@ -1,13 +1,15 @@
 """``backward_frames(loss)``: the backward pass as a flip-book, one picture per step.
 
 The walk is the engine's own (``autograd.engine.topological_order``): each step takes one
-op, whose output gradient is complete, runs its ``backward`` and adds each input's share
-into that input's gradient. A value used twice receives two shares, so its gradient grows
+op, whose output gradient is complete, runs the engine's ``node_step`` (hooks, backward,
+each share fitted to its input's shape and dtype) and adds each input's share into that
+input's gradient. A value used twice receives two shares, so its gradient grows
 across two frames. The layout is computed once (``dot -Tjson0``) and every frame is drawn
 at the same positions (``neato -n2``), so only the colours and numbers change.
 
-Nothing of the user's graph is disturbed: the walk never writes ``.grad``, never frees
-saved values and runs no hooks.
+Nothing of the user's graph is disturbed: the walk never writes ``.grad`` and never frees
+saved values. Hooks on intermediate tensors run, as in a real backward (a hook that
+changes the gradient changes what the frames show).
 """
 
 from __future__ import annotations

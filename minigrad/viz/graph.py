@@ -1,13 +1,13 @@
 """Graph extraction: turn the autograd graph behind a tensor into plain, numbered nodes.
 
-The recorded graph is made of ``grad_fn`` nodes (Function instances) whose ``.inputs``
-are Tensors. For drawing we want two kinds of node, as in a textbook picture:
+The recorded graph is made of ``grad_fn`` nodes (``autograd.function.Node``) whose
+``.inputs`` are Tensors. For drawing we want two kinds of node, as in a textbook picture:
 
 * **tensor nodes**: the values (leaves such as inputs and parameters, and each op's output);
 * **op nodes**: the operations, with one edge per input position (``a + a`` has two edges).
 
 Numbering is relative to the drawn graph, never a global id or ``id()``: ops are visited in
-creation order (``Function.seq``), and each op first numbers the inputs not seen yet, then
+creation order (``Node.seq``), and each op first numbers the inputs not seen yet, then
 its output. The same program therefore always gives the same numbers and the same DOT text.
 """
 
@@ -20,11 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd.engine import topological_order
-from ..autograd.function import Function
+from ..autograd.function import Node
 from ..tensor import Tensor
-
-ROLES = ("input", "parameter", "constant", "intermediate", "output")
-_CORE_ATTRS = {"saved", "needs_input_grad", "inputs", "seq", "out_data", "out_ref", "freed", "trace"}
 
 
 @dataclass
@@ -51,7 +48,7 @@ class OpNode:
     """One recorded operation, with its inputs (in order, repeats kept) and its output."""
 
     index: int
-    fn: Function
+    fn: Node
     inputs: list[int]
     output: int
     module: str | None = None
@@ -63,12 +60,7 @@ class OpNode:
     @property
     def attrs(self) -> dict[str, Any]:
         """Per-op settings set in forward (``dim``, ``keepdim``...), arrays shown by shape."""
-        out = {}
-        for key, value in sorted(vars(self.fn).items()):
-            if key in _CORE_ATTRS or key.startswith("_"):
-                continue
-            out[key] = value
-        return out
+        return dict(sorted(self.fn.attrs.items()))
 
 
 @dataclass
@@ -182,24 +174,16 @@ def tensor_grads(model: GraphModel) -> dict[int, np.ndarray | None]:
     return {t.index: t.grad for t in model.tensors}
 
 
-def op_input_grads(fn: Function, grad: np.ndarray) -> list[np.ndarray | None]:
-    """What ``fn``'s backward sends to each input for the output gradient ``grad``, summed to
-    the input's shape (the engine's ``unbroadcast``); None where the input needs no grad."""
-    from ..autograd.engine import unbroadcast
+def op_input_grads(fn: Node, grad: np.ndarray) -> list[np.ndarray | None]:
+    """What ``fn``'s backward sends to each input for the output gradient ``grad``: the
+    engine's own ``node_step`` (hooks, backward, fitted to each input's shape and dtype);
+    None where the input needs no grad."""
+    from ..autograd.engine import node_step
     from ..autograd.grad_mode import no_grad
 
     with no_grad():
-        result = fn.backward(fn, Tensor._make(grad))
-    result = result if isinstance(result, tuple) else (result,)
-    shares: list[np.ndarray | None] = []
-    for inp, g in zip(fn.inputs, result):
-        if g is None or not inp.requires_grad:
-            shares.append(None)
-            continue
-        with no_grad():
-            g = unbroadcast(g, inp.shape)
-        shares.append(np.asarray(g.data, dtype=inp.dtype))
-    return shares
+        _, shares = node_step(fn, Tensor.make(grad))
+    return [None if g is None else g.data for g in shares]
 
 
 def edge_grads(model: GraphModel, grads: dict[int, np.ndarray | None]) -> dict[tuple[int, int], np.ndarray]:

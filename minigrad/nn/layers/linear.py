@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
+from ...ops.linear import linear
 from ...tensor import Tensor
-from .. import functional as F
 from .. import init
 from ..module import Module
 from ..parameter import Parameter
@@ -41,7 +41,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.linear(input, self.weight, self.bias)
+        """y = x W^T + b; the derivative is ``LinearAct.backward`` in ``minigrad/ops/linear.py``."""
+        return linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, " \

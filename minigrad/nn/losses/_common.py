@@ -18,16 +18,15 @@ def as_tensor(value: Any, like: Tensor) -> Tensor:
     """A constant Tensor with ``like``'s floating dtype (targets given as lists or arrays)."""
     if isinstance(value, Tensor):
         return value
-    return Tensor._make(np.asarray(value, dtype=like.dtype))
+    return Tensor.make(np.asarray(value, dtype=like.dtype))
 
 
-def int_targets(loss: str, target: Any) -> np.ndarray:
+def int_targets(loss: str, target: Any, hint: str = "convert the target with .long()") -> np.ndarray:
     """Class-index targets as int64; any integer dtype is accepted, floats are rejected."""
     t = as_array(target)
     if t.dtype.kind not in "iu":
         raise RuntimeError(
-            f"{loss}: expected target dtype to be Long or Byte (class indices), got {t.dtype}; "
-            f"convert the target with .long()"
+            f"{loss}: expected target dtype to be Long or Byte (class indices), got {t.dtype}; {hint}"
         )
     return t.astype(np.int64, copy=False)
 

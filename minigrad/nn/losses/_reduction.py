@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
+from ...kernels._common import finish
 from ...tensor import Tensor
 
 REDUCTIONS = ("none", "mean", "sum")
@@ -68,9 +69,5 @@ def reduce_array(loss: np.ndarray, reduction: str, denominator: float, dtype: np
     """The numpy side of a fused loss's reduction: 'none' keeps ``loss`` (as ``dtype``), 'sum'
     adds it in float64, 'mean' divides that sum by ``denominator`` (NaN when it is 0, as in
     PyTorch). The result is cast back to ``dtype``."""
-    if reduction == "none":
-        return loss.astype(dtype, copy=False)
-    total = loss.sum(dtype=np.float64)
-    if reduction == "mean":
-        total = total / denominator if denominator else np.nan
-    return np.asarray(total, dtype=dtype)
+    total = 0.0 if reduction == "none" else loss.sum(dtype=np.float64)
+    return finish(total, denominator, reduction, loss, dtype)

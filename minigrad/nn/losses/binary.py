@@ -3,8 +3,9 @@
 BCE (on probabilities) and BCEWithLogits (on logits) are fused autograd Functions: BCE's
 numpy maths sits in small functions (``bce_forward``, ``bce_backward``), BCEWithLogits runs
 the fused kernel of ``minigrad.kernels.bce`` (loss and gradient in one pass; its numpy
-reference is there too). Their backward switches to Tensor operations when grad mode is on
-(``create_graph=True``), so second derivatives work. SoftMargin and
+reference is there too). Their ``backward`` is written with Tensor operations (so second
+derivatives work); ``fast_backward`` is the declared fast path on arrays the engine takes
+when ``create_graph`` is off. SoftMargin and
 MultiLabelSoftMargin are compositions of the stable ``softplus``.
 """
 
@@ -38,14 +39,14 @@ def _same_shape(name: str, input: Tensor, target: Tensor) -> None:
                          f"({tuple(input.shape)})")
 
 
-def _scale(ctx: Function, grad: Tensor) -> Any:
+def _scale(ctx: Function, grad: np.ndarray) -> Any:
     """g / D: the upstream gradient (array for 'none') over the mean's denominator (NaN for an
     empty input's 'mean', whose value is NaN too, as in PyTorch)."""
     if ctx.reduction == "none":
-        return grad.data
+        return grad
     if ctx.reduction == "sum":
-        return grad.data.item()
-    return grad.data.item() / ctx.count if ctx.count else math.nan
+        return grad.item()
+    return grad.item() / ctx.count if ctx.count else math.nan
 
 
 def _tensor_scale(ctx: Function, grad: Tensor) -> Tensor:
@@ -62,6 +63,15 @@ def bce_forward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> np.ndarra
         log_1mx = np.maximum(np.log1p(-x), -100)
     loss = -(y * log_x + (1 - y) * log_1mx)
     return loss if w is None else loss * w
+
+
+def bce_with_logits_forward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None,
+                            q: np.ndarray | None) -> np.ndarray:
+    """Per-element w [(1 - y) x - (1 + (q - 1) y) logsigmoid(x)]: the loss alone, for a forward
+    no backward will follow (the kernel computes the gradient too)."""
+    log_sigmoid = np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+    loss = (1 - y) * x - (log_sigmoid if q is None else (1 + (q - 1) * y) * log_sigmoid)
+    return np.broadcast_to(loss if w is None else loss * w, x.shape)
 
 
 def bce_backward(x: np.ndarray, y: np.ndarray, w: np.ndarray | None, scale: Any) -> np.ndarray:
@@ -85,11 +95,6 @@ def bce_with_logits_target_backward(x: np.ndarray, w: np.ndarray | None, q: np.n
     return grad if w is None else grad * w
 
 
-def _like(g: np.ndarray, t: Tensor) -> Tensor:
-    """A gradient array as a Tensor of ``t``'s dtype (the target may be stored in another one)."""
-    return Tensor._make(np.asarray(g).astype(t.dtype, copy=False))
-
-
 # ----------------------------------------------------------------------------- Functions
 class BinaryCrossEntropy(Function):
     """BCE on probabilities: d/dx = g/D w (x - y) / max(x (1 - x), 1e-12),
@@ -106,20 +111,25 @@ class BinaryCrossEntropy(Function):
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.inputs
         need_x, need_y = ctx.needs_input_grad
-        if STATE.grad_enabled:
-            g = _tensor_scale(ctx, grad)
-            w = None if ctx.weight is None else Tensor._make(ctx.weight)
-            gx = gy = None
-            if need_x:
-                gx = g * (x - y.to(x.dtype)) / (x * (1.0 - x)).clamp_min(1e-12)
-                gx = gx if w is None else gx * w
-            if need_y:
-                gy = g * ((-x).log1p() - x.log())
-                gy = (gy if w is None else gy * w).to(y.dtype)
-            return gx, gy
+        g = _tensor_scale(ctx, grad)
+        w = None if ctx.weight is None else Tensor.make(ctx.weight)
+        gx = gy = None
+        if need_x:
+            gx = g * (x - y.to(x.dtype)) / (x * (1.0 - x)).clamp_min(1e-12)
+            gx = gx if w is None else gx * w
+        if need_y:
+            gy = g * ((-x).log1p() - x.log())
+            gy = (gy if w is None else gy * w).to(y.dtype)
+        return gx, gy
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Fast path: the same gradients on arrays (``bce_backward``, ``bce_target_backward``)."""
+        x, y = ctx.inputs
+        need_x, need_y = ctx.needs_input_grad
         scale = _scale(ctx, grad)
-        gx = _like(bce_backward(x.data, ctx.target, ctx.weight, scale), x) if need_x else None
-        gy = _like(bce_target_backward(x.data, ctx.weight, scale), y) if need_y else None
+        gx = bce_backward(x.data, ctx.target, ctx.weight, scale) if need_x else None
+        gy = bce_target_backward(x.data, ctx.weight, scale) if need_y else None
         return gx, gy
 
 
@@ -133,37 +143,46 @@ class BinaryCrossEntropyWithLogits(Function):
         target = target.astype(x.dtype, copy=False)
         ctx.target, ctx.weight, ctx.pos_weight = target, weight, pos_weight
         ctx.reduction, ctx.count = reduction, x.size
-        loss, ctx.fused_grad = kernel_bce.bce_with_logits(x, target, weight, pos_weight, reduction)
+        if not ctx.needs_input_grad:
+            return reduce_array(bce_with_logits_forward(x, target, weight, pos_weight), reduction,
+                                x.size, x.dtype)
+        loss, fused_grad = kernel_bce.bce_with_logits(x, target, weight, pos_weight, reduction)
+        ctx.save_for_backward(fused_grad)
         return loss
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         x, y = ctx.inputs
         need_x, need_y = ctx.needs_input_grad
-        if STATE.grad_enabled:
-            g = _tensor_scale(ctx, grad)
-            w = None if ctx.weight is None else Tensor._make(ctx.weight)
-            yx = y.to(x.dtype)
-            gx = gy = None
-            if need_x:
-                if ctx.pos_weight is None:
-                    gx = g * (x.sigmoid() - yx)
-                else:
-                    py = Tensor._make(ctx.pos_weight) * yx
-                    gx = g * ((py + 1.0 - yx) * x.sigmoid() - py)
-                gx = gx if w is None else gx * w
-            if need_y:
-                inner = x
-                if ctx.pos_weight is not None:
-                    inner = x + Tensor._make(ctx.pos_weight - 1) * _log_sigmoid(x)
-                gy = -(g * inner)
-                gy = (gy if w is None else gy * w).to(y.dtype)
-            return gx, gy
-        gx = _like(ctx.fused_grad * grad.data, x) if need_x else None
+        g = _tensor_scale(ctx, grad)
+        w = None if ctx.weight is None else Tensor.make(ctx.weight)
+        yx = y.to(x.dtype)
+        gx = gy = None
+        if need_x:
+            if ctx.pos_weight is None:
+                gx = g * (x.sigmoid() - yx)
+            else:
+                py = Tensor.make(ctx.pos_weight) * yx
+                gx = g * ((py + 1.0 - yx) * x.sigmoid() - py)
+            gx = gx if w is None else gx * w
+        if need_y:
+            inner = x
+            if ctx.pos_weight is not None:
+                inner = x + Tensor.make(ctx.pos_weight - 1) * _log_sigmoid(x)
+            gy = -(g * inner)
+            gy = (gy if w is None else gy * w).to(y.dtype)
+        return gx, gy
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Fast path: the kernel's saved d/dx scaled by g; d/dy on arrays."""
+        x, y = ctx.inputs
+        need_x, need_y = ctx.needs_input_grad
+        (fused_grad,) = ctx.saved_tensors
+        gx = fused_grad * grad if need_x else None
         gy = None
         if need_y:
-            g = bce_with_logits_target_backward(x.data, ctx.weight, ctx.pos_weight, _scale(ctx, grad))
-            gy = _like(g, y)
+            gy = bce_with_logits_target_backward(x.data, ctx.weight, ctx.pos_weight, _scale(ctx, grad))
         return gx, gy
 
 
@@ -244,7 +263,7 @@ def soft_margin_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> 
     """
     check_reduction("soft_margin_loss", reduction)
     _no_grad_argument("soft_margin_loss", "target", target)
-    y = Tensor._make(_array(target, input.dtype))
+    y = Tensor.make(_array(target, input.dtype))
     return reduce_accurate(Softplus.apply(-(y * input), beta=1.0, threshold=math.inf), reduction)
 
 
@@ -260,7 +279,7 @@ def multilabel_soft_margin_loss(input: Tensor, target: Tensor, weight: Tensor | 
     y = as_tensor(target, input).to(input.dtype)
     loss = -(y * _log_sigmoid(input) + (1.0 - y) * _log_sigmoid(-input))
     if weight is not None:
-        loss = loss * Tensor._make(_broadcast_weight("multilabel_soft_margin_loss", weight, input))
+        loss = loss * Tensor.make(_broadcast_weight("multilabel_soft_margin_loss", weight, input))
     per_sample = loss.mean(-1) if input.ndim else loss
     return reduce_accurate(per_sample, reduction)
 

@@ -7,9 +7,11 @@ everything else flattened, so one set of functions serves every shape. Cross-ent
 class indices on a 2-D input of at most ``KERNEL_MAX_CLASSES`` classes runs the fused
 kernel ``minigrad.kernels.cross_entropy`` instead (loss and gradient in one pass).
 
-The backward has two paths giving the same numbers: numpy (or the kernel's saved gradient)
-for the ordinary ``loss.backward()``, and Tensor operations when grad mode is on
-(``create_graph=True``), so that second derivatives (gradgradcheck, gradient penalties) work too.
+Each Function's ``backward`` writes the gradient with Tensor operations (the formula to
+read, and the path of every second derivative); ``fast_backward`` is its declared fast path
+on arrays (numpy, or the kernel's saved gradient), which the engine takes when
+``create_graph`` is off. The kernel runs only when a backward can follow: under ``no_grad``
+the forward computes the loss alone.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from typing import Any
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.grad_mode import STATE
 from ...kernels import cross_entropy as kernel_ce
 from ...kernels.config import use_kernel
 from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
+from ._common import int_targets
 from ._reduction import check_reduction, reduce_array
 
 
@@ -211,13 +213,13 @@ def _tensor_backward(ctx: Function, grad: Tensor, a: np.ndarray | None, b: np.nd
     scale = 1.0
     if ctx.reduction == "mean":
         scale = 1.0 / ctx.denominator if ctx.denominator else math.nan
-    local = -Tensor._make(class_back(b, shape))
+    local = -Tensor.make(class_back(b, shape))
     if a is not None:
-        local = x.softmax(cdim) * Tensor._make(class_back(a[:, None], shape)) + local
+        local = x.softmax(cdim) * Tensor.make(class_back(a[:, None], shape)) + local
     if keep.all():
         return g * scale * local
     mask = class_back(keep, shape)
-    factor = Tensor._make(np.where(mask, scale, 0.0).astype(x.dtype))
+    factor = Tensor.make(np.where(mask, scale, 0.0).astype(x.dtype))
     return where(mask, g * factor * local, 0.0)
 
 
@@ -231,21 +233,22 @@ KERNEL_MAX_CLASSES = 48
 class CrossEntropy(Function):
     """Fused log-softmax + negative log-likelihood for class-index targets.
 
-    d/dx = g/D * (p * a - b) with p = softmax(x); see ``ce_backward``.
+    d/dx = g/D * (p * a - b) with p = softmax(x); see ``ce_index_coefficients``.
     """
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, target: tuple[np.ndarray, ...], weight: np.ndarray | None,
                 reduction: str, smoothing: float) -> np.ndarray:
-        """``target``: the (t, wy, valid) triple of ``_index_target``."""
+        """``target``: the (t, wy, valid) triple of ``_index_target``. The fused kernel computes
+        the loss and its gradient in one pass, so it runs only when a backward will follow."""
         x2 = class_last(x)
         ctx.reduction, ctx.smoothing, ctx.weight = reduction, smoothing, weight
         t, wy, valid = target
         ctx.denominator = _weight_sum(wy, t.shape[0])
-        if x.ndim == 2 and x.shape[1] <= KERNEL_MAX_CLASSES:
+        if ctx.needs_input_grad and x.ndim == 2 and x.shape[1] <= KERNEL_MAX_CLASSES:
             kernel_target = t if valid is None else np.where(valid, t, -1)
-            loss, ctx.fused_grad = kernel_ce.cross_entropy(x, kernel_target, weight, -1, smoothing, reduction)
-            ctx.save_for_backward(None, None, t, wy, valid)
+            loss, fused_grad = kernel_ce.cross_entropy(x, kernel_target, weight, -1, smoothing, reduction)
+            ctx.save_for_backward(fused_grad, None, t, wy, valid)
             return loss
         loss, e, s = ce_forward(x2, t, wy, valid, weight, smoothing)
         ctx.save_for_backward(e, s, t, wy, valid)
@@ -253,20 +256,25 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
+        """g/D * (softmax(x) * a - b) with Tensor ops (``_tensor_backward``)."""
+        x = ctx.inputs[0]
+        _, _, t, wy, valid = ctx.saved_tensors
+        classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+        a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
+        return _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        """Fast path: the kernel's saved gradient scaled by g, or ``ce_backward`` on arrays."""
         x = ctx.inputs[0]
         e, s, t, wy, valid = ctx.saved_tensors
-        if STATE.grad_enabled:
-            classes = x.shape[0] if x.ndim == 1 else x.shape[1]
-            a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
-            return _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
-        if e is None:
-            g = grad.data
-            scale = g.reshape(-1, 1) if ctx.reduction == "none" else g
-            return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
-        g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad.data))
+        if s is None:
+            scale = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
+            return (e * scale).astype(x.dtype, copy=False)
+        g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad))
         if valid is not None:
             g2[~valid] = 0
-        return Tensor._make(class_back(g2.astype(x.dtype, copy=False), x.shape))
+        return class_back(g2.astype(x.dtype, copy=False), x.shape)
 
 
 class SoftTargetCrossEntropy(Function):
@@ -293,22 +301,25 @@ class SoftTargetCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        """The formulas above with Tensor ops (``_soft_target_tensor_backward``)."""
+        return _soft_target_tensor_backward(ctx, grad)
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """Fast path: the same gradients from the saved softmax parts, on arrays."""
         x, target = ctx.inputs
         need_x, need_t = ctx.needs_input_grad
-        if STATE.grad_enabled:
-            return _soft_target_tensor_backward(ctx, grad)
         e, s, wt, lse = ctx.saved_tensors
-        scale = _scale(ctx, grad.data)
+        scale = _scale(ctx, grad)
         gx = gt = None
         if need_x:
-            g2 = ce_prob_backward(e, s, wt, scale).astype(x.dtype, copy=False)
-            gx = Tensor._make(class_back(g2, x.shape))
+            gx = class_back(ce_prob_backward(e, s, wt, scale).astype(x.dtype, copy=False), x.shape)
         if need_t:
             lsm = class_last(x.data) - _col(lse)
             g2 = -(1.0 - ctx.smoothing) * _col(scale) * lsm
             if ctx.weight is not None:
                 g2 = g2 * ctx.weight
-            gt = Tensor._make(class_back(g2, x.shape).astype(target.dtype, copy=False))
+            gt = class_back(g2, x.shape).astype(target.dtype, copy=False)
         return gx, gt
 
 
@@ -326,7 +337,7 @@ def _soft_target_tensor_backward(ctx: Function, grad: Tensor) -> tuple[Tensor | 
         g = grad * (1.0 / ctx.denominator if ctx.denominator else math.nan)
     w = None
     if ctx.weight is not None:
-        w = Tensor._make(ctx.weight.reshape((classes,) + (1,) * (x.ndim - cdim - 1)))
+        w = Tensor.make(ctx.weight.reshape((classes,) + (1,) * (x.ndim - cdim - 1)))
     t = target.to(x.dtype)
     if ctx.smoothing:
         t = t * (1.0 - ctx.smoothing) + ctx.smoothing / classes
@@ -350,34 +361,48 @@ class NLL(Function):
         t, wy, valid = target
         ctx.reduction = reduction
         ctx.denominator = _weight_sum(wy, t.shape[0])
-        ctx.save_for_backward(t, wy, valid)
-        if x.ndim == 2 and use_kernel(x.dtype):
+        fused_grad = None
+        if ctx.needs_input_grad and x.ndim == 2 and use_kernel(x.dtype):
             kernel_target = t if valid is None else np.where(valid, t, -1)
-            loss, ctx.fused_grad = kernel_ce.nll_loss(x, kernel_target, weight, -1, reduction)
-            return loss
-        loss = -x2[np.arange(x2.shape[0]), t]
-        if valid is not None:  # set, not multiplied: an ignored -inf must give 0, not NaN
-            loss[~valid] = 0
-        if wy is not None:
-            loss *= wy
-        return _reduce_rows(loss, reduction, ctx.denominator, x)
+            loss, fused_grad = kernel_ce.nll_loss(x, kernel_target, weight, -1, reduction)
+        else:
+            loss = -x2[np.arange(x2.shape[0]), t]
+            if valid is not None:  # set, not multiplied: an ignored -inf must give 0, not NaN
+                loss[~valid] = 0
+            if wy is not None:
+                loss *= wy
+            loss = _reduce_rows(loss, reduction, ctx.denominator, x)
+        ctx.save_for_backward(t, wy, valid, fused_grad)
+        return loss
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
+        """-g/D * b with b = w_y at the target class (``_tensor_backward`` with no softmax)."""
         x = ctx.inputs[0]
-        t, wy, valid = ctx.saved_tensors
+        t, wy, valid, _ = ctx.saved_tensors
         c = x.shape[0] if x.ndim == 1 else x.shape[1]
-        b = np.zeros((t.shape[0], c), dtype=x.dtype)
-        b[np.arange(t.shape[0]), t] = 1.0 if wy is None else wy
-        if STATE.grad_enabled:
-            return _tensor_backward(ctx, grad, None, b, _keep(t, valid, c, rows=False))
-        if getattr(ctx, "fused_grad", None) is not None:
-            scale = grad.data.reshape(-1, 1) if ctx.reduction == "none" else grad.data
-            return Tensor._make((ctx.fused_grad * scale).astype(x.dtype, copy=False))
-        g2 = -_col(_scale(ctx, grad.data)) * b
+        return _tensor_backward(ctx, grad, None, _nll_b(t, wy, c, x.dtype), _keep(t, valid, c, rows=False))
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        """Fast path: the kernel's saved gradient scaled by g, or the same rule on arrays."""
+        x = ctx.inputs[0]
+        t, wy, valid, fused_grad = ctx.saved_tensors
+        if fused_grad is not None:
+            scale = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
+            return (fused_grad * scale).astype(x.dtype, copy=False)
+        c = x.shape[0] if x.ndim == 1 else x.shape[1]
+        g2 = -_col(_scale(ctx, grad)) * _nll_b(t, wy, c, x.dtype)
         if _zero_mean(ctx):
             g2 = np.where(_keep(t, valid, c, rows=False), g2, 0)
-        return Tensor._make(class_back(g2, x.shape).astype(x.dtype, copy=False))
+        return class_back(g2, x.shape).astype(x.dtype, copy=False)
+
+
+def _nll_b(t: np.ndarray, wy: np.ndarray | None, c: int, dtype: np.dtype) -> np.ndarray:
+    """(positions, C) with w_y at each target class, 0 elsewhere: dl/dx = -g/D * b."""
+    b = np.zeros((t.shape[0], c), dtype=dtype)
+    b[np.arange(t.shape[0]), t] = 1.0 if wy is None else wy
+    return b
 
 
 # ----------------------------------------------------------------------------- checks
@@ -404,10 +429,7 @@ def _index_target(name: str, input: Tensor, target: Tensor, weight: np.ndarray |
                   ignore_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Validate class indices; return (t with 0 at ignored positions, w[t] * mask, mask),
     None standing for all ones."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if t.dtype.kind not in "iu":
-        raise RuntimeError(f"{name}: expected target dtype to be Long or Byte (class indices), got "
-                           f"{t.dtype}; for class probabilities give a float target of the input's shape")
+    t = int_targets(name, target, "for class probabilities give a float target of the input's shape")
     expected = () if input.ndim == 1 else input.shape[:1] + input.shape[2:]
     if t.shape != expected:
         raise RuntimeError(f"{name}: Expected target size {list(expected)}, got {list(t.shape)} "

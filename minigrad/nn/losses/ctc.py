@@ -110,8 +110,6 @@ def ctc_forward_backward(lp: np.ndarray, ext: np.ndarray, ext_len: np.ndarray,
 class _CTC(Function):
     """Per-sample CTC negative log-likelihood; backward is the exact derivative w.r.t. log_probs."""
 
-    once_differentiable = True
-
     @staticmethod
     def forward(ctx: Function, lp: np.ndarray, ext: np.ndarray, ext_len: np.ndarray,
                 in_len: np.ndarray, zero_infinity: bool) -> np.ndarray:
@@ -127,7 +125,17 @@ class _CTC(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Tensor._make(ctx.grad_lp * grad.data[None, :, None])
+        """The gradient is the alpha-beta occupancy, a dynamic program on arrays with no
+        Tensor-op form here: like PyTorch, ctc_loss has no double backward."""
+        raise RuntimeError(
+            "ctc_loss: double backward is not implemented (as in PyTorch): create_graph=True "
+            "cannot differentiate through ctc_loss again. Take the gradient without create_graph."
+        )
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        """The exact derivative w.r.t. log_probs, computed with the loss by forward, times g."""
+        return ctx.grad_lp * grad[None, :, None]
 
 
 def _lengths(name: str, value: Any, n: int) -> np.ndarray:
@@ -213,7 +221,7 @@ def ctc_loss(log_probs: Tensor, targets: Any, input_lengths: Any, target_lengths
     if reduction == "sum":
         return nll.sum()
     if reduction == "mean":
-        denom = Tensor._make(np.maximum(tgt_len, 1).astype(nll.dtype))
+        denom = Tensor.make(np.maximum(tgt_len, 1).astype(nll.dtype))
         return (nll / denom).mean()
     return nll.reshape(()) if unbatched else nll
 

@@ -94,7 +94,7 @@ def focal_loss(input: Tensor, target: Any, alpha: Any = None, gamma: float = 2.0
         loss = loss * not_y ** gamma
     if alpha is not None:
         a = as_array(alpha)
-        loss = loss * Tensor._make(np.asarray(a if a.ndim == 0 else a[safe], dtype=x.dtype))
+        loss = loss * Tensor.make(np.asarray(a if a.ndim == 0 else a[safe], dtype=x.dtype))
     loss = where(keep, loss, 0.0)
     if reduction == "none":
         return loss.reshape(y_full.shape)

@@ -37,7 +37,7 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     else:
         with np.errstate(divide="ignore", invalid="ignore"):
             xlogy = np.where(t.data == 0, 0, t.data * np.log(t.data)).astype(input.dtype)
-        loss = Tensor._make(xlogy) - t * input
+        loss = Tensor.make(xlogy) - t * input
     if reduction == "mean":
         warnings.warn("kl_div: reduction: 'mean' divides the total loss by both the batch size and the "
                       "support size. 'batchmean' divides only by the batch size, and aligns with the KL "

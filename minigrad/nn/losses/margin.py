@@ -5,9 +5,9 @@ the subgradient 0 (``relu``'s), as the spec requires (note: torch 2.13's
 ``margin_ranking_loss`` and ``hinge_embedding_loss`` use ``clamp_min``, whose gradient is 1
 at the tie; away from ties they agree).
 
-MarginRanking and HingeEmbedding are compositions of primitives (so they have double
-backward); MultiMargin and MultiLabelMargin are fused numpy kernels with an explicit
-backward (``once_differentiable``), as in PyTorch.
+MarginRanking and HingeEmbedding are compositions of primitives; MultiMargin and
+MultiLabelMargin are fused numpy Functions whose readable ``backward`` uses Tensor ops (so
+they have double backward) and whose ``fast_backward`` scales the gradient saved by forward.
 """
 
 from __future__ import annotations
@@ -63,9 +63,11 @@ def _check_multi_inputs(loss: str, x: Tensor, y: np.ndarray) -> None:
 
 
 class _MultiMargin(Function):
-    """Per sample (1/C) w[y] sum_{i != y} max(0, margin - x_y + x_i)^p  (fused kernel)."""
+    """Per sample (1/C) w[y] sum_{i != y} max(0, margin - x_y + x_i)^p  (fused numpy).
 
-    once_differentiable = True
+    With z_i = margin - x_y + x_i active where z_i > 0 (i != y):
+    d/dx_i = g w[y]/C * (1 or 2 z_i),  d/dx_y = -sum_{i != y} d/dx_i.
+    """
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, y: np.ndarray, w: np.ndarray | None, p: int,
@@ -76,15 +78,33 @@ class _MultiMargin(Function):
         z[rows, y] = 0.0
         active = z > 0
         wy = np.ones(n, x.dtype) if w is None else w[y].astype(x.dtype)
-        ctx.grad_x = (np.where(active, 1.0 if p == 1 else 2.0 * z, 0.0) * (wy / c)[:, None])
-        ctx.grad_x[rows, y] = -ctx.grad_x.sum(axis=1)
-        ctx.grad_x = ctx.grad_x.astype(x.dtype, copy=False)
+        ctx.p, ctx.margin, ctx.y = p, margin, y
+        ctx.coefficient = (np.where(active, 1.0, 0.0) * (wy / c)[:, None]).astype(x.dtype, copy=False)
         zp = np.where(active, z if p == 1 else z * z, 0.0)
         return (wy * zp.sum(axis=1) / c).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Tensor._make(ctx.grad_x * grad.data[:, None])
+        (x,) = ctx.inputs
+        rows = np.arange(x.shape[0])
+        per_class = Tensor.make(ctx.coefficient)
+        if ctx.p == 2:
+            per_class = per_class * (x - x[rows, ctx.y].unsqueeze(1) + ctx.margin) * 2.0
+        onehot = np.zeros(x.shape, x.dtype)
+        onehot[rows, ctx.y] = 1.0
+        gx = per_class - Tensor.make(onehot) * per_class.sum(1, keepdim=True)
+        return grad.unsqueeze(1) * gx
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        x = ctx.inputs[0].data
+        rows = np.arange(x.shape[0])
+        per_class = ctx.coefficient
+        if ctx.p == 2:
+            per_class = per_class * 2.0 * (x - x[rows, ctx.y][:, None] + ctx.margin)
+        gx = per_class.copy()
+        gx[rows, ctx.y] -= per_class.sum(axis=1)
+        return gx * grad[:, None]
 
 
 def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.0,
@@ -116,8 +136,6 @@ def multi_margin_loss(input: Tensor, target: Any, p: int = 1, margin: float = 1.
 class _MultiLabelMargin(Function):
     """Per sample (1/C) sum_{j listed} sum_{i not listed} max(0, 1 - (x_j - x_i))."""
 
-    once_differentiable = True
-
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         n, c = x.shape
@@ -136,7 +154,13 @@ class _MultiLabelMargin(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return Tensor._make(ctx.grad_x * grad.data[:, None])
+        """Piecewise linear: d/dx is g times the constant counts saved by forward (so its own
+        derivative in x is 0)."""
+        return grad.unsqueeze(1) * Tensor.make(ctx.grad_x)
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        return ctx.grad_x * grad[:, None]
 
 
 def multilabel_margin_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:

@@ -56,8 +56,8 @@ def _prepare(loss: str, input: Tensor, target: Any, mode: str, from_logits: bool
         p = p.reshape(n, c, -1)
         g = np.where(keep, t, 0).reshape(n, c, -1)
         mask = keep.reshape(n, c, -1)
-    mask_t = Tensor._make(mask.astype(input.dtype))
-    return p * mask_t, Tensor._make((g * mask).astype(input.dtype))
+    mask_t = Tensor.make(mask.astype(input.dtype))
+    return p * mask_t, Tensor.make((g * mask).astype(input.dtype))
 
 
 def _sum_dims(per_sample: bool) -> tuple[int, ...]:

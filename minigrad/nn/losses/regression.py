@@ -3,8 +3,9 @@
 L1, MSE, Huber and SmoothL1 are hot, so they share one fused Function. When input and
 target have the same shape and dtype it runs the fused kernel ``minigrad.kernels.regression``;
 a broadcasting target takes the numpy pair per loss (``mse_value``/``mse_grad``, ...). Its
-backward gives the target a gradient too (minus the input's), and switches to Tensor
-operations under ``create_graph=True`` so second derivatives work. PoissonNLL,
+backward gives the target a gradient too (minus the input's); it is written with Tensor
+operations, so second derivatives work, and the kernel's saved gradient is its declared
+fast path (``fast_backward``), taken when ``create_graph`` is off. PoissonNLL,
 GaussianNLL and LogCosh are compositions of differentiable primitives.
 Every loss has a function (``F.mse_loss``) and a Module (``nn.MSELoss``).
 """
@@ -17,7 +18,6 @@ import warnings
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.grad_mode import STATE
 from ...kernels import regression as kernel_regression
 from ...ops.activation import Softplus
 from ...ops.elementwise import where
@@ -27,7 +27,7 @@ from ._reduction import check_reduction, reduce_accurate, reduce_array
 
 
 def _as_tensor(value: Tensor | float, like: Tensor) -> Tensor:
-    return value if isinstance(value, Tensor) else Tensor._make(np.asarray(value, dtype=like.dtype))
+    return value if isinstance(value, Tensor) else Tensor.make(np.asarray(value, dtype=like.dtype))
 
 
 def _target(name: str, input: Tensor, target: Tensor | float, stacklevel: int = 4) -> Tensor:
@@ -38,7 +38,7 @@ def _target(name: str, input: Tensor, target: Tensor | float, stacklevel: int = 
     """
     target = _as_tensor(target, input)
     if target.dtype.kind in "biu" and input.dtype.kind == "f":
-        target = Tensor._make(target.data.astype(input.dtype))
+        target = Tensor.make(target.data.astype(input.dtype))
     if target.shape != input.shape:
         warnings.warn(
             f"{name}: Using a target size ({target.shape}) that is different to the input size "
@@ -77,10 +77,8 @@ def huber_value(d: np.ndarray, delta: float) -> np.ndarray:
 
 
 def huber_grad(d: np.ndarray, delta: float) -> np.ndarray:
-    """clamp(d, -delta, delta)."""
-    g = np.maximum(d, -delta)
-    np.minimum(g, delta, out=g)
-    return g
+    """clamp(d, -delta, delta) (an array also for a 0-d ``d``, whose arithmetic gives scalars)."""
+    return np.clip(np.asarray(d), -delta, delta)
 
 
 def smooth_l1_value(d: np.ndarray, beta: float) -> np.ndarray:
@@ -110,21 +108,21 @@ def _tensor_grad(kind: str, d: Tensor, param: float) -> Tensor:
     constant from |d| = param on, so their second derivative is 0 at the kink, as PyTorch's.
     """
     if kind == "l1":
-        return Tensor._make(l1_grad(d.data, param))
+        return Tensor.make(l1_grad(d.data, param))
     if kind == "mse":
         return d * 2.0
     inside = np.abs(d.data) < param
     if kind == "huber":
-        return where(inside, d, Tensor._make(huber_grad(d.data, param)))
-    return where(inside, d * (1.0 / param), Tensor._make(smooth_l1_grad(d.data, param)))
+        return where(inside, d, Tensor.make(huber_grad(d.data, param)))
+    return where(inside, d * (1.0 / param), Tensor.make(smooth_l1_grad(d.data, param)))
 
 
 class PointwiseLoss(Function):
     """l(x - y) summed, averaged or kept, for the four distance losses.
 
     When input and target have the same shape and dtype, one fused kernel
-    (``minigrad.kernels.regression``) computes the loss and its gradient in a single pass;
-    broadcasting shapes take the numpy path below.
+    (``minigrad.kernels.regression``) computes the loss and its gradient in a single pass
+    when a backward can follow; broadcasting shapes and ``no_grad`` take the numpy path.
 
     d/dx = g/D * l'(x - y) and d/dy = -d/dx: the target gets a gradient too.
     """
@@ -133,29 +131,34 @@ class PointwiseLoss(Function):
     def forward(ctx: Function, x: np.ndarray, y: np.ndarray, kind: str, param: float,
                 reduction: str) -> np.ndarray:
         ctx.kind, ctx.param, ctx.reduction = kind, param, reduction
-        if x.shape == y.shape and x.dtype == y.dtype:
+        if ctx.needs_input_grad and x.shape == y.shape and x.dtype == y.dtype:
             ctx.count = x.size
-            loss, ctx.fused_grad = kernel_regression.regression(kind, x, y, reduction, param)
+            loss, fused_grad = kernel_regression.regression(kind, x, y, reduction, param)
+            ctx.save_for_backward(fused_grad, None)
             return loss
         d = x - y
         ctx.count = d.size
-        ctx.save_for_backward(d)
+        ctx.save_for_backward(None, d)
         loss = KERNELS[kind][0](d, param)
         return reduce_array(loss, reduction, d.size, loss.dtype)
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        mean = ctx.reduction == "mean" and ctx.count
-        if STATE.grad_enabled:
-            x, y = ctx.inputs
-            g = grad * (1.0 / ctx.count) if mean else grad
-            gx = g * _tensor_grad(ctx.kind, x - y, ctx.param)
-        elif not ctx.saved_tensors:
-            gx = Tensor._make(ctx.fused_grad * grad.data)
+        """d/dx = g/D * l'(x - y) with Tensor ops (``_tensor_grad``); d/dy = -d/dx."""
+        x, y = ctx.inputs
+        g = grad * (1.0 / ctx.count) if ctx.reduction == "mean" and ctx.count else grad
+        gx = g * _tensor_grad(ctx.kind, x - y, ctx.param)
+        return gx, (-gx if ctx.needs_input_grad[1] else None)
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Fast path: the kernel's saved l'(x - y)/D scaled by g, or the numpy rule on d."""
+        fused_grad, d = ctx.saved_tensors
+        if fused_grad is not None:
+            gx = fused_grad * grad
         else:
-            (d,) = ctx.saved_tensors
-            g = grad.data.item() / ctx.count if mean else grad.data
-            gx = Tensor._make(KERNELS[ctx.kind][1](d, ctx.param) * g)
+            mean = ctx.reduction == "mean" and ctx.count
+            gx = KERNELS[ctx.kind][1](d, ctx.param) * (grad.item() / ctx.count if mean else grad)
         return gx, (-gx if ctx.needs_input_grad[1] else None)
 
 
@@ -241,7 +244,7 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
 def _gaussian_var(input: Tensor, var: Tensor | float) -> Tensor:
     """Bring ``var`` to a shape that broadcasts with ``input`` (PyTorch's three rules)."""
     if not isinstance(var, Tensor):
-        return Tensor._make(np.full(input.shape, var, dtype=input.dtype))
+        return Tensor.make(np.full(input.shape, var, dtype=input.dtype))
     if var.shape == input.shape:
         return var
     if input.shape[:-1] == var.shape:
@@ -267,7 +270,7 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
     if np.any(var.data < 0):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries; variances must be >= 0")
     clamped = np.maximum(var.data, eps).astype(var.dtype)
-    v = var + Tensor._make(clamped - var.data)
+    v = var + Tensor.make(clamped - var.data)
     d = input - _as_tensor(target, input)
     loss = (v.log() + d * d / v) * 0.5
     if full:

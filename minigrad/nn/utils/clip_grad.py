@@ -62,7 +62,7 @@ def get_total_norm(tensors: Tensors, norm_type: float = 2.0, error_if_nonfinite:
     norm_type = float(norm_type)
     dtype = arrays[0].dtype if arrays else np.dtype(np.float32)
     if not arrays:
-        return Tensor._make(np.array(0.0, dtype=dtype))
+        return Tensor.make(np.array(0.0, dtype=dtype))
     total = _norm(np.array([_norm(a, norm_type) for a in arrays]), norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
@@ -70,7 +70,7 @@ def get_total_norm(tensors: Tensors, norm_type: float = 2.0, error_if_nonfinite:
             f"non-finite ({total}), so it cannot be clipped. To disable this error and scale "
             f"the gradients by the non-finite norm anyway, set `error_if_nonfinite=False`"
         )
-    return Tensor._make(np.array(total, dtype=dtype))
+    return Tensor.make(np.array(total, dtype=dtype))
 
 
 def clip_grads_with_norm_(parameters: Tensors, max_norm: float, total_norm: Tensor | float,
@@ -97,7 +97,7 @@ def clip_grad_norm_(parameters: Tensors, max_norm: float, norm_type: float = 2.0
     Returns the total norm *before* clipping (a 0-d tensor), handy for logging.
     """
     params = _as_list(parameters)
-    grads = [Tensor._make(g) for g in _grads("clip_grad_norm_", params)]
+    grads = [Tensor.make(g) for g in _grads("clip_grad_norm_", params)]
     total = get_total_norm(grads, norm_type, error_if_nonfinite, foreach)
     clip_grads_with_norm_(params, max_norm, total, foreach)
     return total

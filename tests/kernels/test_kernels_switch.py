@@ -12,7 +12,7 @@ import numpy as np
 import minigrad.kernels as kernels
 from minigrad.kernels import cross_entropy, jit_enabled, set_jit_enabled
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_python(code: str, **env: str) -> str:
@@ -24,7 +24,7 @@ def run_python(code: str, **env: str) -> str:
 
 def test_import_compiles_nothing_and_does_not_import_numba():
     out = run_python(
-        "import sys, minigrad, minigrad.kernels, minigrad.kernels.functions\n"
+        "import sys, minigrad, minigrad.kernels, minigrad.ops.linear\n"
         "from minigrad.kernels._jit import KERNELS\n"
         "print('numba' in sys.modules, len(KERNELS), sum(k.dispatcher is not None for k in KERNELS))")
     numba_imported, count, compiled = out.split()
@@ -68,7 +68,7 @@ def test_set_jit_enabled_function_and_context_manager(monkeypatch):  # noqa: ANN
 def test_warmup_compiles_exactly_two_signatures_per_kernel():
     """After warmup (and whatever other tests ran first) every kernel has one float32 and one
     float64 signature: non-contiguous or odd inputs never trigger extra compiles."""
-    assert kernels.warmup() >= 0
+    kernels.warmup()
     for kernel in kernels._jit.KERNELS:
         assert len(kernel.signatures) == 2, (kernel.__name__, kernel.signatures)
         dtypes = {str(sig[0].dtype) for sig in kernel.signatures}

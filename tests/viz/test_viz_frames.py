@@ -7,11 +7,11 @@ import shutil
 
 import numpy as np
 import pytest
-from test_viz_cases import scalar_expression
 
 import minigrad as mg
 from minigrad import viz
 from minigrad.autograd.engine import topological_order
+from tests.viz_cases import scalar_expression
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None,
                                 reason="Graphviz `dot` is not installed (apt-get install graphviz)")
@@ -82,3 +82,23 @@ def test_saving_frames(tmp_path):
     assert "<svg" in frames._repr_html_()
     gif = Image.open(frames.save_gif(tmp_path / "f.gif"))
     assert gif.n_frames == 4
+
+
+def test_frames_step_is_the_engines_node_step_hooks_and_dtype():
+    """The frames run the engine's node_step: a hook on an intermediate changes what the
+    frames show exactly as it changes the engine's gradient, and each share has its input's
+    dtype (the old copy of the step skipped both)."""
+    from minigrad.viz.frames import _walk
+    from minigrad.viz.graph import build
+
+    x = mg.tensor([1.0, 2.0], dtype=mg.float32, requires_grad=True)
+    h = x * 3.0
+    h.register_hook(lambda g: -g)
+    out = (h * mg.tensor([1.0, 1.0], dtype=mg.float64)).sum()
+    graph = build(out)
+    *_, (_, grads, _, _) = _walk(graph, out)
+    out.backward()
+    leaf = next(t.index for t in graph.tensors if t.tensor is x)
+    assert grads[leaf].dtype == np.float32
+    np.testing.assert_array_equal(grads[leaf], x.grad.data)
+    np.testing.assert_array_equal(x.grad.data, [-3.0, -3.0])

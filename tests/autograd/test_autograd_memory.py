@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
+from minigrad.autograd.engine import topological_order
 from minigrad.autograd.function import Function, Released
 
 
@@ -93,16 +94,20 @@ def test_saved_arrays_and_ctx_buffers_are_released():
     x = mg.tensor(np.ones((4, 3), np.float32), requires_grad=True)
     y = _SavesBuffers.apply(x)
     node = y.grad_fn
-    refs = [weakref.ref(node.fused_grad), weakref.ref(node.pair[0]), weakref.ref(node.saved[0])]
+    ctx = weakref.ref(node.ctx)
+    refs = [weakref.ref(node.ctx.fused_grad), weakref.ref(node.ctx.pair[0]),
+            weakref.ref(node.saved_tensors[0]), weakref.ref(node.out_data)]
     loss = y.sum()
     del y
     loss.backward()
     gc.collect()
     np.testing.assert_allclose(x.grad.data, 3.0)
-    assert [r() is None for r in refs] == [True] * 3
-    assert node.fused_grad == Released((4, 3), np.dtype(np.float32))
-    assert node.pair[1] == 7 and node.scale == 3.0  # settings stay, for drawing the graph
-    assert repr(node.fused_grad) == "array(4, 3) float32"
+    assert node.freed and node.ctx is None and ctx() is None
+    assert [r() is None for r in refs] == [True] * 4
+    assert node.attrs["fused_grad"] == Released((4, 3), np.dtype(np.float32))
+    assert node.attrs["pair"][1] == 7 and node.attrs["scale"] == 3.0  # settings stay, for drawing
+    assert repr(node.attrs["fused_grad"]) == "array(4, 3) float32"
+    assert node.out_data == Released((4, 3), np.dtype(np.float32))
 
 
 def test_second_backward_still_says_freed():
@@ -112,8 +117,7 @@ def test_second_backward_still_says_freed():
         loss.backward()
     with pytest.raises(RuntimeError, match="a second time"):
         _ = loss.grad_fn.saved_tensors
-    with pytest.raises(RuntimeError, match="a second time"):
-        _ = loss.grad_fn.next_functions[0][0].output
+    assert loss.grad_fn.next_functions[0][0].ctx is None
 
 
 def test_freed_graph_keeps_edges_shapes_and_leaves():
@@ -154,27 +158,48 @@ def test_hooks_on_dropped_intermediates_still_run_in_that_backward():
     np.testing.assert_allclose(seen[0], [4.0, 4.0, 4.0])
 
 
-@pytest.mark.parametrize("loss_fn", ["cross_entropy", "mse_loss", "binary_cross_entropy_with_logits"])
-def test_fused_losses_drop_their_buffers(loss_fn):
+def _arrays(value: object, found: list[np.ndarray]) -> list[np.ndarray]:
+    """Every numpy array inside ``value`` (a Tensor's data, tuples and lists walked)."""
+    if isinstance(value, mg.Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray):
+        found.append(value)
+    elif isinstance(value, tuple | list):
+        for v in value:
+            _arrays(v, found)
+    return found
+
+
+def _fused_step() -> tuple[mg.Tensor, list[mg.Tensor]]:
+    """Linear(relu) -> Linear -> cross-entropy + MSE + BCE-with-logits + NLL: every fused op
+    of a training step, on float32 (the kernels' dtype)."""
     F = mg.nn.functional
     rng = np.random.default_rng(0)
-    x = mg.tensor(rng.normal(size=(8, 3)).astype(np.float32), requires_grad=True)
-    target = {"cross_entropy": mg.tensor(rng.integers(0, 3, 8)),
-              "mse_loss": mg.tensor(rng.normal(size=(8, 3)).astype(np.float32)),
-              "binary_cross_entropy_with_logits": mg.tensor((rng.random((8, 3)) > 0.5)
-                                                            .astype(np.float32))}[loss_fn]
-    loss = getattr(F, loss_fn)(x, target)
-    node = loss.grad_fn
-    arrays = [k for k, v in vars(node).items() if isinstance(v, np.ndarray)] + (
-        ["saved"] if any(isinstance(v, np.ndarray) for v in node.saved) else [])
-    assert arrays, "the fused loss should hold arrays before backward"
+    x = mg.tensor(rng.normal(size=(8, 5)).astype(np.float32))
+    w1 = mg.tensor(rng.normal(size=(6, 5)).astype(np.float32), requires_grad=True)
+    w2 = mg.tensor(rng.normal(size=(3, 6)).astype(np.float32), requires_grad=True)
+    b2 = mg.tensor(np.zeros(3, np.float32), requires_grad=True)
+    y = mg.tensor(rng.integers(0, 3, 8))
+    t = mg.tensor(rng.random((8, 3)).astype(np.float32))
+    logits = F.linear(F.relu(F.linear(x, w1)), w2, b2)
+    loss = (F.cross_entropy(logits, y) + F.mse_loss(logits, t)
+            + F.binary_cross_entropy_with_logits(logits, t) + F.nll_loss(logits.log_softmax(1), y))
+    return loss, [x, w1, w2, b2, y, t]
+
+
+def test_every_freed_node_holds_no_saved_array_buffer_or_output_value():
+    """The 'freed' message is true: after backward, the arrays each node's ctx saved (fused
+    gradient buffers included) and each output value are unreachable, the loss still held."""
+    loss, leaves = _fused_step()
+    owned = {id(t.data) for t in leaves} | {id(loss.data)}  # the user's: leaves, the held loss
+    nodes = topological_order([loss.grad_fn])
+    refs = [(node.name, weakref.ref(a)) for node in nodes
+            for a in _arrays([node.saved_tensors, list(node.attrs.values()), node.out_data], [])
+            if id(a) not in owned]
+    assert {name for name, _ in refs} >= {"LinearAct", "CrossEntropy", "PointwiseLoss",
+                                          "BinaryCrossEntropyWithLogits", "NLL"}
     loss.backward()
-
-    def holds_array(value):
-        if isinstance(value, tuple | list):
-            return any(holds_array(v) for v in value)
-        return isinstance(value, np.ndarray | mg.Tensor) and not isinstance(value, Released)
-
-    kept = [k for k, v in vars(node).items() if k != "inputs" and holds_array(v)]
-    assert kept == []
-    assert x.grad is not None
+    gc.collect()
+    assert [name for name, r in refs if r() is not None] == []
+    assert all(node.freed for node in nodes)
+    assert loss.grad_fn is not None and all(t.grad is not None for t in leaves if t.requires_grad)

@@ -9,7 +9,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.kernels import set_jit_enabled
-from minigrad.kernels.functions import LinearAct
+from minigrad.ops.linear import LinearAct
 
 TOL = {np.float32: dict(rtol=1e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol=1e-12)}
 ACTIVATIONS = ("none", "relu", "tanh", "sigmoid", "gelu")

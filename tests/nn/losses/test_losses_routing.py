@@ -59,7 +59,7 @@ def test_float16_optimizers_run_with_jit_on_as_with_jit_off(name):  # noqa: ANN0
 
 @pytest.mark.parametrize("activation", ["none", "relu", "gelu"])
 def test_float16_linear_runs_with_jit_on_as_with_jit_off(activation, rng):  # noqa: ANN001
-    from minigrad.kernels.functions import LinearAct
+    from minigrad.ops.linear import LinearAct
 
     x, w, b = (rng.standard_normal(s).astype(np.float16) for s in ((4, 3), (2, 3), (2,)))
     results = []

@@ -326,3 +326,17 @@ def test_second_derivative_at_the_kink_matches_torch(torch, fn, param):  # noqa:
     (tg * torch.tensor(w)).sum().backward()
     np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12)
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["huber_loss", "smooth_l1_loss"])
+def test_zero_d_huber_and_smooth_l1_differentiate_twice(name):
+    """A 0-d input's readable backward clamped a numpy scalar in place (TypeError under
+    create_graph); found by the torch fuzzer."""
+    x = mg.tensor(1.7, dtype=mg.float64, requires_grad=True)
+    loss = getattr(mg.nn.functional, name)(x * x, mg.tensor(0.5, dtype=mg.float64), reduction="none")
+    (g,) = mg.grad(loss, x, create_graph=True)
+    g.backward()
+    half = mg.tensor(0.5, dtype=mg.float64)
+    assert mg.gradgradcheck(lambda v: getattr(F, name)(v * v, half),
+                            [mg.tensor(0.3, dtype=mg.float64, requires_grad=True)])
+    assert x.grad is not None and np.isfinite(x.grad.item())

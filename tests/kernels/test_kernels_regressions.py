@@ -16,8 +16,8 @@ import pytest
 import minigrad as mg
 from minigrad import nn
 from minigrad.kernels import bce, regression, set_jit_enabled
-from minigrad.kernels.functions import LinearAct
 from minigrad.nn import functional as F
+from minigrad.ops.linear import LinearAct
 
 ACTIVATIONS = ("none", "relu", "tanh", "sigmoid", "gelu")
 
@@ -75,16 +75,19 @@ def test_create_graph_backward_fires_each_hook_once(activation):  # noqa: ANN001
 
 
 def test_create_graph_backward_stays_linear_in_depth(monkeypatch):  # noqa: ANN001
-    """LinearAct.backward runs once per layer in ``grad(create_graph=True)`` and once more per
-    layer in the double backward: k calls for k layers, where the nested grad made it 2^k."""
+    """LinearAct's readable backward runs once per layer in ``grad(create_graph=True)`` and its
+    fast path once more per layer in the double backward (which records no graph): k calls
+    for k layers, where the nested grad made it 2^k."""
     counted = {"n": 0}
-    original = LinearAct.backward
 
-    def counting(ctx, grad):  # noqa: ANN001, ANN202
-        counted["n"] += 1
-        return original(ctx, grad)
+    def counting(original):  # noqa: ANN001, ANN202
+        def run(ctx, grad):  # noqa: ANN001, ANN202
+            counted["n"] += 1
+            return original(ctx, grad)
+        return staticmethod(run)
 
-    monkeypatch.setattr(LinearAct, "backward", staticmethod(counting))
+    monkeypatch.setattr(LinearAct, "backward", counting(LinearAct.backward))
+    monkeypatch.setattr(LinearAct, "fast_backward", counting(LinearAct.fast_backward))
     per_depth = []
     for depth in (3, 6, 12):
         counted["n"] = 0

@@ -1,4 +1,4 @@
-"""Losses from the course material: class-balanced, Wasserstein (WGAN), BPR, multi-task.
+"""Composed losses: class-balanced, Wasserstein (WGAN), BPR, multi-task.
 
 All are compositions of primitives: gradients, and second derivatives (WGAN-GP's gradient
 penalty needs them), come from autograd.
@@ -38,7 +38,7 @@ def class_balanced_weights(samples_per_class: Any, beta: float) -> Tensor:
     if not 0.0 <= beta < 1.0:
         raise ValueError(f"class_balanced_weights: beta must be in [0, 1), got {beta}")
     w = (1.0 - beta) / (1.0 - np.power(beta, n))
-    return Tensor._make(w * n.size / w.sum())
+    return Tensor.make(w * n.size / w.sum())
 
 
 def class_balanced_loss(input: Tensor, target: Any, samples_per_class: Any, beta: float = 0.9999,
@@ -66,10 +66,10 @@ def class_balanced_loss(input: Tensor, target: Any, samples_per_class: Any, beta
     if loss_type == "softmax":
         per_sample = -where(onehot, input.log_softmax(1), 0.0).sum(1)
     else:
-        g = Tensor._make(onehot.astype(input.dtype))
+        g = Tensor.make(onehot.astype(input.dtype))
         per_class = sigmoid_focal_loss(input, g, alpha=-1.0, gamma=gamma if loss_type == "focal" else 0.0)
         per_sample = per_class.sum(1)
-    return reduce(per_sample * Tensor._make(w[y].astype(input.dtype)), reduction)
+    return reduce(per_sample * Tensor.make(w[y].astype(input.dtype)), reduction)
 
 
 def wasserstein_critic_loss(real_scores: Tensor, fake_scores: Tensor) -> Tensor:
@@ -104,7 +104,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
         raise ValueError(f"gradient_penalty: real {real.shape} and fake {fake.shape} must be "
                          f"batches of the same shape")
     e = rng(generator).random((real.shape[0],) + (1,) * (real.ndim - 1)).astype(real.dtype)
-    e = Tensor._make(e)
+    e = Tensor.make(e)
     x_hat = (e * real.detach() + (1.0 - e) * fake.detach()).requires_grad_()
     (g,) = grad(critic(x_hat).sum(), [x_hat], create_graph=True)
     norms = g.reshape(real.shape[0], -1).norm(2, 1)

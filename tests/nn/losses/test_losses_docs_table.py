@@ -8,7 +8,7 @@ from pathlib import Path
 import minigrad.nn as nn
 import minigrad.nn.functional as F
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "losses.md"
+DOC = Path(__file__).resolve().parent.parent.parent.parent / "docs" / "losses.md"
 
 
 def _table_cells() -> list[str]:

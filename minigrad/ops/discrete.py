@@ -1,4 +1,5 @@
-"""Ops with no useful derivative: comparisons, argmax, sign, logic, one_hot.
+"""Discrete-valued ops, with no useful derivative: comparisons, logic, argmax, sign,
+rounding (floor, ceil, round, floor_divide, remainder), isnan/isinf, one_hot.
 
 Their results are constants for autograd (``requires_grad=False``): a comparison is
 piecewise constant, so its derivative is zero almost everywhere and undefined at the
@@ -12,14 +13,14 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from .dims import dim as _dim
+from .dims import dims as _dims
 from .elementwise import operands
 from .elementwise import sign as _ew_sign
-from .reduce import dim as _dim
-from .reduce import dims as _dims
 
 
 def _const(data: Any) -> Tensor:
-    return Tensor._make(np.asarray(data))
+    return Tensor.make(np.asarray(data))
 
 
 def _cmp(ufunc: np.ufunc, a: Any, b: Any) -> Tensor:
@@ -76,9 +77,9 @@ def remainder(a: Any, b: Any) -> Tensor:
     return _cmp(np.remainder, a, b)
 
 
-def _arg(fn: Any, x: Tensor, d: int | None, keepdim: bool) -> Tensor:
+def _arg(fn: Any, x: Tensor, dim: int | None, keepdim: bool) -> Tensor:
     name = fn.__name__
-    if d is None:
+    if dim is None:
         if x.data.size == 0:
             raise IndexError(
                 f"{name}(): an empty tensor (shape {x.shape}) has no element to point to; give "
@@ -86,22 +87,22 @@ def _arg(fn: Any, x: Tensor, d: int | None, keepdim: bool) -> Tensor:
             )
         out = fn(x.data.reshape(-1))
         return _const(np.array(out, dtype=np.int64).reshape((1,) * x.ndim if keepdim else ()))
-    d = _dim(x, d)
-    if x.ndim and x.shape[d] == 0:
+    dim = _dim(x, dim)
+    if x.ndim and x.shape[dim] == 0:
         raise IndexError(
-            f"{name}(): expected reduction dim {d} to have non-zero size (tensor of shape "
+            f"{name}(): expected reduction dim {dim} to have non-zero size (tensor of shape "
             f"{x.shape}): there is no element to point to"
         )
-    return _const(fn(x.data, axis=d, keepdims=keepdim).astype(np.int64))
+    return _const(fn(x.data, axis=dim, keepdims=keepdim).astype(np.int64))
 
 
-def argmax(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (the first one among ties)."""
-    return _arg(np.argmax, x, d, keepdim)
+    return _arg(np.argmax, x, dim, keepdim)
 
 
-def argmin(x: Tensor, d: int | None = None, keepdim: bool = False) -> Tensor:
-    return _arg(np.argmin, x, d, keepdim)
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    return _arg(np.argmin, x, dim, keepdim)
 
 
 def sign(x: Tensor) -> Tensor:
@@ -121,13 +122,13 @@ def round(x: Tensor) -> Tensor:
     return _const(np.round(x.data))
 
 
-def all(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
+def all(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """True where every element along ``dim`` (an int, a tuple, or None: all) is nonzero."""
-    return _const(np.all(x.data, axis=_dims(x, d), keepdims=keepdim))
+    return _const(np.all(x.data, axis=_dims(x, dim), keepdims=keepdim))
 
 
-def any(x: Tensor, d: Any = None, keepdim: bool = False) -> Tensor:
-    return _const(np.any(x.data, axis=_dims(x, d), keepdims=keepdim))
+def any(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    return _const(np.any(x.data, axis=_dims(x, dim), keepdims=keepdim))
 
 
 def isnan(x: Tensor) -> Tensor:
