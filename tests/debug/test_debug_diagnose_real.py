@@ -20,7 +20,7 @@ from minigrad.data import make_blobs
 from minigrad.debug import diagnose
 from minigrad.nn import functional as F
 
-CURVES = Path(__file__).resolve().parent / "data" / "loss_curves"
+CURVES = Path(__file__).resolve().parent.parent / "data" / "loss_curves"
 RECORDED = sorted(CURVES.glob("*.txt"))
 
 
