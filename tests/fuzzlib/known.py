@@ -103,29 +103,6 @@ def _target_requires_grad(program: Program, d: Divergence, shapes: Shapes) -> bo
 
 
 KNOWN_DIVERGENCES: list[Known] = [
-    Known("B02", "F.linear under create_graph fires upstream (leaf) hooks twice",
-          lambda p, d, sh: d.kind == "grad2" and "linear" in p.ops
-          and any(s.op == "hook" for s in p.steps)),
-    Known("B03", "target gradients dropped: BCE, BCE with logits, CE with probabilities, "
-                 "poisson_nll_loss(full=True)", _tagged("target_grad", kinds=GRADS)),
-    Known("B04", "std backward NaN at constant input, norm(p) NaN at zero",
-          _nan_in({"std", "norm", "norm_p1_dim"})),
-    Known("B05", "mixed basic/advanced indexing x[0, :, [1, 2]]: numpy order, not torch's",
-          _tagged("mixed_basic_advanced")),
-    Known("B08", "masked_select does not broadcast its mask", _tagged("mask_broadcast")),
-    Known("B09-B12", "empty and 0-d inputs: 0-d bool mask, max(dim)/min(dim), flatten, F.linear "
-                     "in_features=0, batch_norm, BCE (with logits) on empty",
-          lambda p, d, sh: _tagged("mask0d")(p, d, sh) or _degenerate(
-              {"max", "min", "max_dim", "min_dim_keep", "flatten", "linear", "batch_norm",
-               "binary_cross_entropy", "binary_cross_entropy_with_logits"})(p, d, sh)),
-    Known("B14", "cross_entropy ignore_index with -inf logits", _tagged("nonfinite_ce")),
-    Known("B17", "second order of CE 'mean' with every target ignored",
-          _tagged("all_ignored", kinds=("grad2",))),
-    Known("B18", "max()/maximum/minimum route gradients to NaN inputs unlike torch",
-          lambda p, d, sh: d.kind in GRADS and _nonfinite(p) and any(
-              s.op in {"max", "min", "amax", "amin", "maximum", "minimum", "max_dim",
-                       "min_dim_keep", "norm_inf"} for s in p.steps)),
-    Known("B19", "gather accepts negative indices (torch raises)", _tagged("negative_index")),
     Known("N1", "reshape/view/expand/squeeze/broadcast_to/transpose(d, d) to the same shape "
                 "return the input itself (torch: a new view), flatten(d, d) a new tensor "
                 "(torch: the input): hooks and retain_grad on the result act on another tensor",

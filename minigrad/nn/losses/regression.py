@@ -78,9 +78,7 @@ def huber_value(d: np.ndarray, delta: float) -> np.ndarray:
 
 def huber_grad(d: np.ndarray, delta: float) -> np.ndarray:
     """clamp(d, -delta, delta)."""
-    g = np.maximum(d, -delta)
-    np.minimum(g, delta, out=g)
-    return g
+    return np.clip(d, -delta, delta)
 
 
 def smooth_l1_value(d: np.ndarray, beta: float) -> np.ndarray:
