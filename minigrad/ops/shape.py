@@ -43,18 +43,36 @@ class Reshape(Function):
 
 
 def reshape(x: Tensor, shape: Any) -> Tensor:
-    shape = _shape_arg(shape)
-    if shape == x.shape:
-        return x
-    return Reshape.apply(x, shape=shape)
+    """A new tensor (a view of the same data) even when the shape does not change, as in
+    PyTorch: a hook or ``retain_grad`` on the result must not act on ``x``."""
+    return Reshape.apply(x, shape=_shape_arg(shape))
+
+
+def view(x: Tensor, shape: Any) -> Tensor:
+    """``reshape`` that never copies, as PyTorch's ``view``: the new shape must be
+    expressible with strides over the same memory (split or merge dims that are laid out
+    one after the other). A transposed or expanded tensor often is not, and PyTorch raises
+    there; so do we, rather than hand back a copy that writes would not reach."""
+    out = reshape(x, shape)
+    if out.data.size and not np.may_share_memory(out.data, x.data):
+        raise RuntimeError(
+            f"view: shape {out.shape} is not compatible with the input's size and stride "
+            f"(shape {x.shape}, strides {tuple(s // x.data.itemsize for s in x.data.strides)} "
+            f"in elements): at least one dimension spans across two contiguous subspaces. "
+            f"Use .reshape(...) instead (it copies when it must), or .contiguous() first."
+        )
+    return out
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one; a 0-d tensor becomes shape (1,) (its dims
-    are still checked: only 0 and -1 exist)."""
+    are still checked: only 0 and -1 exist). Nothing to merge (start_dim = end_dim)
+    returns ``x`` itself, as PyTorch's flatten does."""
     s, e = _dim(x, start_dim), _dim(x, end_dim)
     if x.ndim == 0:
         return reshape(x, (1,))
+    if s == e:
+        return x
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                            f"tensor of shape {x.shape}; swap them")
@@ -90,11 +108,11 @@ def permute(x: Tensor, dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A new view even for dim0 = dim1 (or a 0-d/1-d tensor), as in PyTorch."""
     a, b = _dim(x, dim0), _dim(x, dim1)
-    if x.ndim < 2:
-        return x
     dims = list(range(x.ndim))
-    dims[a], dims[b] = dims[b], dims[a]
+    if dims:
+        dims[a], dims[b] = dims[b], dims[a]
     return Permute.apply(x, dims=tuple(dims))
 
 
@@ -122,8 +140,6 @@ def expand(x: Tensor, shape: Any) -> Tensor:
     shape = tuple(
         x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape)
     )
-    if shape == x.shape:
-        return x
     return Expand.apply(x, shape=shape)
 
 
