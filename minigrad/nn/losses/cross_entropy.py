@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
 from ...kernels import cross_entropy as kernel_ce
@@ -452,6 +453,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
         if ignore_index >= 0:
             raise RuntimeError(f"cross_entropy: ignore_index is not supported for floating point target "
                                f"(got ignore_index={ignore_index}); leave it at -100")
+        dtype = dtypes.promote_types(input.dtype, target.dtype)  # as torch: f32 with f64 is f64
+        input, target = input.to(dtype), target.to(dtype)
+        w = _weight("cross_entropy", weight, c, dtype)
         return SoftTargetCrossEntropy.apply(input, target, weight=w, reduction=reduction,
                                             smoothing=label_smoothing)
     idx = _index_target("cross_entropy", input, target, w, ignore_index)
