@@ -107,7 +107,11 @@ class Var(Function):
     left out, as PyTorch's formula does: with an infinite input it is NaN (inf - inf) and
     would make every gradient NaN, where PyTorch gives -inf/inf away from the infinity.
     The backward is written with Tensor ops (the mean included), so it differentiates
-    again to PyTorch's second derivative."""
+    again to PyTorch's second derivative.
+
+    A constant slice has variance exactly 0, as PyTorch's (Welford's) gives: the rounded
+    mean of equal float32 values may differ from them, and the tiny variance that leaves
+    would make std's gradient there nonzero, where PyTorch's is 0."""
 
     @staticmethod
     def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool,
@@ -117,6 +121,8 @@ class Var(Function):
         with np.errstate(invalid="ignore", divide="ignore"):
             centered = x - np.sum(x, axis=dim, keepdims=True) / np.asarray(count, x.dtype)
             total = np.sum(centered * centered, axis=dim, keepdims=keepdim)
+            if count:
+                total = np.where(np.ptp(x, axis=dim, keepdims=keepdim) == 0, 0, total)
             return total / np.asarray(denom, x.dtype) if denom else total * np.nan
 
     @staticmethod

@@ -49,19 +49,56 @@ def reshape(x: Tensor, shape: Any) -> Tensor:
 
 
 def view(x: Tensor, shape: Any) -> Tensor:
-    """``reshape`` that never copies, as PyTorch's ``view``: the new shape must be
-    expressible with strides over the same memory (split or merge dims that are laid out
-    one after the other). A transposed or expanded tensor often is not, and PyTorch raises
-    there; so do we, rather than hand back a copy that writes would not reach."""
+    """``reshape`` that refuses to merge a broadcast dimension, as PyTorch's ``view``.
+
+    An expanded tensor (``expand``, ``broadcast_to``) repeats its values through a stride of
+    0, so ``broadcast_to(p, (2, 3)).view(6)`` has no strides over the same memory: PyTorch
+    raises, and so do we, rather than hand back a copy that writes would not reach. Other
+    layouts are taken as row-major: numpy lays out the results of ops (cat, cumsum, softmax
+    of a transposed tensor...) differently from PyTorch, so their strides would say nothing
+    about PyTorch's verdict. PyTorch also refuses to view a transposed or sliced tensor
+    across its gaps; minigrad does not (docs/fuzzing.md, N8)."""
     out = reshape(x, shape)
-    if out.data.size and not np.may_share_memory(out.data, x.data):
+    if not _viewable(x.shape, _torch_like_strides(x.data), out.shape):
         raise RuntimeError(
             f"view: shape {out.shape} is not compatible with the input's size and stride "
-            f"(shape {x.shape}, strides {tuple(s // x.data.itemsize for s in x.data.strides)} "
-            f"in elements): at least one dimension spans across two contiguous subspaces. "
-            f"Use .reshape(...) instead (it copies when it must), or .contiguous() first."
+            f"(shape {x.shape}, expanded: stride 0 along dims "
+            f"{[d for d, s in enumerate(_torch_like_strides(x.data)) if s == 0]}): at least "
+            f"one dimension spans across two contiguous subspaces. Use .reshape(...) instead "
+            f"(it copies when it must), or .contiguous() first."
         )
     return out
+
+
+def _torch_like_strides(a: np.ndarray) -> tuple[int, ...]:
+    """Strides in elements: 0 along broadcast dims (stride 0, size > 1), row-major over the
+    others, as an expanded contiguous tensor has in PyTorch."""
+    strides, step = [], 1
+    for n, s in zip(reversed(a.shape), reversed(a.strides)):
+        strides.append(0 if s == 0 and n > 1 else step)
+        step *= 1 if s == 0 and n > 1 else n
+    return tuple(reversed(strides))
+
+
+def _viewable(old: tuple[int, ...], strides: tuple[int, ...], new: tuple[int, ...]) -> bool:
+    """PyTorch's ``computeStride``: can ``new`` be laid over memory of shape ``old`` and these
+    strides? Walk both shapes from the right in chunks of dims that are contiguous with each
+    other; each chunk of ``old`` must be covered exactly by whole dims of ``new``."""
+    if not old or int(np.prod(old)) == 0:
+        return True
+    view_d, chunk_stride = len(new) - 1, strides[-1]
+    old_numel = new_numel = 1
+    for d in range(len(old) - 1, -1, -1):
+        old_numel *= old[d]
+        if d == 0 or (old[d - 1] != 1 and strides[d - 1] != old_numel * chunk_stride):
+            while view_d >= 0 and (new_numel < old_numel or new[view_d] == 1):
+                new_numel *= new[view_d]
+                view_d -= 1
+            if new_numel != old_numel:
+                return False
+            if d > 0:
+                chunk_stride, old_numel, new_numel = strides[d - 1], 1, 1
+    return view_d == -1
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
