@@ -359,3 +359,16 @@ def test_matmul_of_two_dtypes_raises_as_torch(torch, shapes):
         with pytest.raises(RuntimeError):
             torch.ones(sa, dtype=getattr(torch, str(da))) @ torch.ones(sb, dtype=getattr(torch, str(db)))
     assert (mg.ones(*sa, dtype=mg.float64) @ mg.ones(*sb, dtype=mg.float64)).dtype == mg.float64
+
+
+# ------------------------------------------- B12 follow-up: batch_norm of an empty batch
+def test_batch_norm_of_an_empty_batch_is_a_new_tensor():
+    """Without weight and bias, the empty batch came back as the input object itself, so a
+    hook on the result ran for the input's other uses (make fuzz, seed 1002038)."""
+    x = _leaf(np.zeros((0, 3)))
+    y = F.batch_norm(x, None, None, training=True)
+    assert y is not x and y.shape == (0, 3)
+    calls = []
+    y.register_hook(lambda g: calls.append(g.shape))
+    (x * 2.0).sum().backward()
+    assert calls == []
