@@ -372,3 +372,24 @@ def test_batch_norm_of_an_empty_batch_is_a_new_tensor():
     y.register_hook(lambda g: calls.append(g.shape))
     (x * 2.0).sum().backward()
     assert calls == []
+
+
+# ------------------------------------------------- division's gradient: -(a / b) / b
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_reciprocal_gradients_at_huge_and_infinite_values_match_torch(torch):
+    """d/db (a / b) was -a / b^2: b^2 overflows in float32 for |b| > 1.8e19 (gradient -0, not
+    -1e-40), and at b = -inf the second derivative was 0 * inf = NaN where torch's is 0
+    (make fuzz, seed 1003189)."""
+    values = np.array([1e20, -3e19, -np.inf, 2.0], np.float32)
+    g_out = np.array([1.0, 0.5, 0.6, -1.5], np.float32)
+    probe = np.array([0.3, -1.0, 1.9, 0.7], np.float32)
+    results = []
+    for lib, grad in ((mg, mg.autograd.grad), (torch, torch.autograd.grad)):
+        x = lib.tensor(values, requires_grad=True)
+        (g,) = grad([x.reciprocal()], [x], [lib.tensor(g_out)], create_graph=True)
+        (g * lib.tensor(probe)).sum().backward()
+        results.append([np.asarray(t.detach().numpy() if lib is torch else t.data)
+                        for t in (g, x.grad)])
+    for mine, theirs in zip(*results):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=0)
+    assert results[0][0][0] != 0.0

@@ -115,7 +115,11 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """d/da (a / b) = 1 / b,  d/db (a / b) = -a / b^2"""
+    """d/da (a / b) = 1 / b,  d/db (a / b) = -(a / b) / b
+
+    -(a / b) / b rather than -a / b^2, as PyTorch: b^2 overflows for |b| > 1.8e19 in float32
+    (a gradient of 0 instead of -1e-40 for 1 / 1e20), and at b = inf its derivative is
+    0 * inf = NaN where PyTorch's second derivative is 0."""
 
     ufunc = np.true_divide
 
@@ -123,7 +127,7 @@ class Div(_Binary):
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
 
 class Neg(Function):
