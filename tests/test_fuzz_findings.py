@@ -393,3 +393,28 @@ def test_reciprocal_gradients_at_huge_and_infinite_values_match_torch(torch):
     for mine, theirs in zip(*results):
         np.testing.assert_allclose(mine, theirs, rtol=1e-6, atol=0)
     assert results[0][0][0] != 0.0
+
+
+# ------------------------------------------------ cat keeps its skipped empty inputs
+@pytest.mark.parametrize("dims", [1, 2])
+def test_cat_gives_skipped_empty_inputs_a_gradient_and_runs_their_hooks(torch, dims):
+    """cat skips 1-d empty tensors, and dropped them from the graph too: a hook on one never
+    ran and the leaf it came from kept .grad None; torch gives both (make fuzz, seeds
+    1005147, 1005515)."""
+    values = np.arange(6.0).reshape((2, 3) if dims == 2 else (6,))
+    seen = []
+    for lib in (mg, torch):
+        p = lib.tensor(values, requires_grad=True)
+        q = lib.tensor([0.5, -1.0], dtype=lib.float64, requires_grad=True)
+        empty = q[lib.tensor([False, False])]
+        calls = []
+        empty.register_hook(lambda g, calls=calls: calls.append(tuple(g.shape)))
+        out = lib.cat([p, empty, p], -1)
+        out.backward(lib.tensor(np.arange(float(out.numel())).reshape(tuple(out.shape))))
+        seen.append((tuple(out.shape), calls, np.asarray(q.grad.detach() if lib is torch
+                                                         else q.grad.data),
+                     np.asarray(p.grad.detach() if lib is torch else p.grad.data)))
+    (mine, theirs) = seen
+    assert mine[:2] == theirs[:2]
+    np.testing.assert_array_equal(mine[2], theirs[2])
+    np.testing.assert_array_equal(mine[3], theirs[3])

@@ -196,24 +196,34 @@ def unsqueeze(x: Tensor, d: int) -> Tensor:
 
 
 class Cat(Function):
-    """Join along ``dim``; each input's gradient is its slice of the output gradient"""
+    """Join along ``dim``; each input's gradient is its slice of the output gradient.
+    1-d empty inputs (shape (0,)) are skipped in the join but stay inputs, as in PyTorch: they
+    get an empty gradient, so their hooks run and what they came from gets a ``.grad``."""
 
     @staticmethod
     def forward(ctx: Function, *xs: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = dim
+        parts = [x for x in xs if x.shape != (0,)] or list(xs[:1])
         try:
-            return np.concatenate(xs, axis=dim)
+            return np.concatenate(parts, axis=dim)
         except ValueError:
-            shapes = ", ".join(str(x.shape) for x in xs)
+            shapes = ", ".join(str(x.shape) for x in parts)
             raise RuntimeError(
                 f"cat: tensors must have the same shape except in dimension {dim}; got {shapes}"
             ) from None
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, ...]:
-        bounds = np.cumsum([0] + [t.shape[ctx.dim] for t in ctx.inputs])
         lead = (slice(None),) * ctx.dim
-        return tuple(grad[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+        out, start = [], 0
+        for t in ctx.inputs:
+            if t.shape == (0,) and grad.ndim != 1:
+                out.append(Tensor._make(np.zeros((0,), grad.dtype)))
+                continue
+            size = t.shape[ctx.dim]
+            out.append(grad[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(out)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -225,8 +235,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if any(t.ndim == 0 for t in tensors):
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     dtype = dtypes.promote_types(*[t.dtype for t in tensors])
-    tensors = [t.to(dtype) for t in tensors if t.shape != (0,)] or [tensors[0].to(dtype)]
-    return Cat.apply(*tensors, dim=_dim(tensors[0], dim))
+    tensors = [t.to(dtype) for t in tensors]
+    joined = [t for t in tensors if t.shape != (0,)] or tensors[:1]
+    return Cat.apply(*tensors, dim=_dim(joined[0], dim))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
