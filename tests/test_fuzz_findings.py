@@ -442,3 +442,14 @@ def test_cross_entropy_gradient_of_rows_with_nan_softmax_matches_torch(torch, la
     (g,) = mg.autograd.grad([F.cross_entropy(y, mg.tensor(target), reduction=reduction).sum()],
                             [y], create_graph=True)
     np.testing.assert_allclose(g.data, tx.grad.numpy(), rtol=1e-12, equal_nan=True)
+
+
+# ------------------------------------------------------------- repeat returns a copy
+def test_repeat_returns_a_writable_copy_that_views_like_torch(torch):
+    """numpy reshaped repeat's expanded view without copying: the result was read-only and
+    view took it for a broadcast tensor (make fuzz, seed 1010204)."""
+    values = np.arange(6.0).reshape(2, 1, 3, 1)
+    r, tr = mg.tensor(values).repeat(2, 1, 2, 1, 2), torch.tensor(values).repeat(2, 1, 2, 1, 2)
+    np.testing.assert_array_equal(r.view(24, 2, 1).data, tr.view(24, 2, 1).numpy())
+    r[0, 0, 0, 0, 0] = 100.0
+    assert r.data[0, 0, 0, 0, 0] == 100.0 and r.data[1, 0, 0, 0, 0] == 0.0

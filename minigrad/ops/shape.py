@@ -306,7 +306,9 @@ def flip(x: Tensor, dims: Any) -> Tensor:
 
 
 def repeat(x: Tensor, sizes: Any) -> Tensor:
-    """Tile ``x``; written as reshape -> expand -> reshape, so the gradient sums the tiles."""
+    """Tile ``x``; written as reshape -> expand -> reshape, so the gradient sums the tiles.
+    The result is a copy, as PyTorch's (numpy may reshape the expanded view without copying:
+    read-only, and ``view`` would take it for a broadcast tensor)."""
     sizes = _shape_arg(sizes)
     if len(sizes) < x.ndim:
         raise RuntimeError(
@@ -316,7 +318,7 @@ def repeat(x: Tensor, sizes: Any) -> Tensor:
     shape = (1,) * (len(sizes) - x.ndim) + x.shape
     inter = tuple(v for n in shape for v in (1, n))
     big = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
-    return reshape(x, inter).expand(big).reshape(tuple(r * n for r, n in zip(sizes, shape)))
+    return reshape(x, inter).expand(big).reshape(tuple(r * n for r, n in zip(sizes, shape))).contiguous()
 
 
 class Pad(Function):
