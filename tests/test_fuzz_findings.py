@@ -453,3 +453,23 @@ def test_repeat_returns_a_writable_copy_that_views_like_torch(torch):
     np.testing.assert_array_equal(r.view(24, 2, 1).data, tr.view(24, 2, 1).numpy())
     r[0, 0, 0, 0, 0] = 100.0
     assert r.data[0, 0, 0, 0, 0] == 100.0 and r.data[1, 0, 0, 0, 0] == 0.0
+
+
+# ----------------------------------------------- NaN and inf in elu's and max()'s backward
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_elu_passes_the_gradient_at_nan_and_max_keeps_nan_off_the_maximum(torch):
+    """elu's backward took NaN as x <= 0 (grad * alpha * exp(x)); torch passes the gradient
+    on. x / max(x) with an infinite maximum: the NaN gradient of the maximum reached every
+    element through a multiplication by the 0/1 mask; torch's max() writes it into zeros
+    (make fuzz, seeds 1011338, 1015115, 1015807)."""
+    cases = [(lambda L, t: (L.nn.functional.elu if L is torch else F.elu)(t, 1.3),
+              [np.nan, -0.5, 0.7]),
+             (lambda L, t: t / t.max(), [-1.3, 0.4, np.inf, 2.0])]
+    for call, values in cases:
+        g_out = np.linspace(-1.0, 1.5, len(values))
+        grads = []
+        for lib in (mg, torch):
+            x = lib.tensor(np.array(values), requires_grad=True)
+            call(lib, x).backward(lib.tensor(g_out))
+            grads.append(np.asarray(x.grad.numpy() if lib is torch else x.grad.data))
+        np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, equal_nan=True)

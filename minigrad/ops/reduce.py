@@ -220,7 +220,10 @@ class Amax(Function):
         else:
             with np.errstate(invalid="ignore"):
                 hit /= count
-        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
+        out = _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor._make(hit)
+        if ctx.nan_ties:  # max()/min(): PyTorch writes into zeros, so a NaN gradient stays put
+            out = Where.apply(out, Tensor._make(np.zeros((), out.dtype)), cond=hit != 0)
+        return out
 
 
 class Amin(Amax):
