@@ -60,7 +60,16 @@ def _empty_batched_matmul_of_two_dtypes(program: Program, d: Divergence, shapes:
             and bool(re.search(r"shape \([^)]*\b0\b", d.detail)))
 
 
+def _soft_margin_at_an_infinite_margin(program: Program, d: Divergence, shapes: Shapes) -> bool:
+    return (d.kind in ("grad", "grad2") and "NaN/inf" in d.detail
+            and any("nonfinite" in s.tags for s in program.steps)
+            and any(s.op == "soft_margin_loss" for s in program.steps))
+
+
 KNOWN_DIVERGENCES: list[Known] = [
+    Known("N11", "soft_margin_loss's gradient at an infinite margin: torch's exp(z) / (1 + exp(z)) "
+                 "is inf / inf = NaN, minigrad's stable sigmoid gives the limit",
+          _soft_margin_at_an_infinite_margin, deliberate=True),
     Known("N8", "view of a transposed or sliced tensor (or of an op result that torch lays out "
                 "so) across its gaps: torch raises, minigrad takes the layout as row-major and "
                 "checks only broadcast dims", _view_across_gaps, deliberate=True),
