@@ -6,6 +6,8 @@ tensors default to float32, like PyTorch; float64 is there for gradient checks.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 float16 = half = np.dtype("float16")
@@ -41,3 +43,22 @@ def promote_types(*types: np.dtype) -> np.dtype:
     says float64); otherwise numpy's integer/bool promotion, which agrees with PyTorch."""
     floats = [t for t in types if t.kind == "f"]
     return np.result_type(*(floats or types))
+
+
+def result_type(*operands: Any) -> np.dtype:
+    """The dtype of an elementwise op on tensors (anything with ``dtype`` and ``ndim``), by
+    PyTorch's ``torch.result_type``: tensors with dimensions decide, and a 0-d tensor only
+    matters when its category (bool < integer < floating) is higher than theirs.
+
+    So ``float32 (n,) + float64 ()`` stays float32 and ``int32 (n,) + int64 ()`` stays int32
+    (a 0-d tensor acts like a number, which does not widen a tensor either), while
+    ``int32 (n,) + float64 ()`` is float64. numpy promotes all three to the widest type."""
+    dims = [t.dtype for t in operands if t.ndim]
+    zeros = [t.dtype for t in operands if not t.ndim]
+    if not dims or not zeros:
+        return promote_types(*(dims or zeros))
+    dim, zero = promote_types(*dims), promote_types(*zeros)
+    if dim.kind == "f" or (dim.kind != "b" and zero.kind != "f"):
+        return dim
+    return promote_types(dim, zero)
+

@@ -339,7 +339,9 @@ class Tensor:
         return _ew.Clone.apply(self)
 
     def contiguous(self) -> Tensor:
-        return self
+        """``self`` if its elements lie in row-major order, else a row-major copy (as
+        PyTorch), which ``view`` can then reshape freely."""
+        return self if self.data.flags.c_contiguous else _ew.Clone.apply(self)
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
@@ -648,10 +650,10 @@ class Tensor:
         return _shape.reshape(self, shape)
 
     def view(self, *shape: Any) -> Tensor:
-        return _shape.reshape(self, shape)
+        return _shape.view(self, shape)
 
     def view_as(self, other: Tensor) -> Tensor:
-        return _shape.reshape(self, other.shape)
+        return _shape.view(self, other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
         return _shape.reshape(self, other.shape)

@@ -171,8 +171,13 @@ def test_cat_and_stack_promote_dtypes_like_torch(torch, pair):
     assert mg.stack([mg.tensor(a) for a in arrays]).dtype == expected
 
 
-def test_matmul_of_long_and_float32_gives_float32():
-    out = mg.tensor([[1, 2]]) @ mg.tensor([[1.5], [2.0]])
+def test_matmul_of_long_and_float32_raises_like_torch(torch):
+    """torch's matmul takes one dtype ("expected m1 and m2 to have the same dtype"): convert."""
+    with pytest.raises(RuntimeError):
+        torch.tensor([[1, 2]]) @ torch.tensor([[1.5], [2.0]])
+    with pytest.raises(RuntimeError, match="matmul: .*same dtype, but got int64 .* and float32"):
+        mg.tensor([[1, 2]]) @ mg.tensor([[1.5], [2.0]])
+    out = mg.tensor([[1, 2]]).float() @ mg.tensor([[1.5], [2.0]])
     assert out.dtype == mg.float32 and out.tolist() == [[5.5]]
 
 

@@ -30,7 +30,7 @@ def _focal_grad(m, gamma):
 
 
 def _bce_grad_p(p, t):
-    return _autograd(lambda x: F.binary_cross_entropy(x, mg.tensor(t), reduction="none"), p)
+    return _autograd(lambda x: F.binary_cross_entropy(x, mg.tensor(t, dtype=mg.float64), reduction="none"), p)
 
 
 def _bce_logit_grad(x, t):

@@ -117,7 +117,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got "
                              f"input size {input.shape}")
         if n == 0:  # as PyTorch: an empty batch only gets weight and bias; the running stats stay
-            return _affine(input, weight, bias, shape)
+            return _affine(input.clone(), weight, bias, shape)  # a new tensor, even without them
         mean = input.mean(axes, keepdim=True)
         var = input.var(axes, keepdim=True, correction=0)
         if running_mean is not None:

@@ -110,7 +110,7 @@ class Elu(Function):
         x = ctx.inputs[0].data
         alpha = Tensor.make(np.asarray(ctx.alpha, dtype=grad.dtype))
         slope = Where.apply(ctx.output + ctx.alpha, alpha, cond=x < 0)
-        return Where.apply(grad, grad * slope, cond=x > 0)
+        return Where.apply(grad, grad * slope, cond=~(x <= 0))  # NaN: the incoming gradient, as PyTorch
 
 
 class Gelu(Function):

@@ -30,9 +30,10 @@ def _scalar(value: Any, like: Tensor) -> Tensor:
 def operands(a: Any, b: Any, true_div: bool = False) -> tuple[Tensor, Tensor]:
     """Turn the two operands of a binary op into tensors of compatible dtypes.
 
-    Python numbers take the tensor's dtype (``x * 2`` stays float32). Mixing an integer
-    with a floating tensor casts the integer one; mixing float32 with float64 promotes
-    to float64, as in PyTorch. Integer division gives the default float dtype.
+    Python numbers take the tensor's dtype (``x * 2`` stays float32). Two tensors meet in
+    ``dtypes.result_type``, as in PyTorch: float32 with float64 gives float64, but a 0-d
+    float64 tensor does not widen a float32 one. The cast is differentiable. Integer
+    division gives the default float dtype.
     """
     if not isinstance(a, Tensor):
         a = _scalar(a, b)
@@ -41,11 +42,8 @@ def operands(a: Any, b: Any, true_div: bool = False) -> tuple[Tensor, Tensor]:
     elif a.data.dtype is b.data.dtype and not true_div:
         return a, b
     if a.dtype != b.dtype:
-        ka, kb = a.dtype.kind, b.dtype.kind
-        if ka == "f" and kb != "f":
-            b = Tensor.make(b.data.astype(a.dtype))
-        elif kb == "f" and ka != "f":
-            a = Tensor.make(a.data.astype(b.dtype))
+        dtype = dtypes.result_type(a, b)
+        a, b = a.to(dtype), b.to(dtype)
     if true_div and a.dtype.kind != "f":
         dtype = dtypes.get_default_dtype()
         a, b = Tensor.make(a.data.astype(dtype)), Tensor.make(b.data.astype(dtype))
@@ -117,7 +115,11 @@ class Mul(_Binary):
 
 
 class Div(_Binary):
-    """d/da (a / b) = 1 / b,  d/db (a / b) = -a / b^2"""
+    """d/da (a / b) = 1 / b,  d/db (a / b) = -(a / b) / b
+
+    -(a / b) / b rather than -a / b^2, as PyTorch: b^2 overflows for |b| > 1.8e19 in float32
+    (a gradient of 0 instead of -1e-40 for 1 / 1e20), and at b = inf its derivative is
+    0 * inf = NaN where PyTorch's second derivative is 0."""
 
     ufunc = np.true_divide
 
@@ -125,7 +127,7 @@ class Div(_Binary):
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
 
 class Neg(Function):

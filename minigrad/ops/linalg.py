@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from .. import dtypes
 from ..amp.autocast import STATE as AUTOCAST
 from ..amp.autocast import autocast_call
 from ..autograd.function import Function
@@ -64,13 +63,18 @@ class MatMul(Function):
 
 
 def matmul(a: Any, b: Any) -> Tensor:
+    """``a @ b``. Both operands must have one dtype, as in PyTorch: a float64 operand
+    does not silently turn a float32 product into float64 (or the reverse)."""
     if not isinstance(a, Tensor):
         a = Tensor(a)
     if not isinstance(b, Tensor):
         b = Tensor(b)
-    if a.dtype != b.dtype:
-        dtype = dtypes.promote_types(a.dtype, b.dtype)
-        a, b = a.to(dtype), b.to(dtype)
     if AUTOCAST.enabled:
         return autocast_call(MatMul.apply, a, b)
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"matmul: expected both operands to have the same dtype, but got {a.dtype} (shape "
+            f"{a.shape}) and {b.dtype} (shape {b.shape}); convert one first, e.g. "
+            f"a @ b.to(a.dtype), or .float() / .double() on both."
+        )
     return MatMul.apply(a, b)

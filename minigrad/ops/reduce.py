@@ -75,15 +75,47 @@ def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return Mean.apply(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
+class Var(Function):
+    """var = sum((x - mean)^2) / (n - correction);  d/dx_i = 2 (x_i - mean) / (n - correction)
+
+    The gradient through the mean, -sum_j 2 (x_j - mean) / (n (n - correction)), is 0 and
+    left out, as PyTorch's formula does: with an infinite input it is NaN (inf - inf) and
+    would make every gradient NaN, where PyTorch gives -inf/inf away from the infinity.
+    The backward is written with Tensor ops (the mean included), so it differentiates
+    again to PyTorch's second derivative.
+
+    A constant slice has variance exactly 0, as PyTorch's (Welford's) gives: the rounded
+    mean of equal float32 values may differ from them, and the tiny variance that leaves
+    would make std's gradient there nonzero, where PyTorch's is 0."""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, dim: tuple[int, ...] | None, keepdim: bool,
+                denom: int) -> np.ndarray:
+        ctx.dim, ctx.keepdim, ctx.denom = dim, keepdim, denom
+        count = int(np.prod([x.shape[i] for i in _axes(x.ndim, dim)]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            centered = x - np.sum(x, axis=dim, keepdims=True) / np.asarray(count, x.dtype)
+            total = np.sum(centered * centered, axis=dim, keepdims=keepdim)
+            if count:
+                total = np.where(np.ptp(x, axis=dim, keepdims=keepdim) == 0, 0, total)
+            return total / np.asarray(denom, x.dtype) if denom else total * np.nan
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        (x,) = ctx.inputs
+        centered = x - Mean.apply(x, dim=ctx.dim, keepdim=True)
+        scale = 2.0 / ctx.denom if ctx.denom else float("nan")
+        return _spread(grad * scale, x.shape, ctx.dim, ctx.keepdim) * centered
+
+
 def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-    """sum((x - mean)^2) / (n - correction): written with primitives, so its gradient
-    2 (x - mean) / (n - correction) comes from the chain rule."""
+    """sum((x - mean)^2) / max(n - correction, 0), NaN when that is 0 (see ``Var``)."""
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"var/std: only floating point tensors have a variance, got {x.dtype}; "
+                           f"call .float() first.")
     axes = _dims(x, dim)
     n = int(np.prod([x.shape[i] for i in _axes(x.ndim, axes)]))
-    centered = x - x.mean(axes, keepdim=True)
-    total = (centered * centered).sum(axes, keepdim=keepdim)
-    denom = max(n - correction, 0)
-    return total / float(denom) if denom else total * float("nan")
+    return Var.apply(x, dim=axes, keepdim=keepdim, denom=max(n - correction, 0))
 
 
 def var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
@@ -163,7 +195,10 @@ class Amax(Function):
         else:
             with np.errstate(invalid="ignore"):
                 hit /= count
-        return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor.make(hit)
+        out = _spread(grad, x.shape, ctx.dim, ctx.keepdim) * Tensor.make(hit)
+        if ctx.nan_ties:  # max()/min(): PyTorch writes into zeros, so a NaN gradient stays put
+            out = Where.apply(out, Tensor.make(np.zeros((), out.dtype)), cond=hit != 0)
+        return out
 
 
 class Amin(Amax):

@@ -43,18 +43,73 @@ class Reshape(Function):
 
 
 def reshape(x: Tensor, shape: Any) -> Tensor:
-    shape = _shape_arg(shape)
-    if shape == x.shape:
-        return x
-    return Reshape.apply(x, shape=shape)
+    """A new tensor (a view of the same data) even when the shape does not change, as in
+    PyTorch: a hook or ``retain_grad`` on the result must not act on ``x``."""
+    return Reshape.apply(x, shape=_shape_arg(shape))
+
+
+def view(x: Tensor, shape: Any) -> Tensor:
+    """``reshape`` that refuses to merge a broadcast dimension, as PyTorch's ``view``.
+
+    An expanded tensor (``expand``, ``broadcast_to``) repeats its values through a stride of
+    0, so ``broadcast_to(p, (2, 3)).view(6)`` has no strides over the same memory: PyTorch
+    raises, and so do we, rather than hand back a copy that writes would not reach. Other
+    layouts are taken as row-major: numpy lays out the results of ops (cat, cumsum, softmax
+    of a transposed tensor...) differently from PyTorch, so their strides would say nothing
+    about PyTorch's verdict. PyTorch also refuses to view a transposed or sliced tensor
+    across its gaps; minigrad does not (docs/fuzzing.md, N8)."""
+    out = reshape(x, shape)
+    if not _viewable(x.shape, _torch_like_strides(x.data), out.shape):
+        raise RuntimeError(
+            f"view: shape {out.shape} is not compatible with the input's size and stride "
+            f"(shape {x.shape}, expanded: stride 0 along dims "
+            f"{[d for d, s in enumerate(_torch_like_strides(x.data)) if s == 0]}): at least "
+            f"one dimension spans across two contiguous subspaces. Use .reshape(...) instead "
+            f"(it copies when it must), or .contiguous() first."
+        )
+    return out
+
+
+def _torch_like_strides(a: np.ndarray) -> tuple[int, ...]:
+    """Strides in elements: 0 along broadcast dims (stride 0, size > 1), row-major over the
+    others, as an expanded contiguous tensor has in PyTorch."""
+    strides, step = [], 1
+    for n, s in zip(reversed(a.shape), reversed(a.strides)):
+        strides.append(0 if s == 0 and n > 1 else step)
+        step *= 1 if s == 0 and n > 1 else n
+    return tuple(reversed(strides))
+
+
+def _viewable(old: tuple[int, ...], strides: tuple[int, ...], new: tuple[int, ...]) -> bool:
+    """PyTorch's ``computeStride``: can ``new`` be laid over memory of shape ``old`` and these
+    strides? Walk both shapes from the right in chunks of dims that are contiguous with each
+    other; each chunk of ``old`` must be covered exactly by whole dims of ``new``."""
+    if not old or int(np.prod(old)) == 0:
+        return True
+    view_d, chunk_stride = len(new) - 1, strides[-1]
+    old_numel = new_numel = 1
+    for d in range(len(old) - 1, -1, -1):
+        old_numel *= old[d]
+        if d == 0 or (old[d - 1] != 1 and strides[d - 1] != old_numel * chunk_stride):
+            while view_d >= 0 and (new_numel < old_numel or new[view_d] == 1):
+                new_numel *= new[view_d]
+                view_d -= 1
+            if new_numel != old_numel:
+                return False
+            if d > 0:
+                chunk_stride, old_numel, new_numel = strides[d - 1], 1, 1
+    return view_d == -1
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one; a 0-d tensor becomes shape (1,) (its dims
-    are still checked: only 0 and -1 exist)."""
+    are still checked: only 0 and -1 exist). Nothing to merge (start_dim = end_dim)
+    returns ``x`` itself, as PyTorch's flatten does."""
     s, e = _dim(x, start_dim), _dim(x, end_dim)
     if x.ndim == 0:
         return reshape(x, (1,))
+    if s == e:
+        return x
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for a "
                            f"tensor of shape {x.shape}; swap them")
@@ -90,11 +145,11 @@ def permute(x: Tensor, dims: Any) -> Tensor:
 
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """A new view even for dim0 = dim1 (or a 0-d/1-d tensor), as in PyTorch."""
     a, b = _dim(x, dim0), _dim(x, dim1)
-    if x.ndim < 2:
-        return x
     dims = list(range(x.ndim))
-    dims[a], dims[b] = dims[b], dims[a]
+    if dims:
+        dims[a], dims[b] = dims[b], dims[a]
     return Permute.apply(x, dims=tuple(dims))
 
 
@@ -122,8 +177,6 @@ def expand(x: Tensor, shape: Any) -> Tensor:
     shape = tuple(
         x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(shape)
     )
-    if shape == x.shape:
-        return x
     return Expand.apply(x, shape=shape)
 
 
@@ -143,24 +196,34 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 
 class Cat(Function):
-    """Join along ``dim``; each input's gradient is its slice of the output gradient"""
+    """Join along ``dim``; each input's gradient is its slice of the output gradient.
+    1-d empty inputs (shape (0,)) are skipped in the join but stay inputs, as in PyTorch: they
+    get an empty gradient, so their hooks run and what they came from gets a ``.grad``."""
 
     @staticmethod
     def forward(ctx: Function, *xs: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = dim
+        parts = [x for x in xs if x.shape != (0,)] or list(xs[:1])
         try:
-            return np.concatenate(xs, axis=dim)
+            return np.concatenate(parts, axis=dim)
         except ValueError:
-            shapes = ", ".join(str(x.shape) for x in xs)
+            shapes = ", ".join(str(x.shape) for x in parts)
             raise RuntimeError(
                 f"cat: tensors must have the same shape except in dimension {dim}; got {shapes}"
             ) from None
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, ...]:
-        bounds = np.cumsum([0] + [t.shape[ctx.dim] for t in ctx.inputs])
         lead = (slice(None),) * ctx.dim
-        return tuple(grad[lead + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:]))
+        out, start = [], 0
+        for t in ctx.inputs:
+            if t.shape == (0,) and grad.ndim != 1:
+                out.append(Tensor.make(np.zeros((0,), grad.dtype)))
+                continue
+            size = t.shape[ctx.dim]
+            out.append(grad[lead + (slice(start, start + size),)])
+            start += size
+        return tuple(out)
 
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -172,8 +235,9 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if any(t.ndim == 0 for t in tensors):
         raise RuntimeError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     dtype = dtypes.promote_types(*[t.dtype for t in tensors])
-    tensors = [t.to(dtype) for t in tensors if t.shape != (0,)] or [tensors[0].to(dtype)]
-    return Cat.apply(*tensors, dim=_dim(tensors[0], dim))
+    tensors = [t.to(dtype) for t in tensors]
+    joined = [t for t in tensors if t.shape != (0,)] or tensors[:1]
+    return Cat.apply(*tensors, dim=_dim(joined[0], dim))
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -242,7 +306,9 @@ def flip(x: Tensor, dims: Any) -> Tensor:
 
 
 def repeat(x: Tensor, sizes: Any) -> Tensor:
-    """Tile ``x``; written as reshape -> expand -> reshape, so the gradient sums the tiles."""
+    """Tile ``x``; written as reshape -> expand -> reshape, so the gradient sums the tiles.
+    The result is a copy, as PyTorch's (numpy may reshape the expanded view without copying:
+    read-only, and ``view`` would take it for a broadcast tensor)."""
     sizes = _shape_arg(sizes)
     if len(sizes) < x.ndim:
         raise RuntimeError(
@@ -252,7 +318,7 @@ def repeat(x: Tensor, sizes: Any) -> Tensor:
     shape = (1,) * (len(sizes) - x.ndim) + x.shape
     inter = tuple(v for n in shape for v in (1, n))
     big = tuple(v for r, n in zip(sizes, shape) for v in (r, n))
-    return reshape(x, inter).expand(big).reshape(tuple(r * n for r, n in zip(sizes, shape)))
+    return reshape(x, inter).expand(big).reshape(tuple(r * n for r, n in zip(sizes, shape))).contiguous()
 
 
 class Pad(Function):

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import dtypes
 from ...autograd.function import Function
 from ...autograd.grad_mode import STATE
 from ...kernels import bce as kernel_bce
@@ -206,6 +207,10 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     check_reduction("binary_cross_entropy", reduction)
     _same_shape("binary_cross_entropy", input, target)
     target = as_tensor(target, input)
+    if target.dtype != input.dtype:
+        raise RuntimeError(f"binary_cross_entropy: input is {input.dtype} but target is {target.dtype}; "
+                           f"they must have the same dtype (as in PyTorch). Convert the target "
+                           f"with target.to(input.dtype)")
     x, y = input.data, target.data
     if np.any((x < 0) | (x > 1)) or np.isnan(x).any():
         raise RuntimeError(f"binary_cross_entropy: all elements of input should be between 0 and 1 "
@@ -240,15 +245,21 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     Gradient: w (sigmoid(x) - y), or w [(p_w y + 1 - y) sigmoid(x) - p_w y] with pos_weight.
     The loss for binary and multi-label classification; pos_weight = n_neg / n_pos
     rebalances rare positives (typically shape (C) for (N, C) inputs).
+    Input and target of two float dtypes: computed in the wider, returned in the target's
+    dtype, as PyTorch 2.13 does.
     """
     check_reduction("binary_cross_entropy_with_logits", reduction)
     _same_shape("binary_cross_entropy_with_logits", input, target)
     name = "binary_cross_entropy_with_logits"
     _no_grad_argument(name, "weight", weight)
     _no_grad_argument(name, "pos_weight", pos_weight)
+    target = as_tensor(target, input)
+    out_dtype = target.dtype if target.dtype.kind == "f" else input.dtype
+    input = input.to(dtypes.promote_types(input.dtype, out_dtype))
     return BinaryCrossEntropyWithLogits.apply(
-        input, as_tensor(target, input), weight=_broadcast_weight(name, weight, input),
-        pos_weight=_broadcast_weight(name, pos_weight, input, "pos_weight"), reduction=reduction)
+        input, target, weight=_broadcast_weight(name, weight, input),
+        pos_weight=_broadcast_weight(name, pos_weight, input, "pos_weight"),
+        reduction=reduction).to(out_dtype)
 
 
 def _log_sigmoid(x: Tensor) -> Tensor:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import dtypes
 from ...autograd.function import Function
 from ...kernels import cross_entropy as kernel_ce
 from ...kernels.config import use_kernel
@@ -186,6 +187,18 @@ def _zero_mean(ctx: Function) -> bool:
     return ctx.reduction == "mean" and not ctx.denominator
 
 
+def _nan_softmax_rows(x2: np.ndarray) -> np.ndarray | None:
+    """Rows of ``class_last(x)`` whose softmax is NaN (a NaN or +inf logit, or every logit
+    -inf); None if there are none. PyTorch's gradient there is NaN in the whole row, at an
+    ignored position too (softmax(x) * 0), where other ignored rows get 0 (a -inf logit
+    included); the fused paths gave 0 or a partly NaN row."""
+    if np.isfinite(x2).all():
+        return None
+    with np.errstate(invalid="ignore"):
+        bad = np.isnan(x2).any(1) | np.isposinf(x2).any(1) | np.isneginf(x2).all(1)
+    return bad if bad.any() else None
+
+
 def _keep(t: np.ndarray, valid: np.ndarray | None, c: int, rows: bool) -> np.ndarray:
     """Where the gradient may be nonzero: kept rows (``rows``, CE) or kept targets (NLL)."""
     n = t.shape[0]
@@ -261,19 +274,30 @@ class CrossEntropy(Function):
         _, _, t, wy, valid = ctx.saved_tensors
         classes = x.shape[0] if x.ndim == 1 else x.shape[1]
         a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
-        return _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
+        gx = _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
+        nan_rows = _nan_softmax_rows(class_last(x.data))
+        if nan_rows is None:
+            return gx
+        nan = np.where(nan_rows[:, None], np.nan, 0.0).astype(x.dtype)
+        return gx + Tensor.make(class_back(np.broadcast_to(nan, class_last(x.data).shape), x.shape))
 
     @staticmethod
     def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
         """Fast path: the kernel's saved gradient scaled by g, or ``ce_backward`` on arrays."""
         x = ctx.inputs[0]
         e, s, t, wy, valid = ctx.saved_tensors
+        nan_rows = _nan_softmax_rows(class_last(x.data))
         if s is None:
             scale = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
-            return (e * scale).astype(x.dtype, copy=False)
+            gx = (e * scale).astype(x.dtype, copy=False)
+            if nan_rows is not None:
+                gx[nan_rows] = np.nan
+            return gx
         g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad))
         if valid is not None:
             g2[~valid] = 0
+        if nan_rows is not None:
+            g2[nan_rows] = np.nan
         return class_back(g2.astype(x.dtype, copy=False), x.shape)
 
 
@@ -474,6 +498,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
         if ignore_index >= 0:
             raise RuntimeError(f"cross_entropy: ignore_index is not supported for floating point target "
                                f"(got ignore_index={ignore_index}); leave it at -100")
+        dtype = dtypes.promote_types(input.dtype, target.dtype)  # as torch: f32 with f64 is f64
+        input, target = input.to(dtype), target.to(dtype)
+        w = _weight("cross_entropy", weight, c, dtype)
         return SoftTargetCrossEntropy.apply(input, target, weight=w, reduction=reduction,
                                             smoothing=label_smoothing)
     idx = _index_target("cross_entropy", input, target, w, ignore_index)

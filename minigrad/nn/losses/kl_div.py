@@ -9,6 +9,7 @@ import warnings
 
 import numpy as np
 
+from ... import dtypes
 from ...ops.elementwise import where
 from ...tensor import Tensor
 from ..module import Module
@@ -28,7 +29,9 @@ def kl_div(input: Tensor, target: Tensor, reduction: str = "mean", log_target: b
     check_reduction("kl_div", reduction, extra=("batchmean",))
     if input.dtype.kind != "f":
         raise RuntimeError(f"kl_div: input must be floating point (log-probabilities), got {input.dtype}")
-    t = as_tensor(target, input).to(input.dtype)
+    t = as_tensor(target, input)
+    dtype = dtypes.promote_types(input.dtype, t.dtype)  # float32 with float64: float64, as torch
+    input, t = input.to(dtype), t.to(dtype)
     if log_target:
         loss = t.exp() * (t - input)
     elif t.requires_grad:

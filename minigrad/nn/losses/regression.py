@@ -163,11 +163,14 @@ class PointwiseLoss(Function):
 
 
 def _pointwise(name: str, kind: str, input: Tensor, target: Tensor, param: float, reduction: str) -> Tensor:
+    """The loss in the wider float dtype of input and target, as PyTorch; but huber_loss in
+    the input's (PyTorch 2.13 returns that, and raises in backward, where we do not)."""
     if input.dtype.kind != "f":
         raise RuntimeError(f"{name}: input must be floating point, got {input.dtype} "
                            f"(an integer loss would be truncated); convert it with .float()")
-    return PointwiseLoss.apply(input, _target(name, input, target), kind=kind, param=param,
+    loss = PointwiseLoss.apply(input, _target(name, input, target), kind=kind, param=param,
                                reduction=reduction)
+    return loss.to(input.dtype) if name == "huber_loss" else loss
 
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:

@@ -110,7 +110,7 @@ def test_poisson_full_target_gradient_golden():
 def test_bce_target_gradient_at_saturated_inputs_is_infinite_as_torch(jit):  # noqa: ANN001
     y = leaf([0.3, 0.3, 0.3])
     with set_jit_enabled(jit):
-        F.binary_cross_entropy(mg.tensor([0.0, 1.0, 0.5]), y, reduction="sum").backward()
+        F.binary_cross_entropy(mg.tensor([0.0, 1.0, 0.5], dtype=mg.float64), y, reduction="sum").backward()
     np.testing.assert_array_equal(y.grad.data, [np.inf, -np.inf, 0.0])
 
 
