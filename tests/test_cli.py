@@ -17,35 +17,20 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.cli import THREAD_VARIABLES, main
-from minigrad.data import write_idx
+from minigrad.cli import main
 from minigrad.trainer import TrainConfig, Trainer, load_data
+from tests.tiny_mnist import keep_thread_variables, write_tiny_mnist
 
 
 @pytest.fixture(scope="module")
 def tiny_mnist(tmp_path_factory):
-    """600 train / 100 test 28x28 images whose class is written in a bright 3x3 block."""
-    root = tmp_path_factory.mktemp("mnist")
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 600), ("t10k", 100)):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = (rng.random((n, 28, 28)) * 60).astype(np.uint8)
-        for i, c in enumerate(labels):
-            images[i, 2 * c:2 * c + 3, 5:8] = 255
-        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return root
+    """600 train / 100 test generated images (see tests/tiny_mnist.py)."""
+    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"), 600, 100)
 
 
 @pytest.fixture(autouse=True)
 def _keep_thread_variables(monkeypatch):
-    """`main` sets the BLAS/Numba thread variables in-process; give them back after each test."""
-    for var in THREAD_VARIABLES:
-        if var in os.environ:
-            monkeypatch.setenv(var, os.environ[var])
-        else:  # recorded as absent, so undo deletes what main sets
-            monkeypatch.setenv(var, "")
-            monkeypatch.delenv(var)
+    keep_thread_variables(monkeypatch)
 
 
 def config(tiny_mnist, tmp_path, **kw) -> TrainConfig:

@@ -3,41 +3,25 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 
-import numpy as np
 import pytest
 
 from minigrad.amp import GradScaler
-from minigrad.cli import THREAD_VARIABLES, main
-from minigrad.data import write_idx
+from minigrad.cli import main
 from minigrad.trainer import TrainConfig, Trainer
+from tests.tiny_mnist import keep_thread_variables, write_tiny_mnist
 
 
 @pytest.fixture(scope="module")
 def tiny_mnist(tmp_path_factory):
-    """300 train / 50 test 28x28 images whose class is written in a bright 3x3 block."""
-    root = tmp_path_factory.mktemp("mnist")
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 300), ("t10k", 50)):
-        labels = rng.integers(0, 10, n).astype(np.uint8)
-        images = (rng.random((n, 28, 28)) * 60).astype(np.uint8)
-        for i, c in enumerate(labels):
-            images[i, 2 * c:2 * c + 3, 5:8] = 255
-        write_idx(root / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx(root / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    return root
+    """300 train / 50 test generated images (see tests/tiny_mnist.py)."""
+    return write_tiny_mnist(tmp_path_factory.mktemp("mnist"), 300, 50)
 
 
 @pytest.fixture(autouse=True)
 def _keep_thread_variables(monkeypatch):
-    for var in THREAD_VARIABLES:
-        if var in os.environ:
-            monkeypatch.setenv(var, os.environ[var])
-        else:
-            monkeypatch.setenv(var, "")
-            monkeypatch.delenv(var)
+    keep_thread_variables(monkeypatch)
 
 
 def args(tiny_mnist, out, *extra):
