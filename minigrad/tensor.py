@@ -551,10 +551,10 @@ class Tensor:
         return _ew.Sqrt.apply(self)
 
     def rsqrt(self) -> Tensor:
-        return _ew.pow(self, -0.5)
+        return _comp.rsqrt(self)
 
     def square(self) -> Tensor:
-        return self * self
+        return _comp.square(self)
 
     def abs(self) -> Tensor:
         return _ew.Abs.apply(self)
@@ -575,7 +575,7 @@ class Tensor:
         return _act.Relu.apply(self)
 
     def reciprocal(self) -> Tensor:
-        return 1.0 / self
+        return _comp.reciprocal(self)
 
     def clamp(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         return _ew.clamp(self, min, max)
@@ -583,19 +583,19 @@ class Tensor:
     clip = clamp
 
     def clamp_min(self, min: Number) -> Tensor:
-        return _ew.clamp(self, min, None)
+        return _comp.clamp_min(self, min)
 
     def clamp_max(self, max: Number) -> Tensor:
-        return _ew.clamp(self, None, max)
+        return _comp.clamp_max(self, max)
 
     def maximum(self, other: Tensor) -> Tensor:
-        return _ew.Maximum.apply(*_ew.operands(self, other))
+        return _ew.maximum(self, other)
 
     def minimum(self, other: Tensor) -> Tensor:
-        return _ew.Minimum.apply(*_ew.operands(self, other))
+        return _ew.minimum(self, other)
 
     def masked_fill(self, mask: Tensor, value: Number) -> Tensor:
-        return _ew.where(mask, value, self)
+        return _comp.masked_fill(self, mask, value)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -609,11 +609,11 @@ class Tensor:
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
         """PyTorch's ``var(dim, unbiased, keepdim, *, correction)``; see ``ops.reduce.var``."""
-        return _red.var_args("var", self, dim, unbiased, keepdim, correction)
+        return _red.var(self, dim, unbiased, keepdim, correction=correction)
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
-        return _red.std(self, dim, unbiased, keepdim, correction)
+        return _red.std(self, dim, unbiased, keepdim, correction=correction)
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return _red.reduce_max(self, dim, keepdim)
@@ -659,10 +659,10 @@ class Tensor:
         return _shape.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _shape.flatten(self, start_dim, end_dim)
+        return _comp.flatten(self, start_dim, end_dim)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
-        return _shape.unflatten(self, dim, sizes)
+        return _comp.unflatten(self, dim, sizes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return _shape.transpose(self, dim0, dim1)
@@ -685,22 +685,22 @@ class Tensor:
         return _shape.expand(self, tuple(shape))
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return _shape.squeeze(self, dim)
+        return _comp.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return _shape.unsqueeze(self, dim)
+        return _comp.unsqueeze(self, dim)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape.split(self, split_size_or_sections, dim)
+        return _comp.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape.chunk(self, chunks, dim)
+        return _comp.chunk(self, chunks, dim)
 
     def flip(self, dims: Any) -> Tensor:
         return _shape.flip(self, dims)
 
     def repeat(self, *sizes: Any) -> Tensor:
-        return _shape.repeat(self, sizes)
+        return _comp.repeat(self, sizes)
 
     def __getitem__(self, index: Any) -> Tensor:
         return _idx.getitem(self, index)
@@ -796,6 +796,7 @@ def _inplace(t: Tensor, other: Any, ufunc: np.ufunc, op: str) -> Tensor:
 # is imported (``bind_ops``), so every op module can import ``Tensor`` in any order and
 # there is no import cycle. ``import minigrad`` imports ``minigrad.ops``.
 _act: Any = None
+_comp: Any = None
 _disc: Any = None
 _ew: Any = None
 _idx: Any = None

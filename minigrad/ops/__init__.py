@@ -5,7 +5,7 @@ and its backward (Tensor ops) side by side, with the derivative in the docstring
 """
 
 from .. import tensor
-from . import activation, dims, discrete, elementwise, indexing, linalg, reduce, shape
+from . import activation, composite, dims, discrete, elementwise, indexing, linalg, reduce, shape
 
-tensor.bind_ops(act=activation, disc=discrete, dims=dims, ew=elementwise, idx=indexing,
+tensor.bind_ops(act=activation, comp=composite, disc=discrete, dims=dims, ew=elementwise, idx=indexing,
                 linalg=linalg, red=reduce, shape=shape)

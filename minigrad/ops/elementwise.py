@@ -388,6 +388,16 @@ class Minimum(_Binary):
         return _split_between(grad, a.data > b.data, a.data < b.data, a.data == b.data)
 
 
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise max of two tensors, broadcast and promoted as ``a + b`` (see ``Maximum``)."""
+    return Maximum.apply(*operands(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise min of two tensors, broadcast and promoted as ``a + b`` (see ``Minimum``)."""
+    return Minimum.apply(*operands(a, b))
+
+
 def _split_between(grad: Tensor, a_loses: np.ndarray, b_loses: np.ndarray,
                    tie: np.ndarray) -> tuple[Tensor, Tensor]:
     """The gradient of max/min goes to the winner and a tie gives each side half. With a NaN

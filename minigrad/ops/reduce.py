@@ -108,7 +108,7 @@ class Var(Function):
         return _spread(grad * scale, x.shape, ctx.dim, ctx.keepdim) * centered
 
 
-def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+def _var(x: Tensor, dim: Any, keepdim: bool, correction: int) -> Tensor:
     """sum((x - mean)^2) / max(n - correction, 0), NaN when that is 0 (see ``Var``)."""
     if x.dtype.kind != "f":
         raise RuntimeError(f"var/std: only floating point tensors have a variance, got {x.dtype}; "
@@ -118,8 +118,8 @@ def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) 
     return Var.apply(x, dim=axes, keepdim=keepdim, denom=max(n - correction, 0))
 
 
-def var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
-             correction: int | None) -> Tensor:
+def _var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
+              correction: int | None) -> Tensor:
     """Resolve PyTorch's var/std arguments: ``unbiased`` (a bool, also accepted in place of
     ``dim`` as in ``x.var(False)``) or ``correction`` (default 1, Bessel's), not both."""
     if isinstance(dim, bool):
@@ -127,8 +127,14 @@ def var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: boo
     if unbiased is not None and correction is not None:
         raise ValueError(f"{name}(): pass either unbiased={unbiased} or correction={correction}, "
                          f"not both (unbiased=False is correction=0)")
-    return var(x, dim, keepdim, int(unbiased) if unbiased is not None else
-               1 if correction is None else correction)
+    return _var(x, dim, keepdim, int(unbiased) if unbiased is not None else
+                1 if correction is None else correction)
+
+
+def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """PyTorch's ``var(dim, unbiased, keepdim, *, correction)``: sum((x - mean)^2) / (n - correction)."""
+    return _var_args("var", x, dim, unbiased, keepdim, correction)
 
 
 class Std(Function):
@@ -149,9 +155,10 @@ class Std(Function):
                            cond=nonzero)
 
 
-def std(x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
-        correction: int | None) -> Tensor:
-    return Std.apply(var_args("std", x, dim, unbiased, keepdim, correction))
+def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """sqrt(var(x)), with ``var``'s arguments."""
+    return Std.apply(_var_args("std", x, dim, unbiased, keepdim, correction))
 
 
 class Amax(Function):
