@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .ops import elementwise as _ew
 from .ops.activation import elu, gelu, leaky_relu, softplus
 from .ops.composite import chunk, flatten, split, squeeze, stack, unsqueeze
 from .ops.discrete import (
@@ -36,7 +35,7 @@ from .ops.discrete import (
     round,
     sign,
 )
-from .ops.elementwise import clamp, maximum, minimum, pow, where
+from .ops.elementwise import add, clamp, div, erf, maximum, minimum, mul, pow, sub, where
 from .ops.indexing import gather, index_select, masked_select
 from .ops.linalg import matmul
 from .ops.reduce import mean, norm, std, var
@@ -84,8 +83,6 @@ def relu(x: Tensor) -> Tensor:
     return x.relu()
 
 
-def erf(x: Tensor) -> Tensor:
-    return _ew.Erf.apply(x)
 
 
 
@@ -94,24 +91,16 @@ def erf(x: Tensor) -> Tensor:
 
 
 
-def add(a: Any, b: Any) -> Tensor:
-    return _ew.Add.apply(*_ew.operands(a, b))
 
 
-def sub(a: Any, b: Any) -> Tensor:
-    return _ew.Sub.apply(*_ew.operands(a, b))
 
 
-def mul(a: Any, b: Any) -> Tensor:
-    return _ew.Mul.apply(*_ew.operands(a, b))
 
 
-def div(a: Any, b: Any) -> Tensor:
-    return _ew.Div.apply(*_ew.operands(a, b, true_div=True))
 
 
 def neg(x: Tensor) -> Tensor:
-    return -x
+    return x.neg()
 
 
 def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:

@@ -345,28 +345,28 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return _ew.Add.apply(*_ew.operands(self, other))
+        return _ew.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ew.Add.apply(*_ew.operands(other, self))
+        return _ew.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ew.Sub.apply(*_ew.operands(self, other))
+        return _ew.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ew.Sub.apply(*_ew.operands(other, self))
+        return _ew.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ew.Mul.apply(*_ew.operands(self, other))
+        return _ew.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ew.Mul.apply(*_ew.operands(other, self))
+        return _ew.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ew.Div.apply(*_ew.operands(self, other, true_div=True))
+        return _ew.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ew.Div.apply(*_ew.operands(other, self, true_div=True))
+        return _ew.div(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
         return _ew.pow(self, other)
@@ -414,16 +414,16 @@ class Tensor:
         return _inplace(self, other, np.true_divide, "__itruediv__")
 
     def add(self, other: Any, alpha: Number = 1) -> Tensor:
-        return self + (other * alpha if alpha != 1 else other)
+        return _ew.add(self, other * alpha if alpha != 1 else other)
 
     def sub(self, other: Any, alpha: Number = 1) -> Tensor:
-        return self - (other * alpha if alpha != 1 else other)
+        return _ew.sub(self, other * alpha if alpha != 1 else other)
 
     def mul(self, other: Any) -> Tensor:
-        return self * other
+        return _ew.mul(self, other)
 
     def div(self, other: Any) -> Tensor:
-        return self / other
+        return _ew.div(self, other)
 
     def pow(self, exponent: Any) -> Tensor:
         return _ew.pow(self, exponent)
