@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .ops.activation import elu, gelu, leaky_relu, softplus
+from .ops.activation import elu, gelu, leaky_relu, log_softmax, softmax, softplus
 from .ops.composite import chunk, flatten, split, squeeze, stack, unsqueeze
 from .ops.discrete import (
     all,
@@ -38,7 +38,7 @@ from .ops.discrete import (
 from .ops.elementwise import add, clamp, div, erf, maximum, minimum, mul, pow, sub, where
 from .ops.indexing import gather, index_select, masked_select
 from .ops.linalg import matmul
-from .ops.reduce import mean, norm, std, var
+from .ops.reduce import amax, amin, cumsum, logsumexp, mean, norm, prod, std, sum, var
 from .ops.shape import cat, flip, pad, permute, transpose
 from .tensor import Tensor
 
@@ -103,8 +103,6 @@ def neg(x: Tensor) -> Tensor:
     return x.neg()
 
 
-def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return x.sum(dim, keepdim)
 
 
 
@@ -121,34 +119,20 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     return x.min(dim, keepdim)
 
 
-def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return x.amax(dim, keepdim)
-
-
-def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    return x.amin(dim, keepdim)
-
-
-def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
-    return x.logsumexp(dim, keepdim)
-
-
-def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    return x.prod(dim, keepdim)
-
-
-def cumsum(x: Tensor, dim: int) -> Tensor:
-    return x.cumsum(dim)
 
 
 
 
-def softmax(x: Tensor, dim: int) -> Tensor:
-    return x.softmax(dim)
 
 
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    return x.log_softmax(dim)
+
+
+
+
+
+
+
+
 
 
 def reshape(x: Tensor, shape: Sequence[int]) -> Tensor:

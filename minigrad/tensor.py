@@ -600,8 +600,7 @@ class Tensor:
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
-        return _red.Sum.apply(self, dim=_dims.dims(self, dim if axis is None else axis),
-                              keepdim=keepdim if keepdims is None else keepdims)
+        return _red.sum(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.mean(self, dim, keepdim)
@@ -622,28 +621,28 @@ class Tensor:
         return _red.reduce_min(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amax.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.amax(self, dim, keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amin.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.amin(self, dim, keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return _red.LogSumExp.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.logsumexp(self, dim, keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _red.Prod.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.prod(self, dim, keepdim)
 
     def cumsum(self, dim: int) -> Tensor:
-        return _red.Cumsum.apply(self, dim=_dims.dim(self, dim))
+        return _red.cumsum(self, dim)
 
     def norm(self, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.norm(self, p, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _act.Softmax.apply(self, dim=_dims.dim(self, dim))
+        return _act.softmax(self, dim)
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _act.LogSoftmax.apply(self, dim=_dims.dim(self, dim))
+        return _act.log_softmax(self, dim)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -803,7 +802,6 @@ _idx: Any = None
 _linalg: Any = None
 _red: Any = None
 _shape: Any = None
-_dims: Any = None
 
 
 def bind_ops(**modules: Any) -> None:

@@ -7,7 +7,7 @@ Each public op has one home here; Tensor methods and ``minigrad.functional`` del
 """
 
 from .. import tensor
-from . import activation, composite, dims, discrete, elementwise, indexing, linalg, reduce, shape
+from . import activation, composite, discrete, elementwise, indexing, linalg, reduce, shape
 
-tensor.bind_ops(act=activation, comp=composite, disc=discrete, dims=dims, ew=elementwise, idx=indexing,
+tensor.bind_ops(act=activation, comp=composite, disc=discrete, ew=elementwise, idx=indexing,
                 linalg=linalg, red=reduce, shape=shape)

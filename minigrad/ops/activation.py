@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .dims import dim as _dim
 from .elementwise import Erf, Where, as_float
 
 
@@ -219,3 +220,13 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         return grad - ctx.output.exp() * grad.sum(ctx.dim, keepdim=True)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (see ``Softmax``)."""
+    return Softmax.apply(x, dim=_dim(x, dim))
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (see ``LogSoftmax``)."""
+    return LogSoftmax.apply(x, dim=_dim(x, dim))

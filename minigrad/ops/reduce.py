@@ -50,6 +50,11 @@ class Sum(Function):
         return _spread(grad, ctx.inputs[0].shape, ctx.dim, ctx.keepdim)
 
 
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Sum over ``dim`` (None: all; an int or a sequence of ints)."""
+    return Sum.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
 class Mean(Function):
     """d/dx_i mean(x) = 1 / n"""
 
@@ -216,6 +221,16 @@ class Amin(Amax):
     reduce = staticmethod(np.amin)
 
 
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Largest value over ``dim``, ties sharing the gradient (see ``Amax``)."""
+    return Amax.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Smallest value over ``dim``, ties sharing the gradient (see ``Amin``)."""
+    return Amin.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
 class Max(Amax):
     """max() of all elements: amax, except that a NaN maximum sends the gradient to the NaNs
     (split evenly among them), as PyTorch's max() does."""
@@ -301,6 +316,11 @@ class LogSumExp(Function):
         return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * (x - out).exp()
 
 
+def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed without overflow (see ``LogSumExp``)."""
+    return LogSumExp.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
 class Prod(Function):
     """d/dx_i prod(x) = product of all the other elements (= prod / x_i when x_i != 0)"""
 
@@ -341,6 +361,11 @@ class Prod(Function):
         return np.broadcast_to(grad, x.shape) * (left * right).reshape(x.shape)
 
 
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (None: all elements; see ``Prod``)."""
+    return Prod.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
 def _product_of_the_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:
     """prod_{j != i} x_j along the reduced axis, from differentiable ops only, for
     create_graph where some x_i = 0 (prod / x_i is undefined there). Row i of an n x n
@@ -366,6 +391,11 @@ class Cumsum(Function):
         if grad.ndim == 0:
             return grad
         return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+
+
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """Running sum along ``dim`` (see ``Cumsum``)."""
+    return Cumsum.apply(x, dim=_dim(x, dim))
 
 
 class Norm2(Function):
