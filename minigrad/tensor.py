@@ -345,28 +345,28 @@ class Tensor:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Any) -> Tensor:
-        return _ew.Add.apply(*_ew.operands(self, other))
+        return _ew.add(self, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return _ew.Add.apply(*_ew.operands(other, self))
+        return _ew.add(other, self)
 
     def __sub__(self, other: Any) -> Tensor:
-        return _ew.Sub.apply(*_ew.operands(self, other))
+        return _ew.sub(self, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return _ew.Sub.apply(*_ew.operands(other, self))
+        return _ew.sub(other, self)
 
     def __mul__(self, other: Any) -> Tensor:
-        return _ew.Mul.apply(*_ew.operands(self, other))
+        return _ew.mul(self, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return _ew.Mul.apply(*_ew.operands(other, self))
+        return _ew.mul(other, self)
 
     def __truediv__(self, other: Any) -> Tensor:
-        return _ew.Div.apply(*_ew.operands(self, other, true_div=True))
+        return _ew.div(self, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        return _ew.Div.apply(*_ew.operands(other, self, true_div=True))
+        return _ew.div(other, self)
 
     def __pow__(self, other: Any) -> Tensor:
         return _ew.pow(self, other)
@@ -414,16 +414,16 @@ class Tensor:
         return _inplace(self, other, np.true_divide, "__itruediv__")
 
     def add(self, other: Any, alpha: Number = 1) -> Tensor:
-        return self + (other * alpha if alpha != 1 else other)
+        return _ew.add(self, other * alpha if alpha != 1 else other)
 
     def sub(self, other: Any, alpha: Number = 1) -> Tensor:
-        return self - (other * alpha if alpha != 1 else other)
+        return _ew.sub(self, other * alpha if alpha != 1 else other)
 
     def mul(self, other: Any) -> Tensor:
-        return self * other
+        return _ew.mul(self, other)
 
     def div(self, other: Any) -> Tensor:
-        return self / other
+        return _ew.div(self, other)
 
     def pow(self, exponent: Any) -> Tensor:
         return _ew.pow(self, exponent)
@@ -551,10 +551,10 @@ class Tensor:
         return _ew.Sqrt.apply(self)
 
     def rsqrt(self) -> Tensor:
-        return _ew.pow(self, -0.5)
+        return _comp.rsqrt(self)
 
     def square(self) -> Tensor:
-        return self * self
+        return _comp.square(self)
 
     def abs(self) -> Tensor:
         return _ew.Abs.apply(self)
@@ -575,7 +575,7 @@ class Tensor:
         return _act.Relu.apply(self)
 
     def reciprocal(self) -> Tensor:
-        return 1.0 / self
+        return _comp.reciprocal(self)
 
     def clamp(self, min: Number | None = None, max: Number | None = None) -> Tensor:
         return _ew.clamp(self, min, max)
@@ -583,25 +583,24 @@ class Tensor:
     clip = clamp
 
     def clamp_min(self, min: Number) -> Tensor:
-        return _ew.clamp(self, min, None)
+        return _comp.clamp_min(self, min)
 
     def clamp_max(self, max: Number) -> Tensor:
-        return _ew.clamp(self, None, max)
+        return _comp.clamp_max(self, max)
 
     def maximum(self, other: Tensor) -> Tensor:
-        return _ew.Maximum.apply(*_ew.operands(self, other))
+        return _ew.maximum(self, other)
 
     def minimum(self, other: Tensor) -> Tensor:
-        return _ew.Minimum.apply(*_ew.operands(self, other))
+        return _ew.minimum(self, other)
 
     def masked_fill(self, mask: Tensor, value: Number) -> Tensor:
-        return _ew.where(mask, value, self)
+        return _comp.masked_fill(self, mask, value)
 
     # ------------------------------------------------------------------ reductions
     def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Tensor:
-        return _red.Sum.apply(self, dim=_dims.dims(self, dim if axis is None else axis),
-                              keepdim=keepdim if keepdims is None else keepdims)
+        return _red.sum(self, dim if axis is None else axis, keepdim if keepdims is None else keepdims)
 
     def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.mean(self, dim, keepdim)
@@ -609,11 +608,11 @@ class Tensor:
     def var(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
         """PyTorch's ``var(dim, unbiased, keepdim, *, correction)``; see ``ops.reduce.var``."""
-        return _red.var_args("var", self, dim, unbiased, keepdim, correction)
+        return _red.var(self, dim, unbiased, keepdim, correction=correction)
 
     def std(self, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
             correction: int | None = None) -> Tensor:
-        return _red.std(self, dim, unbiased, keepdim, correction)
+        return _red.std(self, dim, unbiased, keepdim, correction=correction)
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return _red.reduce_max(self, dim, keepdim)
@@ -622,28 +621,28 @@ class Tensor:
         return _red.reduce_min(self, dim, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amax.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.amax(self, dim, keepdim)
 
     def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return _red.Amin.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.amin(self, dim, keepdim)
 
     def logsumexp(self, dim: Any, keepdim: bool = False) -> Tensor:
-        return _red.LogSumExp.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.logsumexp(self, dim, keepdim)
 
     def prod(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
-        return _red.Prod.apply(self, dim=_dims.dims(self, dim), keepdim=keepdim)
+        return _red.prod(self, dim, keepdim)
 
     def cumsum(self, dim: int) -> Tensor:
-        return _red.Cumsum.apply(self, dim=_dims.dim(self, dim))
+        return _red.cumsum(self, dim)
 
     def norm(self, p: float = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
         return _red.norm(self, p, dim, keepdim)
 
     def softmax(self, dim: int) -> Tensor:
-        return _act.Softmax.apply(self, dim=_dims.dim(self, dim))
+        return _act.softmax(self, dim)
 
     def log_softmax(self, dim: int) -> Tensor:
-        return _act.LogSoftmax.apply(self, dim=_dims.dim(self, dim))
+        return _act.log_softmax(self, dim)
 
     # ------------------------------------------------------------------ shape
     def reshape(self, *shape: Any) -> Tensor:
@@ -659,10 +658,10 @@ class Tensor:
         return _shape.reshape(self, other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
-        return _shape.flatten(self, start_dim, end_dim)
+        return _comp.flatten(self, start_dim, end_dim)
 
     def unflatten(self, dim: int, sizes: Sequence[int]) -> Tensor:
-        return _shape.unflatten(self, dim, sizes)
+        return _comp.unflatten(self, dim, sizes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         return _shape.transpose(self, dim0, dim1)
@@ -685,22 +684,22 @@ class Tensor:
         return _shape.expand(self, tuple(shape))
 
     def squeeze(self, dim: Any = None) -> Tensor:
-        return _shape.squeeze(self, dim)
+        return _comp.squeeze(self, dim)
 
     def unsqueeze(self, dim: int) -> Tensor:
-        return _shape.unsqueeze(self, dim)
+        return _comp.unsqueeze(self, dim)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape.split(self, split_size_or_sections, dim)
+        return _comp.split(self, split_size_or_sections, dim)
 
     def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
-        return _shape.chunk(self, chunks, dim)
+        return _comp.chunk(self, chunks, dim)
 
     def flip(self, dims: Any) -> Tensor:
         return _shape.flip(self, dims)
 
     def repeat(self, *sizes: Any) -> Tensor:
-        return _shape.repeat(self, sizes)
+        return _comp.repeat(self, sizes)
 
     def __getitem__(self, index: Any) -> Tensor:
         return _idx.getitem(self, index)
@@ -796,13 +795,13 @@ def _inplace(t: Tensor, other: Any, ufunc: np.ufunc, op: str) -> Tensor:
 # is imported (``bind_ops``), so every op module can import ``Tensor`` in any order and
 # there is no import cycle. ``import minigrad`` imports ``minigrad.ops``.
 _act: Any = None
+_comp: Any = None
 _disc: Any = None
 _ew: Any = None
 _idx: Any = None
 _linalg: Any = None
 _red: Any = None
 _shape: Any = None
-_dims: Any = None
 
 
 def bind_ops(**modules: Any) -> None:

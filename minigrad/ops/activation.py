@@ -13,6 +13,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..tensor import Tensor
+from .dims import dim as _dim
 from .elementwise import Erf, Where, as_float
 
 
@@ -94,6 +95,11 @@ class LeakyRelu(Function):
         return SlopeGrad.apply(grad, x, cond=x.data > 0, slope=ctx.negative_slope)
 
 
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else negative_slope * x (see ``LeakyRelu``)."""
+    return LeakyRelu.apply(x, negative_slope=negative_slope)
+
+
 class Elu(Function):
     """d/dx elu(x) = 1 where x > 0, else alpha * exp(x) = elu(x) + alpha
 
@@ -111,6 +117,11 @@ class Elu(Function):
         alpha = Tensor.make(np.asarray(ctx.alpha, dtype=grad.dtype))
         slope = Where.apply(ctx.output + ctx.alpha, alpha, cond=x < 0)
         return Where.apply(grad, grad * slope, cond=~(x <= 0))  # NaN: the incoming gradient, as PyTorch
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else alpha * (exp(x) - 1) (see ``Elu``)."""
+    return Elu.apply(x, alpha=alpha)
 
 
 class Gelu(Function):
@@ -142,6 +153,13 @@ class Gelu(Function):
         return grad * (cdf + x * pdf)
 
 
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x), or its tanh approximation (see ``Gelu``)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return Gelu.apply(x, approximate=approximate)
+
+
 class Softplus(Function):
     """softplus(x) = log(1 + exp(beta x)) / beta;  d/dx = sigmoid(beta x).
 
@@ -164,6 +182,11 @@ class Softplus(Function):
         at_threshold = Tensor.make(stable_sigmoid(z.data))
         slope = Where.apply(Sigmoid.apply(z), at_threshold, cond=z.data < ctx.threshold)
         return Where.apply(grad, grad * slope, cond=z.data > ctx.threshold)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, x itself above the threshold (see ``Softplus``)."""
+    return Softplus.apply(x, beta=beta, threshold=threshold)
 
 
 class Softmax(Function):
@@ -197,3 +220,13 @@ class LogSoftmax(Function):
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         return grad - ctx.output.exp() * grad.sum(ctx.dim, keepdim=True)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    """exp(x) / sum(exp(x)) along ``dim`` (see ``Softmax``)."""
+    return Softmax.apply(x, dim=_dim(x, dim))
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (see ``LogSoftmax``)."""
+    return LogSoftmax.apply(x, dim=_dim(x, dim))

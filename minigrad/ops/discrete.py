@@ -15,8 +15,7 @@ import numpy as np
 from ..tensor import Tensor
 from .dims import dim as _dim
 from .dims import dims as _dims
-from .elementwise import operands
-from .elementwise import sign as _ew_sign
+from .elementwise import operands, sign_array
 
 
 def _const(data: Any) -> Tensor:
@@ -107,7 +106,7 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1, and 0 for NaN (as PyTorch)."""
-    return _const(_ew_sign(x.data))
+    return _const(sign_array(x.data))
 
 
 def floor(x: Tensor) -> Tensor:

@@ -130,6 +130,26 @@ class Div(_Binary):
         return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
 
+def add(a: Any, b: Any) -> Tensor:
+    """a + b, broadcast and promoted by ``operands`` (numbers allowed on either side)."""
+    return Add.apply(*operands(a, b))
+
+
+def sub(a: Any, b: Any) -> Tensor:
+    """a - b, broadcast and promoted by ``operands``."""
+    return Sub.apply(*operands(a, b))
+
+
+def mul(a: Any, b: Any) -> Tensor:
+    """a * b, broadcast and promoted by ``operands``."""
+    return Mul.apply(*operands(a, b))
+
+
+def div(a: Any, b: Any) -> Tensor:
+    """a / b, a true division: integer operands give floats, as PyTorch."""
+    return Div.apply(*operands(a, b, true_div=True))
+
+
 class Neg(Function):
     """d/dx (-x) = -1"""
 
@@ -256,10 +276,10 @@ class Abs(Function):
 
     @staticmethod
     def backward(ctx: Function, grad: Tensor) -> Tensor:
-        return grad * Tensor.make(sign(ctx.inputs[0].data))
+        return grad * Tensor.make(sign_array(ctx.inputs[0].data))
 
 
-def sign(x: np.ndarray) -> np.ndarray:
+def sign_array(x: np.ndarray) -> np.ndarray:
     """-1, 0 or 1; 0 for NaN, as PyTorch's sign (numpy's gives NaN)."""
     s = np.sign(x)
     return np.where(np.isnan(s), 0, s).astype(s.dtype, copy=False) if s.dtype.kind == "f" else s
@@ -303,6 +323,11 @@ class Erf(Function):
     def backward(ctx: Function, grad: Tensor) -> Tensor:
         (x,) = ctx.inputs
         return grad * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
+def erf(x: Tensor) -> Tensor:
+    """The error function, 2/sqrt(pi) * integral_0^x exp(-t^2) dt (see ``Erf``)."""
+    return Erf.apply(x)
 
 
 class Where(Function):
@@ -386,6 +411,16 @@ class Minimum(_Binary):
     def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, Tensor]:
         a, b = ctx.inputs
         return _split_between(grad, a.data > b.data, a.data < b.data, a.data == b.data)
+
+
+def maximum(a: Any, b: Any) -> Tensor:
+    """Elementwise max of two tensors, broadcast and promoted as ``a + b`` (see ``Maximum``)."""
+    return Maximum.apply(*operands(a, b))
+
+
+def minimum(a: Any, b: Any) -> Tensor:
+    """Elementwise min of two tensors, broadcast and promoted as ``a + b`` (see ``Minimum``)."""
+    return Minimum.apply(*operands(a, b))
 
 
 def _split_between(grad: Tensor, a_loses: np.ndarray, b_loses: np.ndarray,

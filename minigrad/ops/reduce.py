@@ -50,6 +50,11 @@ class Sum(Function):
         return _spread(grad, ctx.inputs[0].shape, ctx.dim, ctx.keepdim)
 
 
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Sum over ``dim`` (None: all; an int or a sequence of ints)."""
+    return Sum.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
 class Mean(Function):
     """d/dx_i mean(x) = 1 / n"""
 
@@ -108,7 +113,7 @@ class Var(Function):
         return _spread(grad * scale, x.shape, ctx.dim, ctx.keepdim) * centered
 
 
-def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
+def _var(x: Tensor, dim: Any, keepdim: bool, correction: int) -> Tensor:
     """sum((x - mean)^2) / max(n - correction, 0), NaN when that is 0 (see ``Var``)."""
     if x.dtype.kind != "f":
         raise RuntimeError(f"var/std: only floating point tensors have a variance, got {x.dtype}; "
@@ -118,8 +123,8 @@ def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) 
     return Var.apply(x, dim=axes, keepdim=keepdim, denom=max(n - correction, 0))
 
 
-def var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
-             correction: int | None) -> Tensor:
+def _var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
+              correction: int | None) -> Tensor:
     """Resolve PyTorch's var/std arguments: ``unbiased`` (a bool, also accepted in place of
     ``dim`` as in ``x.var(False)``) or ``correction`` (default 1, Bessel's), not both."""
     if isinstance(dim, bool):
@@ -127,8 +132,14 @@ def var_args(name: str, x: Tensor, dim: Any, unbiased: bool | None, keepdim: boo
     if unbiased is not None and correction is not None:
         raise ValueError(f"{name}(): pass either unbiased={unbiased} or correction={correction}, "
                          f"not both (unbiased=False is correction=0)")
-    return var(x, dim, keepdim, int(unbiased) if unbiased is not None else
-               1 if correction is None else correction)
+    return _var(x, dim, keepdim, int(unbiased) if unbiased is not None else
+                1 if correction is None else correction)
+
+
+def var(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """PyTorch's ``var(dim, unbiased, keepdim, *, correction)``: sum((x - mean)^2) / (n - correction)."""
+    return _var_args("var", x, dim, unbiased, keepdim, correction)
 
 
 class Std(Function):
@@ -149,9 +160,10 @@ class Std(Function):
                            cond=nonzero)
 
 
-def std(x: Tensor, dim: Any, unbiased: bool | None, keepdim: bool,
-        correction: int | None) -> Tensor:
-    return Std.apply(var_args("std", x, dim, unbiased, keepdim, correction))
+def std(x: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False, *,
+        correction: int | None = None) -> Tensor:
+    """sqrt(var(x)), with ``var``'s arguments."""
+    return Std.apply(_var_args("std", x, dim, unbiased, keepdim, correction))
 
 
 class Amax(Function):
@@ -207,6 +219,16 @@ class Amin(Amax):
     Its own reduction, not -amax(-x): negation wraps unsigned integers and fails on bool."""
 
     reduce = staticmethod(np.amin)
+
+
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Largest value over ``dim``, ties sharing the gradient (see ``Amax``)."""
+    return Amax.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Smallest value over ``dim``, ties sharing the gradient (see ``Amin``)."""
+    return Amin.apply(x, dim=_dims(x, dim), keepdim=keepdim)
 
 
 class Max(Amax):
@@ -294,6 +316,11 @@ class LogSumExp(Function):
         return _spread(grad, x.shape, ctx.dim, ctx.keepdim) * (x - out).exp()
 
 
+def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
+    """log(sum(exp(x))) over ``dim``, computed without overflow (see ``LogSumExp``)."""
+    return LogSumExp.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
 class Prod(Function):
     """d/dx_i prod(x) = product of all the other elements (= prod / x_i when x_i != 0)"""
 
@@ -334,6 +361,11 @@ class Prod(Function):
         return np.broadcast_to(grad, x.shape) * (left * right).reshape(x.shape)
 
 
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Product over ``dim`` (None: all elements; see ``Prod``)."""
+    return Prod.apply(x, dim=_dims(x, dim), keepdim=keepdim)
+
+
 def _product_of_the_others(x: Tensor, dim: tuple[int, ...] | None) -> Tensor:
     """prod_{j != i} x_j along the reduced axis, from differentiable ops only, for
     create_graph where some x_i = 0 (prod / x_i is undefined there). Row i of an n x n
@@ -359,6 +391,11 @@ class Cumsum(Function):
         if grad.ndim == 0:
             return grad
         return grad.flip(ctx.dim).cumsum(ctx.dim).flip(ctx.dim)
+
+
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """Running sum along ``dim`` (see ``Cumsum``)."""
+    return Cumsum.apply(x, dim=_dim(x, dim))
 
 
 class Norm2(Function):
