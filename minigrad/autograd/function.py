@@ -184,14 +184,14 @@ class Node:
         ``retain_grad``. The edges stay, so a second backward still finds this node and says
         it was freed. Without this, holding the loss (``history.append(loss)``) would keep
         every activation of the step alive, as every node refers to its inputs."""
-        if self.ctx is None:
-            return
         ctx = self.ctx
+        if ctx is None:
+            return
         self._released_out = Released.of(ctx.out_data)
         settings = vars(ctx)
         self._released_attrs = {k: _release_value(v) for k, v in settings.items()} if settings else {}
         self.ctx = None
-        self.inputs = tuple(t if _kept(t) else ReleasedTensor(t) for t in self.inputs)
+        self.inputs = tuple([t if _kept(t) else ReleasedTensor(t) for t in self.inputs])
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
@@ -214,7 +214,7 @@ class Released(NamedTuple):
 
     @classmethod
     def of(cls, value: Any) -> Any:
-        return cls(value.shape, value.dtype) if isinstance(value, np.ndarray | Tensor) else value
+        return cls(value.shape, value.dtype) if isinstance(value, (np.ndarray, Tensor)) else value
 
     @property
     def size(self) -> int:
@@ -233,27 +233,24 @@ class ReleasedTensor:
     """Stands for an input of a freed node: its place in the graph (``grad_fn``) and its
     shape and dtype, without its values (``data`` is a ``Released`` record)."""
 
-    __slots__ = ("data", "grad_fn", "requires_grad", "label")
+    __slots__ = ("shape", "dtype", "grad_fn", "requires_grad", "label")
     grad = None
     _retains_grad = False
 
     def __init__(self, t: Tensor) -> None:
-        self.data = Released(t.shape, t.dtype)
+        data = t.data
+        self.shape, self.dtype = data.shape, data.dtype
         self.grad_fn = t.grad_fn
         self.requires_grad = t.requires_grad
         self.label = t.label
 
     @property
-    def shape(self) -> tuple[int, ...]:
-        return self.data.shape
-
-    @property
-    def dtype(self) -> np.dtype:
-        return self.data.dtype
+    def data(self) -> Released:
+        return Released(self.shape, self.dtype)
 
     @property
     def ndim(self) -> int:
-        return len(self.data.shape)
+        return len(self.shape)
 
     @property
     def is_leaf(self) -> bool:
