@@ -294,12 +294,16 @@ print(f"{2 * N * D * H / 1e6:.1f} million scalar ops per batch x {n_train // N} 
 # `minigrad/kernels/` (see `docs/kernels.md`) holds each hot path twice: a numpy
 # **reference** that follows the formula line by line, and a **Numba kernel** that computes
 # the same thing in one loop. A switch picks one: `K.set_jit_enabled(False)` (also a context
-# manager) and `K.jit_enabled()`. Below are Adam's reference and its kernel (the plain
-# Python function before Numba compiles it; it is private, we only read it). In the kernel
-# the whole update of one element happens in registers, in one pass over the arrays.
+# manager) and `K.jit_enabled()`. Below are Adam's reference, the rule as `minigrad.optim`
+# writes it (`adam_rule`, which `K.optim.adam_reference` applies to each parameter), and its
+# kernel (the plain Python function before Numba compiles it; it is private, we only read
+# it). In the kernel the whole update of one element happens in registers, in one pass over
+# the arrays.
 
 # %%
-print(inspect.getsource(K.optim.adam_reference))
+from minigrad.optim.adam import adam_rule
+
+print(inspect.getsource(adam_rule))
 print(inspect.getsource(K.optim._adam_kernel.pyfunc))
 
 # %% [markdown]

@@ -157,28 +157,14 @@ def adam_reference(params: Arrays, grads: Arrays, exp_avgs: Arrays, exp_avg_sqs:
                    max_exp_avg_sqs: Arrays | None, *, step: int | Sequence[int], lr: float, beta1: float,
                    beta2: float, eps: float, weight_decay: float = 0.0, amsgrad: bool = False,
                    maximize: bool = False, decoupled_weight_decay: bool = False) -> None:
-    """numpy reference for ``adam`` (in place): the rule of ``minigrad.optim.adam.adam_rule``
-    over lists, kept beside the kernel so its tests compare with numpy without autograd."""
+    """numpy reference for ``adam`` (in place): ``minigrad.optim.adam.adam_rule``, the rule's
+    one home, applied to each parameter of the lists."""
+    from ..optim.adam import adam_rule  # imported here: optim imports this module
+
     for i, (p, grad, t) in enumerate(zip(params, grads, _steps(step, len(params)))):
-        m, v = exp_avgs[i], exp_avg_sqs[i]
-        g = -grad if maximize else grad
-        if weight_decay != 0:
-            if decoupled_weight_decay:
-                p *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * p
-        m *= beta1
-        m += (1 - beta1) * g
-        v *= beta2
-        v += (1 - beta2) * g * g
-        bias_correction1 = 1 - beta1**t
-        bias_correction2 = 1 - beta2**t
-        if amsgrad:
-            np.maximum(max_exp_avg_sqs[i], v, out=max_exp_avg_sqs[i])
-            denom = np.sqrt(max_exp_avg_sqs[i]) / math.sqrt(bias_correction2) + eps
-        else:
-            denom = np.sqrt(v) / math.sqrt(bias_correction2) + eps
-        p -= (lr / bias_correction1) * m / denom
+        adam_rule(p, grad, exp_avgs[i], exp_avg_sqs[i], _at(max_exp_avg_sqs, i) if amsgrad else None,
+                  step=t, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                  amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
 
 
 @lazy_njit()
