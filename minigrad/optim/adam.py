@@ -73,7 +73,6 @@ class Adam(Optimizer):
         steps = [_advance_step(state) for state in states]
         for p, grad, state, t in zip(params, grads, states, steps):
             m, v, v_max = state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")
-            _check_shapes(p, grad, m, v, v_max)
             if not optim_kernels.adam_fused(p.data, grad, m, v, v_max, step=t, _hyper=hyper, **kw):
                 adam_rule(p.data, grad, m, v, v_max, step=t, **kw)
 
@@ -104,15 +103,6 @@ def adam_rule(p: np.ndarray, grad: np.ndarray, m: np.ndarray, v: np.ndarray, v_m
         np.maximum(v_max, v, out=v_max)
         v = v_max
     p -= (lr / (1 - beta1**step)) * m / (np.sqrt(v) / math.sqrt(1 - beta2**step) + eps)
-
-
-def _check_shapes(p: Tensor, grad: np.ndarray, *state: np.ndarray | None) -> None:
-    """A state array of another shape (a bad ``load_state_dict``) would be broadcast by numpy
-    or read past its end by the kernel: refuse it, naming the shapes."""
-    for a in (grad, *state):
-        if a is not None and a.shape != p.shape:
-            raise ValueError(f"Adam: a gradient or state array of shape {a.shape} for a parameter of "
-                             f"shape {p.shape}; every array of a parameter must have its shape")
 
 
 class AdamW(Adam):
