@@ -307,14 +307,17 @@ class Tensor:
         backward(self, gradient, retain_graph, create_graph, inputs)
 
     def zero_(self) -> Tensor:
+        refuse("Tensor.zero_(), an in-place write outside any op")
         self.data[...] = 0
         return self
 
     def fill_(self, value: Number) -> Tensor:
+        refuse("Tensor.fill_(), an in-place write outside any op")
         self.data[...] = value
         return self
 
     def copy_(self, src: Tensor | np.ndarray) -> Tensor:
+        refuse("Tensor.copy_(), an in-place write outside any op")
         self.data[...] = src.data if isinstance(src, Tensor) else src
         return self
 
@@ -324,8 +327,8 @@ class Tensor:
         dtype = np.dtype(dtype)
         if dtype == self.dtype:
             return self
-        if dtype.kind != "f" or not self.requires_grad:
-            return Tensor.make(self.data.astype(dtype))
+        if dtype.kind != "f" and self.requires_grad:  # not differentiable: a constant result
+            return _ew.Cast.apply(self.detach(), dtype=dtype)
         return _ew.Cast.apply(self, dtype=dtype)
 
     def type(self, dtype: Any) -> Tensor:

@@ -79,9 +79,46 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True,
         return input
     if p == 1.0:
         return input * 0.0
-    keep = rng(generator).random(input.shape) >= p
-    mask = Tensor.make((keep / (1.0 - p)).astype(input.dtype))
-    return input * mask
+    return Dropout.apply(input, p=p, generator=generator)
+
+
+class Dropout(Function):
+    """y = x * mask, mask = [u >= p] / (1 - p) with u uniform in [0, 1):  dy/dx = mask.
+
+    The mask is drawn inside ``forward``, so a replayed step (``minigrad.replay``) draws a new
+    one each time, from the same generator, as the eager step would."""
+
+    @staticmethod
+    def forward(ctx: Function, x: np.ndarray, *, p: float, generator: Generator | None) -> np.ndarray:
+        keep = rng(generator).random(x.shape) >= p
+        mask = (keep / (1.0 - p)).astype(x.dtype)
+        ctx.save_for_backward(mask)
+        return x * mask
+
+    @staticmethod
+    def backward(ctx: Function, grad: Tensor) -> Tensor:
+        return grad * Tensor.make(ctx.saved_tensors[0])
+
+    @staticmethod
+    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+        return grad * ctx.saved_tensors[0]
+
+
+class UpdateBuffer(Function):
+    """buffer = decay * buffer + rate * value (* scale), in place, returning the buffer; no gradient.
+
+    Batch norm's running statistics and batch counter change during forward. Written as an op
+    rather than arithmetic on ``.data``, the change is part of the recorded step, so a replay
+    (``minigrad.replay``) repeats it."""
+
+    @staticmethod
+    def forward(ctx: Function, buffer: np.ndarray, value: np.ndarray, *, decay: float, rate: float,
+                scale: float = 1.0) -> np.ndarray:
+        if decay != 1:
+            buffer *= decay
+        update = rate * value.reshape(buffer.shape)
+        buffer += update * scale if scale != 1 else update
+        return buffer
 
 
 def _normalize(x: Tensor, mean: Tensor, var: Tensor, eps: float) -> Tensor:
@@ -121,11 +158,10 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         mean = input.mean(axes, keepdim=True)
         var = input.var(axes, keepdim=True, correction=0)
         if running_mean is not None:
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mean.data.reshape(channels)
+            UpdateBuffer.apply(running_mean, mean.detach(), decay=1 - momentum, rate=momentum)
         if running_var is not None:
-            running_var.data *= 1 - momentum
-            running_var.data += momentum * var.data.reshape(channels) * (n / (n - 1))
+            UpdateBuffer.apply(running_var, var.detach(), decay=1 - momentum, rate=momentum,
+                               scale=n / (n - 1))
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "

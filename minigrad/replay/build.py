@@ -18,7 +18,7 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 from .plan import Buffer, Call, Plan, assign_offsets
-from .record import Event, Recorder
+from .record import CaptureError, Event, Recorder
 
 
 def _nothing() -> None:
@@ -209,7 +209,7 @@ class Builder:
                 return type(value)(template(v) for v in value)
             if isinstance(value, dict):
                 return {k: template(v) for k, v in value.items()}
-            raise TypeError(
+            raise CaptureError(
                 f"capture: the captured function returned a {type(value).__name__}; it may return "
                 "Tensors (alone, or in tuples, lists or dicts) or None. Return the tensor and read "
                 "its value (.item()) after the call"
@@ -262,7 +262,7 @@ def lower_forward_op(b: Builder, event: Event) -> None:
             env[ctx_slot] = ctx
 
     b.lowered[b.event_index] = "op"
-    b.add(Call(f"{event.name}.forward", reads, [out], run, "op's own forward: allocates its result"))
+    b.add(Call(f"{event.name}.forward", reads, [out], run, "op's own forward: allocates its result", "own"))
 
 
 def lower_backward_op(b: Builder, event: Event) -> None:
@@ -293,7 +293,9 @@ def lower_backward_op(b: Builder, event: Event) -> None:
     # the forward's ctx saved its inputs and output: they must live until this call
     saved = [b.by_id[id(a)] for a in forward.reads + forward.writes if id(a) in b.by_id]
     note = "op's own fast_backward" if fast else "op's own backward (Tensor ops)"
-    b.add(Call(f"{event.name}.backward", [grad, *saved], [o for o in outs if o is not None], run, note))
+    b.add(
+        Call(f"{event.name}.backward", [grad, *saved], [o for o in outs if o is not None], run, note, "own")
+    )
 
 
 def lower_grad(b: Builder, event: Event) -> None:
@@ -308,7 +310,7 @@ def lower_grad(b: Builder, event: Event) -> None:
         def add(env: list[Any]) -> None:
             np.add(env[total.index], env[g.index], out=env[total.index])
 
-        b.add(Call("grad.accumulate", [total, g], [total], add, "adds into the leaf's gradient"))
+        b.add(Call("grad.accumulate", [total, g], [total], add, "adds into the leaf's gradient", "glue"))
         return
     src = b.source(event.reads[0])
     if src.kind == "temp" and not b.read_later(event.reads[0]) and src.base is None:
@@ -322,7 +324,7 @@ def lower_grad(b: Builder, event: Event) -> None:
             leaf._grad = holder
 
         dst.name = f"{b.names.get(id(leaf)) or leaf.label or dst.name}.grad"
-        b.add(Call("grad.bind", [dst], [dst], bind, "the leaf's .grad is this buffer"))
+        b.add(Call("grad.bind", [dst], [dst], bind, "the leaf's .grad is this buffer", "glue"))
         return
     dst = b.plan(b.made(event.writes[0], f"{b.names.get(id(leaf)) or leaf.label or 'leaf'}.grad"))
     dst.kind, dst.pinned = "grad", True
@@ -332,7 +334,7 @@ def lower_grad(b: Builder, event: Event) -> None:
         holder.data = env[dst.index]
         leaf._grad = holder
 
-    b.add(Call("grad.copy", [src], [dst], copy, "a private copy, as eager makes"))
+    b.add(Call("grad.copy", [src], [dst], copy, "a private copy, as eager makes", "glue"))
 
 
 def lower_optimizer_step(b: Builder, event: Event) -> None:
@@ -345,7 +347,7 @@ def lower_optimizer_step(b: Builder, event: Event) -> None:
     def run(env: list[Any]) -> None:
         step(optimizer, None)
 
-    b.add(Call(f"{event.name}.step", grads, params, run, "the optimizer's own step"))
+    b.add(Call(f"{event.name}.step", grads, params, run, "the optimizer's own step", "own"))
 
 
 def lower_call(b: Builder, event: Event) -> None:
@@ -367,5 +369,6 @@ def lower_call(b: Builder, event: Event) -> None:
             grads + ([result] if result is not None else []),
             run,
             "called again as recorded",
+            "own",
         )
     )

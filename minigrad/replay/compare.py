@@ -86,6 +86,12 @@ def first_difference(
         for j, (u, v) in enumerate(zip(wiring_a[i], wiring_b[i])):
             if u[0] != v[0] or (u[0] != "outside" and u != v):
                 return f"{where}: input {j} comes from elsewhere"
+            if u[0] == "outside" and u[1] is not v[1] and v[1].size > 1:
+                return (
+                    f"{where}: input {j} is an array of shape {v[1].shape} made outside any op (by "
+                    "Python code on .data, or a library function that is not an op); a replay would "
+                    "bake its values in"
+                )
             if u[0] == "outside" and not _same(u[1], v[1]):
                 return (
                     f"{where}: input {j} is an array made outside any op whose values differ "

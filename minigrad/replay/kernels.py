@@ -161,6 +161,7 @@ def cross_entropy_forward(b: Builder, event: Event) -> bool:
     fused = ctx.saved_tensors and ctx.saved_tensors[1] is None  # the eager op took its fused kernel
     if (
         not fused
+        or not use_kernel(x.dtype)
         or p["reduction"] == "none"
         or x.shape[0] == 0
         or target.dtype != np.int64

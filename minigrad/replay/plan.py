@@ -59,13 +59,15 @@ class Buffer:
 @dataclass(eq=False)
 class Call:
     """One step of the replay: ``run(env)`` reads ``reads`` and writes ``writes`` (Buffers).
-    ``note`` says how it runs: a fused kernel, or the op's own forward (which allocates)."""
+    ``kind``: a planned kernel, the op's (or optimizer's) own code, or glue (binding a leaf's
+    ``.grad``); ``note`` says how it runs."""
 
     name: str
     reads: list[Buffer]
     writes: list[Buffer]
     run: Callable[[list[Any]], None]
     note: str = ""
+    kind: str = "kernel"  # kernel (planned, writes with out=), own (the op's own code), glue
 
 
 def _kib(n: int) -> str:
@@ -113,6 +115,10 @@ class Plan:
     outputs: Callable[[list[Any]], Any]
     guards: list[Callable[[], str | None]] = field(default_factory=list)
     arena_bytes: int = 0
+    staging: list[np.ndarray | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.staging = [None] * len(self.inputs)
 
     def stale(self) -> str | None:
         for guard in self.guards:
@@ -122,12 +128,17 @@ class Plan:
         return None
 
     def replay(self, arrays: list[np.ndarray]) -> Any:
+        """Run the calls on new argument arrays: a C-contiguous one is read where it is; another
+        is first copied into a staging buffer of the plan (made on first need)."""
         env = self.env
-        for slot, a in zip(self.inputs, arrays):
+        for k, (slot, a) in enumerate(zip(self.inputs, arrays)):
             if a.flags.c_contiguous:
                 env[slot] = a
             else:
-                np.copyto(env[slot], a)
+                if self.staging[k] is None:
+                    self.staging[k] = np.empty(a.shape, a.dtype)
+                np.copyto(self.staging[k], a)
+                env[slot] = self.staging[k]
         for call in self.calls:
             call.run(env)
         return self.outputs(env)
@@ -147,9 +158,11 @@ class Plan:
         return self.arena_bytes + self.pinned_bytes
 
     def __str__(self) -> str:
-        kernels = sum(1 for c in self.calls if not c.note.startswith("op's own"))
+        kernels = sum(1 for c in self.calls if c.kind == "kernel")
+        own = sum(1 for c in self.calls if c.kind == "own")
         lines = [
-            f"plan for {self.signature}: {len(self.calls)} calls ({kernels} planned kernels), "
+            f"plan for {self.signature}: {len(self.calls)} calls ({kernels} planned kernels, {own} through "
+            f"their own code), "
             f"{len(self.buffers)} buffers",
             f"memory: {_kib(self.peak_bytes)} (arena {_kib(self.arena_bytes)} shared by liveness + "
             f"{_kib(self.pinned_bytes)} pinned); without sharing {_kib(self.planned_bytes)}",

@@ -28,6 +28,10 @@ import numpy as np
 from ..tensor import Tensor
 
 
+class CaptureError(RuntimeError):
+    """The step does something a replay cannot repeat; the message says what and what to do."""
+
+
 @dataclass(eq=False)
 class Event:
     """One array-level call of the eager step.
@@ -110,7 +114,7 @@ class Recorder:
         if before is not None and id(before.data) not in self.leaf_grads:
             self.refuse(
                 "a gradient carried over from the previous call",
-                "call optimizer.zero_grad() inside the captured function",
+                "call optimizer.zero_grad() inside the captured function (set_to_none=True, the default)",
             )
             return
         result = leaf.grad.data

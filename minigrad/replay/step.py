@@ -35,11 +35,7 @@ from ..trace import TRACE
 from . import build, kernels
 from .compare import _wiring, first_difference
 from .plan import Plan
-from .record import Event, Recorder
-
-
-class CaptureError(RuntimeError):
-    """The step does something a replay cannot repeat; the message says what and what to do."""
+from .record import CaptureError, Event, Recorder
 
 
 def lower(b: build.Builder, event: Event) -> None:

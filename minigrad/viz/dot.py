@@ -27,7 +27,7 @@ ROLE_COLORS = {
     "output": "#fce5cd",
 }
 OP_COLOR = "#fff2cc"
-WRAP_TB = 30  # characters per label line in top-to-bottom graphs
+WRAP_TB = 26  # characters per label line in top-to-bottom graphs
 NAN_FILL, NAN_LINE = "#f4cccc", "#cc0000"
 CURRENT_COLOR = "#ffd966"
 GRAD_EDGE = "#e69138"

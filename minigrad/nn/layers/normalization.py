@@ -59,7 +59,8 @@ class BatchNorm1d(Module):
                              f"shape {input.shape}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            one = Tensor.make(np.ones((), np.int64))
+            F.UpdateBuffer.apply(self.num_batches_tracked, one, decay=1, rate=1)
             if self.momentum is None:
                 factor = 1.0 / float(self.num_batches_tracked.data)
         use_batch_stats = self.training or self.running_mean is None
