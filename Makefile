@@ -50,7 +50,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 lessons: setup
-	$(BIN)/jupytext --update --to ipynb --update-metadata '{"jupytext": null}' lessons/[0-9][0-9]_*.py
+	$(BIN)/jupytext --update --to ipynb lessons/[0-9][0-9]_*.py
 	$(BIN)/python -m nbconvert --clear-output --inplace lessons/*.ipynb 2>/dev/null || true
 
 # The workbook: grade your own engine (workbook/tinytorch) against minigrad; TASK=3 for one task.
