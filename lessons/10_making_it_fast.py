@@ -15,7 +15,9 @@
 # 4. see what *fusion* buys (fewer passes over memory, no temporaries) and what BLAS does
 #    better (a hand-written matmul against `np.dot`);
 # 5. talk about threads on a machine with few cores and about the JIT's compile cost and
-#    disk cache.
+#    disk cache;
+# 6. capture a training step and replay it without Python's per-op tax, read and draw its
+#    plan (fused calls, memory shared by liveness), and see what capture refuses.
 #
 # All timings are printed, never asserted: a shared machine makes single numbers wobble by
 # 10-30 %. Compare numbers from one run with each other, not with another machine, and
@@ -586,13 +588,271 @@ if not SMOKE:
         print(f"fresh process, empty cache: {warmup_in_fresh_process(empty_cache):.2f} s")
 
 # %% [markdown]
+# ## Capture and replay
+#
+# Every eager step runs the same Python again: for each op, make a Tensor, record a graph
+# node, pick a kernel, check shapes; then backward walks the graph, the engine sums
+# gradients into the leaves, the optimizer loops over its parameters. The *arrays* change
+# from batch to batch, the *calls* do not. Graph capture (CUDA graphs, `torch.compile`,
+# JAX's `jit`, tinygrad's `TinyJit`) runs the step while watching what it does, writes
+# down its array-level calls, and from then on *replays* that list: no Tensor, no graph
+# node, no dispatch, only the kernels. minigrad's version is `mg.capture`
+# (`minigrad/replay/`):
+#
+# ```python
+# step = mg.capture(train_step, model=model)   # model= only names the parameters in the plan
+# loss = step(xb, yb)                          # calls 1-2: eager, recorded; later: replayed
+# ```
+#
+# Why *two* recordings? One recording cannot say which arrays are data and which are fixed,
+# nor whether the path depends on the data. So the first two calls of each input signature
+# (shapes and dtypes) run eagerly under a `Recorder`, to which the engine reports every
+# forward, backward, leaf gradient and optimizer step. If both recordings made the same
+# calls on the same wiring, the second becomes a `Plan`: an array the two read as the same
+# object is a parameter or optimizer state (read by reference), one that is equal in both is
+# a constant (baked in, like backward's seed gradient 1), anything else is a difference and
+# capture refuses.
+
+# %%
+step = mg.capture(train_step, model=model)
+batches = iter(loader)
+for call in (1, 2, 3):
+    loss = step(*next(batches))
+    print(f"call {call}: loss {loss.item():.3g}  recordings {step.stats['recordings']}, "
+          f"plans built {step.stats['plans_built']}, replays {step.stats['replays']}")
+mlp_plan = step.plan
+print(mlp_plan)
+
+# %% [markdown]
+# One line per call: the buffers it reads `->` the buffers it writes, `@offset` where a
+# buffer lives in the plan's memory arena (below), and in brackets how the call runs. The
+# recording saw each op's forward, each node's backward, each gradient reaching a leaf and
+# the optimizer's step; the plan keeps them in that order, but **fuses** where a kernel
+# does the work of several:
+#
+# * `Linear.forward[relu]`: the `ReLU` op is gone. Its work (bias + ReLU) is applied to the
+#   GEMM's output in place, one pass, and `Linear.backward[relu]` computes ReLU's derivative
+#   and the bias gradient in one pass before the two GEMMs of the backward.
+# * `CrossEntropy.forward` computes the loss *and* its gradient with respect to the logits
+#   in one pass. `CrossEntropy.backward` then does nothing: it would multiply that gradient
+#   by g, and g is backward's seed 1, so its output is a view of `dlogits`.
+# * `grad.bind`: each parameter's `.grad` *is* the buffer the backward wrote, no copy.
+# * `Adam.step`: one fused pass per parameter, reading lr and betas at every replay (so a
+#   scheduler stepped *outside* the captured function still works).
+#
+# Each kernel writes into a buffer the plan allocated once (`out=`), so a replay allocates
+# nothing. What a replay saves is less the calls fused away than the Python around every
+# call: no Tensor made, no graph node recorded, no graph walked, no result allocated. The
+# picture: one bar per buffer from the call that writes it to the last call
+# that reads it (hatched: *pinned*, it outlives the step), and below, the arena.
+
+# %%
+mlp_plan.draw()
+
+# %% [markdown]
+# ### What the Python tax costs
+#
+# Time the eager step and the replay on the same batch, at the lesson's batch size and at a
+# tiny one (a new input shape is a new signature: two more recordings, a second plan).
+
+# %%
+small_batch = (mg.tensor(batch[0].data[:8]), mg.tensor(batch[1].data[:8]))
+replay_timings = {}
+for label, args, number in (("N=128", batch, pick(50, 10)), ("N=8", small_batch, pick(200, 30))):
+    eager = best_time(lambda args=args: train_step(*args), number)
+    replayed = best_time(lambda args=args: step(*args), number)
+    replay_timings[label] = (eager, replayed)
+    print(f"{label:6s} eager {eager * 1e6:7.1f} us   captured {replayed * 1e6:7.1f} us   "
+          f"saved {(eager - replayed) * 1e6:6.1f} us = {1 - replayed / eager:4.0%} of the step")
+print(f"plans kept: {len(step.plans)}, stats: {step.stats}")
+
+# %% [markdown]
+# What capture removes is a cost per call, not per number: expect the saving in
+# microseconds to be of the same order at both batch sizes, and so a larger share of the
+# small step, whose arithmetic is tiny (re-run the cell if the machine was busy). The
+# products themselves do not change: BLAS does the same work either way.
+#
+# Is a replay *right*? It runs the same kernels in the same order as the eager step, only
+# into buffers it owns, so it must give the same numbers: not close, **identical**. Two twin
+# models, one trained eagerly and one captured, on the same batches:
+
+# %%
+def mlp_and_step(sizes, seed):
+    """A ReLU MLP with the given layer sizes, and its Adam training step (zero_grad inside)."""
+    mg.manual_seed(seed)
+    layers = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(fan_in, fan_out), nn.ReLU()]
+    net = nn.Sequential(*layers[:-1])
+    opt = optim.Adam(net.parameters(), lr=1e-3)
+
+    def step_fn(xb, yb):
+        opt.zero_grad()
+        loss = F.cross_entropy(net(xb), yb)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return net, step_fn
+
+
+eager_net, eager_step = mlp_and_step([784, 128, 10], seed=1)
+replay_net, replay_fn = mlp_and_step([784, 128, 10], seed=1)
+replayed_step = mg.capture(replay_fn, model=replay_net)
+twin_losses = []
+for xb, yb in list(loader)[:6]:
+    twin_losses.append((eager_step(xb, yb).item(), replayed_step(xb, yb).item()))
+twin_gap = max(float(np.abs(p.data - q.data).max()) for p, q in zip(eager_net.parameters(), replay_net.parameters()))
+for k, (a, b) in enumerate(twin_losses):
+    print(f"step {k}: eager {a:.10f}  captured {b:.10f}  {'identical' if a == b else 'DIFFERENT'}")
+print(f"after {len(twin_losses)} steps ({replayed_step.stats['replays']} replayed) the largest parameter "
+      f"difference is {twin_gap}")
+
+# %% [markdown]
+# ## Memory planning by liveness
+#
+# Every buffer a planned kernel writes is *planned*: a view into one byte arena, allocated
+# once. A buffer is alive from the call that writes it (`first`) to the last call that reads
+# it (`last`); two buffers that are never alive at the same time can use the same bytes.
+# The plan places them greedily, as compilers allocate registers: walk the buffers by
+# `first`, forget those that died, put each in the lowest gap that fits (first fit).
+# Buffers that must outlive the step are *pinned* and never share: each parameter's
+# `.grad` (the optimizer and you read it) and the returned loss.
+#
+# ### Exercise 5 (implement): the least memory any plan needs
+#
+# Whatever the placement, at the moment when the most bytes are alive all of them need
+# their own memory: that sum is a lower bound on the arena. Write `peak_live_bytes`: given
+# one `(first, last, nbytes)` per buffer, where a buffer is alive at every call `t` with
+# `first <= t <= last` (both ends included: a call that reads a buffer needs it, and one
+# that writes it too), return the largest total of `nbytes` alive at one call (0 for no
+# buffers). The check tries random lifetimes; the cell after it applies your function to
+# real plans.
+
+# %% tags=["exercise"] exercise_id="10-peak-live-bytes"
+def peak_live_bytes(lifetimes):
+    """The most bytes alive at one call, for buffers given as (first, last, nbytes)."""
+    raise NotImplementedError("your code here")
+
+
+_ = check_function("10-peak-live-bytes", peak_live_bytes)
+
+# %% [markdown]
+# Now the real plans. The lesson's 784-128-10 MLP first, then a deeper 784-128-128-128-10
+# one: compare the lower bound with the arena first fit found, and with the bytes the same
+# buffers would take without sharing.
+
+# %%
+peak_live = result("10-peak-live-bytes", peak_live_bytes)
+
+
+def arena_lifetimes(plan):
+    """(first, last, nbytes) of the buffers that live in the arena: planned, not pinned, not views."""
+    return [(b.first, b.last, b.nbytes) for b in plan.buffers if b.planned and not b.pinned and b.base is None]
+
+
+deep_net, deep_fn = mlp_and_step([784, 128, 128, 128, 10], seed=0)
+deep_step = mg.capture(deep_fn, model=deep_net)
+for xb, yb in list(loader)[:2]:
+    deep_step(xb, yb)
+memory_plans = {"784-128-10": mlp_plan, "784-128-128-128-10": deep_step.plan}
+memory = {}
+for name, plan in memory_plans.items():
+    lifetimes = arena_lifetimes(plan)
+    memory[name] = (peak_live(lifetimes), plan.arena_bytes, sum(n for _, _, n in lifetimes))
+    lower, arena, unshared = memory[name]
+    print(f"{name:19s} arena: at least {lower / 1024:6.1f} KiB alive at once, first fit {arena / 1024:6.1f} KiB, "
+          f"unshared {unshared / 1024:6.1f} KiB; plus {plan.pinned_bytes / 1024:6.1f} KiB pinned")
+deep_step.plan.draw()
+
+# %% [markdown]
+# For the two-layer MLP sharing saves little or nothing. Look at its picture above: the
+# hidden activation made by the first call is read again by the first layer's backward, the
+# last kernel before the optimizer, and every other temporary is alive at some call in
+# between, so each overlaps it in time. That is the general shape of training memory: what
+# the forward saves stays until the backward reaches its layer, so memory peaks in the
+# backward, where saved activations and the first gradients are alive together. In the
+# deeper MLP each layer's backward frees gradients that a later one reuses (rectangles at
+# the same height, one after the other in time), and first fit comes close to the lower
+# bound: the rest is the 64-byte alignment of each buffer and the gaps first fit leaves.
+#
+# ## What capture refuses, and why
+#
+# A replay repeats the recorded array calls and nothing else, so capture refuses whatever a
+# replay would get wrong. It raises `mg.replay.CaptureError` *after* the eager call has
+# finished (so that call's work is done and correct) and says what to change:
+#
+# * a **data-dependent branch**: Python code that looks at values and then calls different
+#   ops. The two recordings differ, and no single plan is right for all data;
+# * `.item()`, `float()`, `bool()`, `.numpy()` inside the function: a value handed to
+#   Python, which a replay would not hand over again;
+# * tensor and module hooks, anomaly mode, `amp.autocast`, `retain_grad`, `create_graph`:
+#   Python that would have to run at every step, or gradients the plan does not keep;
+# * gradients carried over (no `zero_grad()` inside the function), and `lr_scheduler.step()`
+#   inside it (step schedulers outside: the plan reads lr at each replay).
+#
+# A new input shape, a parameter's `.data` replaced, or an optimizer's parameter groups
+# changed do not raise: capture records again. Here is a step that clips gradients only
+# when the batch is spread out; it decides in Python, from the data:
+
+# %%
+mg.manual_seed(2)
+branch_net = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+branch_opt = optim.Adam(branch_net.parameters(), lr=1e-3)
+
+
+def clip_when_spread(xb, yb):
+    branch_opt.zero_grad()
+    loss = F.cross_entropy(branch_net(xb), yb)
+    loss.backward()
+    if xb.data.std() > 2.0:  # Python reads the data and chooses
+        nn.utils.clip_grad_norm_(branch_net.parameters(), 1.0)
+    branch_opt.step()
+    return loss
+
+
+branchy = mg.capture(clip_when_spread)
+xb, yb = batch
+branchy(xb, yb)
+capture_error = None
+try:
+    branchy(mg.tensor(xb.data * 0.01), yb)  # a quiet batch: no clipping this time
+except mg.replay.CaptureError as error:
+    capture_error = error
+print(f"CaptureError: {capture_error}")
+
+# %% [markdown]
+# The fix is to keep such decisions out of the function, or make them ops (a clip that
+# always runs, with a threshold, is the same calls on every batch).
+#
+# ## The aliasing rule: a returned tensor is overwritten by the next call
+#
+# A replay allocates nothing, not even its result: the loss it returns is the plan's own
+# pinned buffer, and the next call writes into it (CUDA graphs and `TinyJit` do the same).
+# Read what you need (`loss.item()`) before calling the step again:
+
+# %%
+first_loss = step(*batch)
+first_value = first_loss.item()
+second_loss = step(*next(iter(loader)))
+print(f"same Tensor object: {first_loss is second_loss}; first_loss was {first_value:.6g} when "
+      f"returned and is now {first_loss.item():.6g}")
+history = []
+for xb, yb in loader:
+    history.append(step(xb, yb).item())  # right: a float, kept; history.append(step(xb, yb)) would not be
+print(f"an epoch of replays: loss {history[0]:.3g} -> {history[-1]:.3g}")
+
+# %% [markdown]
 # ## Summary
 #
-# One chart with this run's measured speedups of the kernels over their references:
+# One chart with this run's measured speedups of the kernels over their references, and of
+# the captured step over the eager one:
 
 # %%
 speedups = {name: t[False] / t[True] for name, t in timings.items()}
 speedups["whole training step"] = step_timings[False] / step_timings[True]
+speedups.update({f"captured step, {label}": eager / replayed
+                 for label, (eager, replayed) in replay_timings.items()})
 speedups["matmul n=256: BLAS vs i-k-j"] = gflops["np.dot (OpenBLAS)"][3] / gflops["numba, i-k-j"][3]
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.barh(list(speedups), list(speedups.values()), color="tab:green")
@@ -613,6 +873,10 @@ plt.show()
 #   memory-bound: fuse them into one pass without temporaries.
 # * A few cores are easy to oversubscribe; keep one thread pool.
 # * A JIT costs compile time once; a disk cache makes it once per machine.
+# * Capture and replay removes the per-op Python tax: record the step (twice, to be sure of
+#   its path), then replay its array calls into planned buffers, fused where a kernel
+#   exists, sharing memory between buffers never alive together. It refuses what a replay
+#   would get wrong, and what it returns is overwritten by the next call.
 # * `benchmarks/kernels.py`, `benchmarks/overhead.py` and `benchmarks/mnist.py` print the
 #   project's full tables (kernels vs numpy vs PyTorch, per-op overhead, MNIST epochs).
 #
@@ -632,6 +896,7 @@ plt.show()
 # 4. Why can a hand-written matmul not match BLAS, even compiled with Numba?
 # 5. What is oversubscription, and why are all minigrad kernels serial?
 # 6. What does `cache=True` save, and when do you still pay the compile time?
+# 7. Why does capture record a step twice before replaying it, and why must you read a returned loss before the next call?
 #
 # ## Checks
 
@@ -678,4 +943,22 @@ all_timings = [*phases.values(), step_seconds, matmul_seconds, op_seconds, *step
                load_seconds, *blas_seconds.values(), *(t for pair in timings.values() for t in pair.values()),
                *(v for values in gflops.values() for v in values)]
 assert all(t > 0 for t in all_timings)
+
+assert [a for a, _ in twin_losses] == [b for _, b in twin_losses] and twin_gap == 0.0  # bit for bit
+assert replayed_step.stats["recordings"] == 2 and replayed_step.stats["replays"] == len(twin_losses) - 2
+assert step.stats["plans_built"] == 2 and len(step.plans) == 2   # N=128 and N=8
+assert all(call.note != "op's own forward: allocates its result" for call in mlp_plan.calls)
+assert any(call.name == "Linear.forward[relu]" for call in mlp_plan.calls)   # ReLU fused into the GEMM
+assert not any(call.name.startswith("Relu") for call in mlp_plan.calls)
+for name, plan in memory_plans.items():
+    lower, arena, unshared = memory[name]
+    lifetimes = arena_lifetimes(plan)
+    alive = [sum(n for first, last, n in lifetimes if first <= t <= last) for t in range(len(plan.calls))]
+    assert lower == max(alive) and unshared == sum(n for _, _, n in lifetimes)
+    assert lower <= arena <= sum(-(-n // 64) * 64 for _, _, n in lifetimes)   # 64-byte aligned
+deep_lower, deep_arena, deep_unshared = memory["784-128-128-128-10"]
+assert deep_arena < deep_unshared and deep_arena <= 1.05 * deep_lower   # shares bytes, close to the bound
+assert isinstance(capture_error, mg.replay.CaptureError) and "took a different path" in str(capture_error)
+assert first_loss is second_loss and first_loss.item() != first_value
+assert len(history) == len(loader) and all(np.isfinite(history))
 print("all checks passed")

@@ -178,3 +178,35 @@ def test_exercise_ids_are_checked():
         course.exercise("Bad id")
     with pytest.raises(KeyError, match="no exercise '00-nope'"):
         course.exercise("00-nope")
+
+
+def test_peak_live_bytes_exercise_catches_blank_and_wrong_answers(capsys):
+    """Lesson 10's 10-peak-live-bytes: the solution passes, and the blank and the likely
+    mistakes (no sharing at all, an exclusive last call, the largest buffer alone, an
+    off-by-one start) are each caught by the random lifetimes."""
+    exercise_id = "10-peak-live-bytes"
+    namespace = {"check_function": course.check_function}
+    exec(course.exercise(exercise_id).solution, namespace)
+
+    def blank(lifetimes):
+        raise NotImplementedError("your code here")
+
+    def alive_sum(lifetimes, alive):
+        return max((sum(n for f, la, n in lifetimes if alive(f, la, t)) for t in range(20)), default=0)
+
+    wrong = {
+        "every buffer's bytes": lambda lifetimes: sum(n for _, _, n in lifetimes),
+        "last call excluded": lambda lifetimes: alive_sum(lifetimes, lambda f, la, t: f <= t < la),
+        "first call excluded": lambda lifetimes: alive_sum(lifetimes, lambda f, la, t: f < t <= la),
+        "largest buffer": lambda lifetimes: max(n for _, _, n in lifetimes),
+    }
+    course.reset(exercise_id)
+    assert not course.check_function(exercise_id, blank)
+    for name, fn in wrong.items():
+        assert not course.check_function(exercise_id, fn), f"the wrong answer '{name}' passed"
+    assert course.check_function(exercise_id, namespace["peak_live_bytes"])
+    assert namespace["peak_live_bytes"]([]) == 0
+    assert namespace["peak_live_bytes"]([(0, 1, 64), (1, 2, 128), (2, 2, 64)]) == 192
+    out = capsys.readouterr().out
+    assert out.count(f"Not yet: {exercise_id}") == 1 + len(wrong) and out.endswith(f"OK: {exercise_id}\n")
+    course.reset(exercise_id)

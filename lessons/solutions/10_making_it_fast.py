@@ -24,6 +24,22 @@ def _two_matrices(rng: np.random.Generator) -> tuple:
     return rng.standard_normal((n, k)).astype(np.float32), rng.standard_normal((k, m)).astype(np.float32)
 
 
+def _peak_live_bytes(lifetimes: list[tuple[int, int, int]]) -> int:
+    """The most bytes alive at one call; the peak is reached where some buffer starts."""
+    return max((sum(n for first, last, n in lifetimes if first <= t <= last) for t, _, _ in lifetimes),
+               default=0)
+
+
+def _lifetimes(rng: np.random.Generator) -> tuple:
+    """3 to 12 buffers over 10 calls, short lives (one buffer often ends where another starts),
+    sizes in whole cache lines as the plan's are."""
+    k = int(rng.integers(3, 13))
+    firsts = rng.integers(0, 10, size=k)
+    lasts = firsts + rng.integers(0, 4, size=k)
+    sizes = 64 * rng.integers(1, 200, size=k)
+    return ([(int(f), int(la), int(n)) for f, la, n in zip(firsts, lasts, sizes)],)
+
+
 def _sizes(rng: np.random.Generator) -> tuple:
     return tuple(int(v) for v in rng.integers(1, 1000, size=4))
 
@@ -83,6 +99,27 @@ def matmul_ikj(a, b):
 
 _ = check_function("10-matmul-ikj", matmul_ikj)''',
     ),
+    "10-peak-live-bytes": Exercise(
+        kind="implement",
+        task="the most bytes alive at one call, a lower bound on any memory plan's arena",
+        hints=("Go through the calls t that matter (every buffer's first call is enough) and "
+               "add up the nbytes of the buffers alive at t; keep the largest total.",
+               "A buffer is alive at t when first <= t <= last, both ends included; with no "
+               "buffers the answer is 0 (max(..., default=0))."),
+        reference=_peak_live_bytes,
+        make_inputs=_lifetimes,
+        trials=8,
+        solution='''def peak_live_bytes(lifetimes):
+    """The most bytes alive at one call, for buffers given as (first, last, nbytes)."""
+    if not lifetimes:
+        return 0
+    start = min(first for first, _, _ in lifetimes)
+    end = max(last for _, last, _ in lifetimes)
+    return max(sum(n for first, last, n in lifetimes if first <= t <= last) for t in range(start, end + 1))
+
+
+_ = check_function("10-peak-live-bytes", peak_live_bytes)''',
+    ),
     "10-matmul-intensity": Exercise(
         kind="derive",
         task="the arithmetic intensity (FLOPs per byte) of an n x n float32 matmul",
@@ -125,4 +162,11 @@ QUESTIONS: dict[str, str] = {
         "The compiled machine code is written to __pycache__ and loaded in milliseconds by "
         "later processes; you pay the full compile on the first run, with an empty or "
         "invalidated cache (new source, new Numba, another CPU).",
+    "Why does capture record a step twice before replaying it, and why must you read a returned "
+    "loss before the next call?":
+        "One recording cannot tell a parameter (the same array every call) from a constant or "
+        "from data, nor show that the path does not depend on the data; two recordings on "
+        "different batches that made the same calls on the same wiring can be replayed for any "
+        "batch, and any difference is refused. A replay allocates nothing: the returned loss is "
+        "the plan's own buffer, which the next call overwrites, so read .item() first.",
 }
