@@ -31,8 +31,13 @@ def _captured_mlp(sizes=(784, 128, 10), batch: int = 64, dtype=np.float32):
         return loss
 
     rng = np.random.default_rng(0)
-    batches = [(mg.from_numpy(rng.random((batch, sizes[0])).astype(dtype)),
-                mg.from_numpy(rng.integers(0, sizes[-1], batch))) for _ in range(4)]
+    batches = [
+        (
+            mg.from_numpy(rng.random((batch, sizes[0])).astype(dtype)),
+            mg.from_numpy(rng.integers(0, sizes[-1], batch)),
+        )
+        for _ in range(4)
+    ]
     return mg.capture(step, model=model), batches
 
 
@@ -82,7 +87,7 @@ def test_the_check_sees_allocations():
 def _check_no_overlap(buffers: list[Buffer]) -> None:
     placed = [b for b in buffers if b.planned and not b.pinned and b.base is None]
     for i, a in enumerate(placed):
-        for b in placed[i + 1:]:
+        for b in placed[i + 1 :]:
             alive_together = a.first <= b.last and b.first <= a.last
             share_bytes = a.offset < b.offset + b.nbytes and b.offset < a.offset + a.nbytes
             assert not (alive_together and share_bytes), (a, b)
@@ -100,7 +105,9 @@ def test_planned_buffers_share_bytes_only_when_their_lifetimes_do_not_overlap(si
     if len(sizes) > 3:
         assert plan.arena_bytes < unshared  # a deeper net reuses memory
     text = str(plan)
-    assert f"arena {plan.arena_bytes / 1024:.1f} KiB" in text and len(text.splitlines()) == len(plan.calls) + 2
+    assert (
+        f"arena {plan.arena_bytes / 1024:.1f} KiB" in text and len(text.splitlines()) == len(plan.calls) + 2
+    )
 
 
 def test_assign_offsets_packs_by_liveness():
