@@ -41,8 +41,11 @@ class Builder:
         input_names: list[str],
         names: dict[int, str],
         shared: set[int],
+        kernels: bool = True,
+        fuse: bool = True,
     ) -> None:
         self.recording = recording
+        self.kernels, self.fuse = kernels, fuse
         self.shared = shared  # ids of the arrays both recordings read from outside any op
         self.events = recording.events
         self.buffers: list[Buffer] = []

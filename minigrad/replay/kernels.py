@@ -83,7 +83,7 @@ def linear_forward(b: Builder, event: Event) -> bool:
         return False
     reads = [b.source(a) for a in event.reads]
     out = event.writes[0]
-    fused = _fusable_activation(b, b.event_index) if act == "none" else None
+    fused = _fusable_activation(b, b.event_index) if act == "none" and b.fuse else None
     if fused is not None:
         act, j, backward = fused
         b.skip.add(j)

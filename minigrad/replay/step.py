@@ -39,9 +39,9 @@ from .record import CaptureError, Event, Recorder
 
 
 def lower(b: build.Builder, event: Event) -> None:
-    """Lower one event: a planned kernel where one applies, else the op's own code."""
+    """Lower one event: a planned kernel where one applies (and ``b.kernels``), else the op's own code."""
     if event.kind == "forward":
-        kernel = kernels.FORWARD.get(event.op)
+        kernel = kernels.FORWARD.get(event.op) if b.kernels else None
         if kernel is not None and kernel(b, event):
             b.lowered[b.event_index] = "kernel"
         else:
@@ -55,7 +55,7 @@ def lower(b: build.Builder, event: Event) -> None:
     elif event.kind == "grad":
         build.lower_grad(b, event)
     elif event.kind == "optimizer":
-        if not any(kernel(b, event) for kernel in kernels.OPTIMIZER):
+        if not (b.kernels and any(kernel(b, event) for kernel in kernels.OPTIMIZER)):
             build.lower_optimizer_step(b, event)
     else:
         build.lower_call(b, event)
@@ -98,7 +98,14 @@ class CapturedStep:
     """The callable ``capture`` returns; ``plan`` is the last plan used, ``plans`` all of them,
     ``stats`` counts the calls (eager recordings, replays, re-captures) and their seconds."""
 
-    def __init__(self, fn: Callable[..., Any], max_plans: int = 8, model: Any = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[..., Any],
+        max_plans: int = 8,
+        model: Any = None,
+        kernels: bool = True,
+        fuse: bool = True,
+    ) -> None:
         if not callable(fn):
             raise TypeError(f"capture: expected a function, got {type(fn).__name__}")
         if not isinstance(max_plans, int) or max_plans < 1:
@@ -107,6 +114,7 @@ class CapturedStep:
         self.name = getattr(fn, "__name__", "step")
         self.fn = fn
         self.max_plans = max_plans
+        self.kernels, self.fuse = kernels, fuse
         self.names = {id(p): name for name, p in model.named_parameters()} if model is not None else {}
         self.plans: OrderedDict[Any, Plan] = OrderedDict()
         self.plan: Plan | None = None
@@ -203,7 +211,8 @@ class CapturedStep:
             + ", ".join(f"{label}: {a.dtype}{list(a.shape)}" for label, a in zip(labels, arrays))
             + ")"
         )
-        plan = build.Builder(recorder, arrays, labels, self.names, shared).build(signature, lower, out)
+        builder = build.Builder(recorder, arrays, labels, self.names, shared, self.kernels, self.fuse)
+        plan = builder.build(signature, lower, out)
         self.plans[key] = plan
         while len(self.plans) > self.max_plans:
             self.plans.popitem(last=False)
@@ -223,14 +232,23 @@ def _shared(a: Recorder, a_inputs: list[np.ndarray], b: Recorder, b_inputs: list
     return shared
 
 
-def capture(fn: Callable[..., Any] | None = None, *, max_plans: int = 8, model: Any = None) -> Any:
+def capture(
+    fn: Callable[..., Any] | None = None,
+    *,
+    max_plans: int = 8,
+    model: Any = None,
+    kernels: bool = True,
+    fuse: bool = True,
+) -> Any:
     """Capture a training step: record its array work twice, then replay it (``CapturedStep``).
 
     ``fn(*args)`` runs forward, loss, ``backward()`` and ``optimizer.step()`` (it must call
     ``optimizer.zero_grad()`` itself) and returns Tensors or None. ``max_plans`` bounds the
     plans kept (one per input signature); ``model`` names the parameters in the printed
-    plan. Usable as ``@capture`` or ``@capture(max_plans=2)``.
+    plan. ``kernels=False`` replays every call through the op's own code (no planned kernels,
+    no memory plan) and ``fuse=False`` keeps a Linear and its activation apart: both are there
+    to measure what planning and fusion buy. Usable as ``@capture`` or ``@capture(max_plans=2)``.
     """
     if fn is None:
-        return lambda f: CapturedStep(f, max_plans, model)
-    return CapturedStep(fn, max_plans, model)
+        return lambda f: CapturedStep(f, max_plans, model, kernels, fuse)
+    return CapturedStep(fn, max_plans, model, kernels, fuse)

@@ -42,6 +42,7 @@ def _train(
     before_step=None,
     clip: float | None = None,
     seed: int = 0,
+    options: dict | None = None,
 ):
     mg.manual_seed(seed)
     model = make_model()
@@ -56,7 +57,7 @@ def _train(
         opt.step()
         return loss
 
-    run = mg.capture(step, model=model) if captured else step
+    run = mg.capture(step, model=model, **(options or {})) if captured else step
     losses = []
     for i, (x, y) in enumerate(batches):
         if before_step is not None:
@@ -176,3 +177,11 @@ def test_one_epoch_of_mnist_captured_equals_eager():
         lambda: _mlp(features=784, classes=10), lambda p: optim.Adam(p, lr=1e-3), batches, eager_calls=3
     )  # the last, shorter batch runs once, eagerly
     assert len(run.plans) == 1 and run.stats["recordings"] == 3
+
+
+@pytest.mark.parametrize("options", [{"fuse": False}, {"kernels": False}])
+def test_without_fusion_or_without_planned_kernels(options):
+    run = _assert_same(_mlp, lambda p: optim.Adam(p, lr=1e-2), _data(), options=options)
+    names = [c.name for c in run.plan.calls]
+    assert "Relu.forward" in names
+    assert ("Linear.forward" in names) == options.get("kernels", True)
