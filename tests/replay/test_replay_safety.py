@@ -282,3 +282,18 @@ def test_returned_tensors_are_the_plans_buffers_and_grads_are_bound():
     assert results[0] is not results[1]  # eager calls return their own
     for p in model.parameters():
         assert p.grad is not None and p.grad.shape == p.shape
+
+
+@pytest.mark.parametrize("read, name", [
+    (lambda logits: logits.detach().numpy(), r"numpy\(\)"),
+    (lambda logits: logits.tolist(), r"tolist\(\)"),
+    (lambda logits: float(logits.sum()), r"float\(tensor\)"),
+    (lambda logits: logits.detach().zero_(), r"Tensor.zero_\(\)"),
+    (lambda logits: logits.detach().fill_(1.0), r"Tensor.fill_\(\)"),
+])
+def test_values_handed_to_python_and_writes_outside_ops(read, name):
+    def extra(logits, x, y):
+        read(logits)
+        return logits
+
+    _refused(extra, name)
