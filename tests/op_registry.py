@@ -294,6 +294,8 @@ FUSED = [
            fixed_shapes=((3, 4),)),
     OpSpec("multilabel_margin_loss", lambda x: _mg_f().multilabel_margin_loss(x, _t(_LABELS)),
            lambda x: _torch_f().multilabel_margin_loss(x, _tt(_LABELS)), fixed_shapes=((2, 4),)),
+    OpSpec("check_finite", lambda x: mg.debug.check_finite(x * 2.0), lambda x: x * 2.0,
+           fixed_shapes=((2, 3),)),
     OpSpec("dropout_seeded", lambda x: _mg_f().dropout(x, 0.3, generator=mg.Generator(0)), None,
            fixed_shapes=((4, 5),)),
     OpSpec("prod_with_a_zero", lambda x: (x * _t([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])).prod(1),
