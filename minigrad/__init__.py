@@ -61,7 +61,7 @@ from .tensor import Tensor
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("amp", "data", "debug", "kernels", "metrics", "nn", "optim", "utils", "viz")
+_SUBMODULES = ("amp", "data", "debug", "kernels", "metrics", "nn", "optim", "replay", "utils", "viz")
 
 
 def __getattr__(name: str):
@@ -70,4 +70,8 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "capture":
+        from .replay import capture
+
+        return capture
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import dtypes
+from .trace import TRACE, refuse
 
 Number = int | float | bool
 
@@ -146,6 +147,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ conversion
     def numpy(self) -> np.ndarray:
+        refuse("numpy(), which hands a value to Python")
         if self.requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy()."
@@ -153,6 +155,7 @@ class Tensor:
         return self.data
 
     def item(self) -> Number:
+        refuse("item(), which hands a value to Python")
         if self.data.size != 1:
             raise RuntimeError(
                 f"item(): a Tensor with {self.data.size} elements cannot be converted to a scalar"
@@ -160,6 +163,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self) -> Any:
+        refuse("tolist(), which hands a value to Python")
         return self.data.tolist()
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
@@ -174,12 +178,15 @@ class Tensor:
         return self.data.astype(dtype)
 
     def __float__(self) -> float:
+        refuse("float(tensor), which hands a value to Python")
         return float(self.item())
 
     def __int__(self) -> int:
+        refuse("int(tensor), which hands a value to Python")
         return int(self.item())
 
     def __bool__(self) -> bool:
+        refuse("a Python branch on a tensor (bool(tensor)), which hands a value to Python")
         if self.data.size != 1:
             raise RuntimeError(
                 f"Boolean value of a Tensor with {self.data.size} elements is ambiguous; "
@@ -253,6 +260,7 @@ class Tensor:
 
     def _run_hooks(self, grad: Tensor) -> Tensor:
         if self._hooks:
+            refuse("a tensor hook (register_hook): its Python code")
             for hook in list(self._hooks):
                 result = hook(grad)
                 if result is not None:
@@ -273,15 +281,18 @@ class Tensor:
         requires grad is stored as it is (it is part of a graph, and may be shared with other
         leaves, as ``a + b`` gives both the same one), so adding to it is always out of place.
         """
-        if self.grad is None:
+        before = self.grad
+        if before is None:
             if create_graph and grad.requires_grad:
                 self.grad = grad
             else:
                 self.grad = Tensor.make(np.array(grad.data, dtype=self.dtype, copy=True))
-        elif create_graph or self.grad.requires_grad:
-            self.grad = self.grad + grad
+        elif create_graph or before.requires_grad:
+            self.grad = before + grad
         else:
-            self.grad.data += grad.data
+            before.data += grad.data
+        if TRACE.recorder is not None:
+            TRACE.recorder.accumulate(self, grad.data, before)
 
     def backward(
         self,

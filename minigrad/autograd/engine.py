@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..trace import TRACE
 from . import anomaly
 from .function import _FREED_MESSAGE, Node
 from .grad_mode import set_grad_enabled
@@ -115,13 +116,10 @@ def node_step(node: Node, grad: Tensor, create_graph: bool = False) -> tuple[Ten
     out = node.out_ref()
     if out is not None and out._hooks:
         grad = out._run_hooks(grad)
-    op = node.op
-    if create_graph or op.fast_backward is None:
-        grads = op.backward(ctx, grad)
-        if type(grads) is not tuple:
-            grads = (grads,)
+    if TRACE.recorder is None:
+        grads = _run_backward(node.op, ctx, grad, create_graph)
     else:
-        grads = _as_tensors(op.fast_backward(ctx, grad.data))
+        grads = TRACE.recorder.backward(node, grad, create_graph, _run_backward)
     inputs = node.inputs
     if len(grads) != len(inputs):
         raise RuntimeError(f"{node.name}.backward returned {len(grads)} gradients for "
@@ -138,6 +136,15 @@ def node_step(node: Node, grad: Tensor, create_graph: bool = False) -> tuple[Ten
         else:
             fitted.append(_fit(g, inp, node, i))
     return grad, fitted
+
+
+def _run_backward(op: type, ctx: object, grad: Tensor, create_graph: bool) -> tuple[Tensor | None, ...]:
+    """The op's gradients for its inputs: its fast path on arrays unless a graph of the
+    backward is wanted (or the op has none), else its readable Tensor-op ``backward``."""
+    if create_graph or op.fast_backward is None:
+        grads = op.backward(ctx, grad)
+        return grads if type(grads) is tuple else (grads,)
+    return _as_tensors(op.fast_backward(ctx, grad.data))
 
 
 def _as_tensors(grads: np.ndarray | None | tuple[np.ndarray | None, ...]) -> tuple[Tensor | None, ...]:

@@ -46,6 +46,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import Tensor
+from ..trace import TRACE
 from . import anomaly
 from .grad_mode import STATE
 
@@ -98,6 +99,8 @@ class Function:
             out.grad_fn = Node(cls, ctx, inputs, ctx._out_ref)
         if anomaly.STATE.enabled:
             anomaly.check_forward(cls.__name__, out.grad_fn, inputs, out)
+        if TRACE.recorder is not None:
+            TRACE.recorder.forward(cls, ctx, inputs, params, data)
         return out
 
     def save_for_backward(self, *values: Any) -> None:

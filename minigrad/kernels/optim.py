@@ -192,6 +192,17 @@ def _adam_kernel(p, grad, m, v, v_max, h, amsgrad):  # noqa: ANN001
         p[i] = theta - step_size * mi / (math.sqrt(vi) / sqrt_bc2 + eps)
 
 
+def adam_hyper(h: np.ndarray, *, step: int, lr: float, beta1: float, beta2: float, eps: float,
+               weight_decay: float, maximize: bool, decoupled_weight_decay: bool) -> None:
+    """Fill ``_adam_kernel``'s 8 hyper-parameters for step ``step`` into ``h`` (in its dtype)."""
+    h[0] = -1 if maximize else 1
+    h[1] = 0 if decoupled_weight_decay else weight_decay
+    h[2] = 1 - lr * weight_decay if decoupled_weight_decay else 1
+    h[3], h[4], h[5] = beta1, beta2, eps
+    h[6] = lr / (1 - beta1**step)
+    h[7] = math.sqrt(1 - beta2**step)
+
+
 def adam_fused(p: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq: np.ndarray,
                max_exp_avg_sq: np.ndarray | None, *, step: int, lr: float, beta1: float, beta2: float,
                eps: float, weight_decay: float = 0.0, amsgrad: bool = False, maximize: bool = False,
@@ -208,10 +219,9 @@ def adam_fused(p: np.ndarray, grad: np.ndarray, exp_avg: np.ndarray, exp_avg_sq:
     hyper = {} if _hyper is None else _hyper
     h = hyper.get((p.dtype, step))
     if h is None:
-        h = hyper[p.dtype, step] = np.array(
-            [-1 if maximize else 1, 0 if decoupled_weight_decay else weight_decay,
-             1 - lr * weight_decay if decoupled_weight_decay else 1, beta1, beta2, eps,
-             lr / (1 - beta1**step), math.sqrt(1 - beta2**step)], p.dtype)
+        h = hyper[p.dtype, step] = np.empty(8, p.dtype)
+        adam_hyper(h, step=step, lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
+                   maximize=maximize, decoupled_weight_decay=decoupled_weight_decay)
     _adam_kernel(p.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
                  _flat(v_max, p.dtype), h, bool(amsgrad))
     return True

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..tensor import Tensor
+from ..trace import TRACE
 
 
 def _check_non_negative(owner: str, name: str, value: Any) -> None:
@@ -267,6 +268,11 @@ class Optimizer:
 
         All gradients and states are checked before the first parameter changes.
         """
+        if TRACE.recorder is not None:
+            return TRACE.recorder.optimizer_step(self, closure, self._step)
+        return self._step(closure)
+
+    def _step(self, closure: Callable[[], Any] | None) -> Any:
         loss = self._closure_loss(closure)
         with no_grad():
             work = [(group, *self._params_with_grad(i, group)) for i, group in enumerate(self.param_groups)]

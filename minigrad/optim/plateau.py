@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any, SupportsFloat
 
+from ..trace import refuse
 from .optimizer import Optimizer
 from .scheduler_base import LRScheduler
 
@@ -70,6 +71,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics: SupportsFloat) -> None:  # type: ignore[override]
         """Record this epoch's metric and reduce the lrs if it has plateaued."""
+        refuse("lr_scheduler.step()", "call it outside the captured function, between steps")
         current = float(metrics)
         self.last_epoch += 1
         if self.is_better(current, self.best):

@@ -12,6 +12,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+from ..trace import refuse
 from .optimizer import Optimizer
 
 
@@ -94,6 +95,7 @@ class LRScheduler:
 
     def step(self) -> None:
         """Advance one epoch and write the new lrs into the optimizer's param groups."""
+        refuse("lr_scheduler.step()", "call it outside the captured function, between steps")
         self._step_count += 1
         self._update_lr(None)
 

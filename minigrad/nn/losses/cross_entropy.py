@@ -250,13 +250,14 @@ class CrossEntropy(Function):
     """
 
     @staticmethod
-    def forward(ctx: Function, x: np.ndarray, target: tuple[np.ndarray, ...], weight: np.ndarray | None,
-                reduction: str, smoothing: float) -> np.ndarray:
-        """``target``: the (t, wy, valid) triple of ``_index_target``. The fused kernel computes
+    def forward(ctx: Function, x: np.ndarray, target: np.ndarray, *, weight: np.ndarray | None,
+                ignore_index: int, reduction: str, smoothing: float) -> np.ndarray:
+        """``target``: class indices, checked and weighed here (``_index_target``), so the op's
+        only data are its inputs (what capture and replay rely on). The fused kernel computes
         the loss and its gradient in one pass, so it runs only when a backward will follow."""
         x2 = class_last(x)
         ctx.reduction, ctx.smoothing, ctx.weight = reduction, smoothing, weight
-        t, wy, valid = target
+        t, wy, valid = _index_target("cross_entropy", x, target, weight, ignore_index)
         ctx.denominator = _weight_sum(wy, t.shape[0])
         if ctx.needs_input_grad and x.ndim == 2 and x.shape[1] <= KERNEL_MAX_CLASSES:
             kernel_target = t if valid is None else np.where(valid, t, -1)
@@ -268,21 +269,21 @@ class CrossEntropy(Function):
         return _reduce_rows(loss, reduction, ctx.denominator, x)
 
     @staticmethod
-    def backward(ctx: Function, grad: Tensor) -> Tensor:
-        """g/D * (softmax(x) * a - b) with Tensor ops (``_tensor_backward``)."""
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, None]:
+        """g/D * (softmax(x) * a - b) with Tensor ops (``_tensor_backward``); none for the target."""
         x = ctx.inputs[0]
         _, _, t, wy, valid = ctx.saved_tensors
         classes = x.shape[0] if x.ndim == 1 else x.shape[1]
         a, b = ce_index_coefficients(t, wy, valid, ctx.weight, ctx.smoothing, classes, x.dtype)
         gx = _tensor_backward(ctx, grad, a, b, _keep(t, valid, classes, rows=True))
         nan_rows = _nan_softmax_rows(class_last(x.data))
-        if nan_rows is None:
-            return gx
-        nan = np.where(nan_rows[:, None], np.nan, 0.0).astype(x.dtype)
-        return gx + Tensor.make(class_back(np.broadcast_to(nan, class_last(x.data).shape), x.shape))
+        if nan_rows is not None:
+            nan = np.where(nan_rows[:, None], np.nan, 0.0).astype(x.dtype)
+            gx = gx + Tensor.make(class_back(np.broadcast_to(nan, class_last(x.data).shape), x.shape))
+        return gx, None
 
     @staticmethod
-    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray, None]:
         """Fast path: the kernel's saved gradient scaled by g, or ``ce_backward`` on arrays."""
         x = ctx.inputs[0]
         e, s, t, wy, valid = ctx.saved_tensors
@@ -292,13 +293,13 @@ class CrossEntropy(Function):
             gx = (e * scale).astype(x.dtype, copy=False)
             if nan_rows is not None:
                 gx[nan_rows] = np.nan
-            return gx
+            return gx, None
         g2 = ce_backward(e, s, t, wy, valid, ctx.weight, ctx.smoothing, _scale(ctx, grad))
         if valid is not None:
             g2[~valid] = 0
         if nan_rows is not None:
             g2[nan_rows] = np.nan
-        return class_back(g2.astype(x.dtype, copy=False), x.shape)
+        return class_back(g2.astype(x.dtype, copy=False), x.shape), None
 
 
 class SoftTargetCrossEntropy(Function):
@@ -379,10 +380,10 @@ class NLL(Function):
     """Negative log-likelihood of log-probabilities: l = -w_y x_y;  d/dx = -g/D w_y at y."""
 
     @staticmethod
-    def forward(ctx: Function, x: np.ndarray, target: tuple[np.ndarray, ...], weight: np.ndarray | None,
-                reduction: str) -> np.ndarray:
+    def forward(ctx: Function, x: np.ndarray, target: np.ndarray, *, weight: np.ndarray | None,
+                ignore_index: int, reduction: str) -> np.ndarray:
         x2 = class_last(x)
-        t, wy, valid = target
+        t, wy, valid = _index_target("nll_loss", x, target, weight, ignore_index)
         ctx.reduction = reduction
         ctx.denominator = _weight_sum(wy, t.shape[0])
         fused_grad = None
@@ -400,26 +401,27 @@ class NLL(Function):
         return loss
 
     @staticmethod
-    def backward(ctx: Function, grad: Tensor) -> Tensor:
+    def backward(ctx: Function, grad: Tensor) -> tuple[Tensor, None]:
         """-g/D * b with b = w_y at the target class (``_tensor_backward`` with no softmax)."""
         x = ctx.inputs[0]
         t, wy, valid, _ = ctx.saved_tensors
         c = x.shape[0] if x.ndim == 1 else x.shape[1]
-        return _tensor_backward(ctx, grad, None, _nll_b(t, wy, c, x.dtype), _keep(t, valid, c, rows=False))
+        keep = _keep(t, valid, c, rows=False)
+        return _tensor_backward(ctx, grad, None, _nll_b(t, wy, c, x.dtype), keep), None
 
     @staticmethod
-    def fast_backward(ctx: Function, grad: np.ndarray) -> np.ndarray:
+    def fast_backward(ctx: Function, grad: np.ndarray) -> tuple[np.ndarray, None]:
         """Fast path: the kernel's saved gradient scaled by g, or the same rule on arrays."""
         x = ctx.inputs[0]
         t, wy, valid, fused_grad = ctx.saved_tensors
         if fused_grad is not None:
             scale = grad.reshape(-1, 1) if ctx.reduction == "none" else grad
-            return (fused_grad * scale).astype(x.dtype, copy=False)
+            return (fused_grad * scale).astype(x.dtype, copy=False), None
         c = x.shape[0] if x.ndim == 1 else x.shape[1]
         g2 = -_col(_scale(ctx, grad)) * _nll_b(t, wy, c, x.dtype)
         if _zero_mean(ctx):
             g2 = np.where(_keep(t, valid, c, rows=False), g2, 0)
-        return class_back(g2, x.shape).astype(x.dtype, copy=False)
+        return class_back(g2, x.shape).astype(x.dtype, copy=False), None
 
 
 def _nll_b(t: np.ndarray, wy: np.ndarray | None, c: int, dtype: np.dtype) -> np.ndarray:
@@ -449,7 +451,12 @@ def _weight(name: str, weight: Tensor | None, c: int, dtype: np.dtype) -> np.nda
     return w.astype(dtype, copy=False)
 
 
-def _index_target(name: str, input: Tensor, target: Tensor, weight: np.ndarray | None,
+def _targets(target: Any) -> Tensor:
+    """Class indices as a Tensor input of the op (a list or array is wrapped, not copied)."""
+    return target if isinstance(target, Tensor) else Tensor.make(np.asarray(target))
+
+
+def _index_target(name: str, input: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
                   ignore_index: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Validate class indices; return (t with 0 at ignored positions, w[t] * mask, mask),
     None standing for all ones."""
@@ -503,8 +510,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
         w = _weight("cross_entropy", weight, c, dtype)
         return SoftTargetCrossEntropy.apply(input, target, weight=w, reduction=reduction,
                                             smoothing=label_smoothing)
-    idx = _index_target("cross_entropy", input, target, w, ignore_index)
-    return CrossEntropy.apply(input, target=idx, weight=w, reduction=reduction, smoothing=label_smoothing)
+    return CrossEntropy.apply(input, _targets(target), weight=w, ignore_index=ignore_index,
+                              reduction=reduction, smoothing=label_smoothing)
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
@@ -518,8 +525,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
     check_reduction("nll_loss", reduction)
     c = _classes("nll_loss", input)
     w = _weight("nll_loss", weight, c, input.dtype)
-    return NLL.apply(input, target=_index_target("nll_loss", input, target, w, ignore_index), weight=w,
-                     reduction=reduction)
+    return NLL.apply(input, _targets(target), weight=w, ignore_index=ignore_index, reduction=reduction)
 
 
 class CrossEntropyLoss(Module):

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...optim.optimizer import check_grad
 from ...tensor import Tensor
+from ...trace import replayed_whole
 
 Tensors = Tensor | Iterable[Tensor]
 
@@ -90,6 +91,7 @@ def clip_grads_with_norm_(parameters: Tensors, max_norm: float, total_norm: Tens
             np.multiply(g, coef, out=g, casting="unsafe")
 
 
+@replayed_whole
 def clip_grad_norm_(parameters: Tensors, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach: bool | None = None) -> Tensor:
     """Scale all gradients so their total ``norm_type``-norm is at most ``max_norm``.
@@ -103,6 +105,7 @@ def clip_grad_norm_(parameters: Tensors, max_norm: float, norm_type: float = 2.0
     return total
 
 
+@replayed_whole
 def clip_grad_value_(parameters: Tensors, clip_value: float, foreach: bool | None = None) -> None:
     """Clamp every gradient element into [-clip_value, clip_value], in place."""
     clip_value = float(clip_value)
