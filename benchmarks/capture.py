@@ -356,7 +356,9 @@ def measure(impl: str, batch: int, steps: int | None, repeat: int) -> dict[str, 
         if impl == "captured":
             if not hasattr(mg, "capture"):
                 raise Skipped("mg.capture is not on this branch yet")
-            _first_calls(minigrad_step(weights), pool, 3)  # JIT-compile (or load) the kernels first
+            # Compile (or load from Numba's cache) the kernels of eager steps and of a replay on a
+            # throwaway copy first, so that calls 1-2 measure recording alone.
+            row["kernels_s"] = _first_calls(mg.capture(minigrad_step(weights)), pool, 4)[0]
             step = mg.capture(step)
             first_calls = 2
     elif impl in TORCH_IMPLS:
@@ -383,14 +385,19 @@ def measure(impl: str, batch: int, steps: int | None, repeat: int) -> dict[str, 
     elif impl == "torch-compile":
         row["compile_s"] = seconds
 
-    cycle = itertools.cycle(pool)
+    cycle = itertools.cycle(pool[first_calls:] + pool[:first_calls])
     last: list[Any] = [None]
 
     def call() -> None:
         last[0] = step(*next(cycle))
 
+    start = time.perf_counter()
+    call()
+    row["next_call_ms"] = (time.perf_counter() - start) * 1e3
+    for _ in range(3):
+        call()
     number = steps or calls_for(call, seconds=0.25)
-    row["ms"] = [t * 1e3 for t in timings(call, number=number, repeat=repeat, warmup=2)]
+    row["ms"] = [t * 1e3 for t in timings(call, number=number, repeat=repeat, warmup=0)]
     row["steps"] = number
     row["loss_last"] = _value(last[0])
     if impl == "captured":
@@ -400,7 +407,8 @@ def measure(impl: str, batch: int, steps: int | None, repeat: int) -> dict[str, 
         assert after < before, f"numpy MLP does not train: loss on batch 0 {before:.4f} -> {after:.4f}"
         row["loss_batch0"] = [before, after]
     torch_threads = row.pop("torch_threads", None)
-    row["threads"] = blas_threads() + (f", torch={torch_threads}" if torch_threads else "")
+    row["threads"] = ", ".join(sorted(set(blas_threads().split(", "))))
+    row["threads"] += f", torch={torch_threads}" if torch_threads else ""
     return row
 
 
@@ -472,8 +480,10 @@ def report(results: dict[tuple[str, int], dict[str, Any]], impls: list[str], siz
         cap, eager = results.get(("captured", b)), _ms(results.get(("eager", b)))
         if cap and "capture_ms" in cap:
             per = f" = {cap['capture_ms'] / eager:.1f} eager steps" if eager else ""
-            notes.append(f"- capture at batch {b}: calls 1-2 took {cap['capture_ms']:.1f} ms{per}; "
-                         f"step.stats at the end {cap.get('capture_stats')}")
+            notes.append(f"- capture at batch {b}: calls 1-2 (recording) took {cap['capture_ms']:.1f} ms"
+                         f"{per}, call 3 (first replay) {cap['next_call_ms']:.2f} ms; kernels compiled or "
+                         f"loaded before, in {cap['kernels_s']:.2f} s; step.stats at the end "
+                         f"{cap.get('capture_stats')}")
         comp = results.get(("torch-compile", b))
         if comp and "compile_s" in comp:
             notes.append(f"- torch.compile at batch {b}: calls 1-3 took {comp['compile_s']:.1f} s")

@@ -73,6 +73,9 @@ def test_quick_run_prints_every_row_and_one_first_loss(bench):
     ratios = table_rows(out, "ratios")
     assert ratios["captured / numpy"][-1] == "<= 0.9 at 32, <= 0.9 at 128, <= 1.0 at 512"
     assert float(ratios["eager / numpy"][0]) > 0
+    if hasattr(mg, "capture"):
+        assert re.fullmatch(r"[\d.]+ \((met|missed)\)", ratios["captured / numpy"][0]), ratios
+        assert re.search(r"capture at batch 32: calls 1-2 \(recording\) took [\d.]+ ms", out), out
     losses = [float(cells[0]) for cells in table_rows(out, "first loss").values() if cells[0] != "-"]
     assert len(losses) >= 2 + 2 * has_torch
     assert max(losses) - min(losses) < 1e-5, losses
