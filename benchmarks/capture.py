@@ -1,7 +1,7 @@
 """One training step of a 784-128-10 MLP, 1 thread: minigrad eager and captured beside PyTorch and numpy.
 
     python benchmarks/capture.py                            # batches 32, 128, 512
-    python benchmarks/capture.py --batches 128 --steps 200 --repeat 9 --rounds 3
+    python benchmarks/capture.py --batches 128 --steps 200 --repeat 31
     python benchmarks/capture.py --quick --batches 32       # a few steps: a smoke test, not a measurement
     python benchmarks/capture.py --impl numpy --batch 128   # one implementation: prints one JSON line
 
@@ -28,11 +28,15 @@ random images of MNIST's shape labelled by a random linear teacher, so that ther
 something to learn. The "first loss" column is each one's loss on the first batch at the
 initial weights: they agree when all implementations compute the same step.
 
-A process times ``--repeat`` runs of ``--steps`` consecutive steps after warm-up (JIT
-compilation, capture, torch.compile) and reports each run's mean ms per step; the table
-gives the median over the runs of all ``--rounds`` processes and, in brackets, the best run
-(the least disturbed where other programs share the cores). The targets of issue 17 are
-printed next to the ratios they apply to, and judge the medians.
+For a batch size, the parent starts one process per implementation, one after another;
+each sets up, takes its first calls (JIT compilation, capture, torch.compile: reported
+apart) and waits. Then the parent asks each in turn for one *run* (``--steps`` consecutive
+steps, by default about 0.2 s of them; its mean ms per step), ``--repeat`` rounds, with the
+first in turn rotating: the runs of all rows are interleaved in time, so a neighbour's
+burst of work slows every row alike rather than whichever ran then. The table gives the
+median run and, in brackets, the best (the least disturbed); ratios are of medians [of
+best runs], and issue 17's targets, printed beside the ratios they apply to, judge the
+medians.
 """
 
 from __future__ import annotations
@@ -42,15 +46,17 @@ import itertools
 import json
 import math
 import os
+import select
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from typing import Any
 
-from _bench import BLAS_THREAD_VARS, blas_info, blas_threads, calls_for, timings
+from _bench import BLAS_THREAD_VARS, blas_info, blas_threads, calls_for, time_per_call
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if __name__ == "__main__":  # before numpy loads; children inherit it. Importing this file changes nothing.
@@ -66,6 +72,7 @@ BETAS = (0.9, 0.999)
 EPS = 1e-8
 POOL_IMAGES = 8192
 COMPILE_LIMIT_S = 120
+RUN_SECONDS = 0.2
 ROWS = {
     "eager": "minigrad, a user's plain loop",
     "captured": "minigrad, captured",
@@ -336,8 +343,13 @@ def _first_calls(step: Step, pool: list, calls: int, limit_s: int | None = None
             signal.alarm(0)
 
 
-def measure(impl: str, batch: int, steps: int | None, repeat: int) -> dict[str, Any]:
-    """Time ``impl`` at ``batch`` in this process; the dict is the JSON line a child prints."""
+def prepare(impl: str, batch: int, steps: int | None) -> tuple[dict[str, Any], Callable[[], float],
+                                                             Callable[[], dict[str, Any]]]:
+    """Set ``impl`` up at ``batch`` in this process and take its first calls (compiling, capture).
+
+    Returns the facts so far (a JSON row), ``run()``, which times one run of consecutive steps
+    and returns its mean ms per step, and ``finish()``, which adds the facts known at the end.
+    """
     weights = initial_weights()
     pool, source = batches(batch)
     row: dict[str, Any] = {"impl": impl, "batch": batch, "data": source}
@@ -397,36 +409,120 @@ def measure(impl: str, batch: int, steps: int | None, repeat: int) -> dict[str, 
     row["next_call_ms"] = (time.perf_counter() - start) * 1e3
     for _ in range(3):
         call()
-    number = steps or calls_for(call, seconds=0.25)
-    row["ms"] = [t * 1e3 for t in timings(call, number=number, repeat=repeat, warmup=0)]
-    row["steps"] = number
-    row["loss_last"] = _value(last[0])
-    if impl == "captured":
-        row["capture_stats"] = {k: v for k, v in dict(step.stats).items() if isinstance(v, int | float)}
-    if impl == "numpy":
-        after = mlp.loss(*pool[0])
-        assert after < before, f"numpy MLP does not train: loss on batch 0 {before:.4f} -> {after:.4f}"
-        row["loss_batch0"] = [before, after]
-    torch_threads = row.pop("torch_threads", None)
-    row["threads"] = ", ".join(sorted(set(blas_threads().split(", "))))
-    row["threads"] += f", torch={torch_threads}" if torch_threads else ""
-    return row
+    row["steps"] = number = steps or calls_for(call, seconds=RUN_SECONDS)
+
+    def run() -> float:
+        return time_per_call(call, number) * 1e3
+
+    def finish() -> dict[str, Any]:
+        end = {"loss_last": _value(last[0])}
+        if impl == "captured":
+            end["capture_stats"] = {k: v for k, v in dict(step.stats).items() if isinstance(v, int | float)}
+        if impl == "numpy":
+            after = mlp.loss(*pool[0])
+            assert after < before, f"numpy MLP does not train: loss on batch 0 {before:.4f} -> {after:.4f}"
+            end["loss_batch0"] = [before, after]
+        threads = ", ".join(sorted(set(blas_threads().split(", "))))
+        end["threads"] = threads + (f", torch={row['torch_threads']}" if "torch_threads" in row else "")
+        return end
+
+    return row, run, finish
+
+
+def serve(impl: str, batch: int, steps: int | None, repeat: int, interleaved: bool) -> None:
+    """The child's side: print the row after setup; then either time ``repeat`` runs at once, or
+    (``interleaved``) one run per ``run`` line on stdin, printing ``{"ms": ...}``, until stdin
+    closes; then print the facts of the end. Every message is one JSON line."""
+
+    def say(message: dict[str, Any]) -> None:
+        print(json.dumps(message), flush=True)
+
+    try:
+        row, run, finish = prepare(impl, batch, steps)
+    except Skipped as why:
+        say({"impl": impl, "batch": batch, "skipped": str(why)})
+        return
+    if not interleaved:
+        say({**row, "ms": [run() for _ in range(repeat)], **finish()})
+        return
+    say(row)
+    for line in sys.stdin:
+        if line.strip() == "run":
+            say({"ms": run()})
+    say(finish())
 
 
 # ------------------------------------------------------------------- the parent: a table
-def child(impl: str, batch: int, args: argparse.Namespace) -> dict[str, Any]:
-    """Run one implementation in a fresh process and return its JSON row (or a skip/failure)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--impl", impl, "--batch", str(batch),
-           "--repeat", str(args.repeat)] + (["--steps", str(args.steps)] if args.steps else [])
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout, cwd=ROOT)
-    except subprocess.TimeoutExpired:
-        return {"impl": impl, "batch": batch, "skipped": f"no answer within {args.timeout} s"}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode or not lines:
-        tail = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
-        return {"impl": impl, "batch": batch, "failed": f"exit {done.returncode}: {tail[:160]}"}
-    return json.loads(lines[-1])
+class Child:
+    """One implementation in its own process, answering ``run`` requests (see :func:`serve`)."""
+
+    def __init__(self, impl: str, batch: int, args: argparse.Namespace) -> None:
+        self.impl, self.batch, self.timeout = impl, batch, args.timeout
+        cmd = [sys.executable, os.path.abspath(__file__), "--impl", impl, "--batch", str(batch),
+               "--interleaved", *(["--steps", str(args.steps)] if args.steps else [])]
+        self.stderr = tempfile.TemporaryFile("w+")
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr)
+        self.pending = b""
+        self.row = self.read()
+        self.ms: list[float] = []
+
+    @property
+    def live(self) -> bool:
+        return "skipped" not in self.row and "failed" not in self.row
+
+    def read(self) -> dict[str, Any]:
+        """The child's next JSON line (other output is ignored), or a ``failed`` row if it died
+        or said nothing for ``timeout`` seconds."""
+        deadline = time.monotonic() + self.timeout
+        fd = self.proc.stdout.fileno()
+        while True:
+            while b"\n" in self.pending:
+                line, self.pending = self.pending.split(b"\n", 1)
+                if line.startswith(b"{"):
+                    return json.loads(line)
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(fd, 1 << 16) if ready else b""
+            if not chunk:
+                self.proc.kill()
+                self.proc.wait()
+                self.stderr.seek(0)
+                tail = (self.stderr.read().strip().splitlines() or ["(no output)"])[-1]
+                why = f"exit {self.proc.returncode}: {tail[:160]}" if ready else f"silent {self.timeout} s"
+                return {"impl": self.impl, "batch": self.batch, "failed": why}
+            self.pending += chunk
+
+    def run(self) -> None:
+        """Time one run in the child."""
+        self.proc.stdin.write(b"run\n")
+        self.proc.stdin.flush()
+        answer = self.read()
+        if "ms" in answer:
+            self.ms.append(answer["ms"])
+        else:
+            self.row = answer
+
+    def finish(self) -> dict[str, Any]:
+        """Close the child's stdin and return its whole row, with the ms of every run."""
+        if self.live:
+            self.proc.stdin.close()
+            end = self.read()
+            self.row = {**self.row, **end, "ms": self.ms} if "failed" not in end else end
+        self.proc.wait()
+        self.stderr.close()
+        return self.row
+
+
+def measure(batch: int, impls: list[str], args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Start every implementation's process at ``batch`` (one after another, so that no setup
+    competes with another), then take ``--repeat`` rounds of one run each, rotating which goes
+    first: a disturbance from outside lands on all of them alike, not on whichever ran then."""
+    children = [Child(impl, batch, args) for impl in impls]
+    for r in range(args.repeat):
+        live = [c for c in children if c.live]
+        for child in live[r % max(1, len(live)):] + live[:r % max(1, len(live))]:
+            child.run()
+    return {c.impl: c.finish() for c in children}
 
 
 def _ms(cell: dict[str, Any] | None, stat: Callable[[list[float]], float] = statistics.median
@@ -499,14 +595,14 @@ def report(results: dict[tuple[str, int], dict[str, Any]], impls: list[str], siz
 def _args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--batches", default="32,128,512", help="comma-separated batch sizes")
-    p.add_argument("--steps", type=int, default=0, help="timed steps per run (default: ~0.25 s of steps)")
-    p.add_argument("--repeat", type=int, default=7, help="timed runs per process")
-    p.add_argument("--rounds", type=int, default=1, help="processes per implementation and batch")
+    p.add_argument("--steps", type=int, default=0, help=f"timed steps per run (default: ~{RUN_SECONDS} s)")
+    p.add_argument("--repeat", type=int, default=15, help="timed runs of each implementation")
     p.add_argument("--impls", default=",".join(ROWS), help=f"comma-separated, from: {', '.join(ROWS)}")
     p.add_argument("--quick", action="store_true", help="5 steps x 2 runs: a smoke test, not a measurement")
-    p.add_argument("--timeout", type=int, default=900, help="seconds allowed to each process")
+    p.add_argument("--timeout", type=int, default=600, help="seconds a process may take to answer")
     p.add_argument("--impl", help="run this one implementation here and print one JSON line")
-    p.add_argument("--batch", type=int, help="with --impl: the batch size")
+    p.add_argument("--batch", type=int, default=128, help="with --impl: the batch size")
+    p.add_argument("--interleaved", action="store_true", help="with --impl: one run per 'run' line on stdin")
     args = p.parse_args(argv)
     if args.quick:
         args.steps, args.repeat = 5, 2
@@ -516,11 +612,7 @@ def _args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     args = _args()
     if args.impl:
-        try:
-            row = measure(args.impl, args.batch, args.steps or None, args.repeat)
-        except Skipped as why:
-            row = {"impl": args.impl, "batch": args.batch, "skipped": str(why)}
-        print(json.dumps(row))
+        serve(args.impl, args.batch, args.steps or None, args.repeat, args.interleaved)
         return
     sizes = [int(b) for b in args.batches.split(",")]
     impls = [i for i in args.impls.split(",") if i]
@@ -530,17 +622,9 @@ def main() -> None:
     print(f"784-128-10 MLP, ReLU, cross-entropy, Adam lr {LR}; 1 thread; "
           f"numpy {np.__version__}, BLAS {blas_info()}, BLAS threads {blas_threads()}, "
           f"NUMBA_NUM_THREADS={os.environ['NUMBA_NUM_THREADS']}; "
-          f"{args.rounds} process(es) x {args.repeat} runs x {args.steps or 'about 0.25 s of'} steps; "
+          f"{args.repeat} interleaved runs x {args.steps or f'about {RUN_SECONDS} s of'} steps; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    runs: dict[tuple[str, int], list[dict[str, Any]]] = {}
-    for _ in range(args.rounds):
-        for b in sizes:
-            for impl in impls:
-                runs.setdefault((impl, b), []).append(child(impl, b, args))
-    results = {}
-    for key, rows in runs.items():
-        timed = [r for r in rows if r.get("ms")]
-        results[key] = dict(timed[0], ms=[t for r in timed for t in r["ms"]]) if timed else rows[-1]
+    results = {(impl, b): row for b in sizes for impl, row in measure(b, impls, args).items()}
     facts = {k: v for r in results.values() for k, v in r.items() if k in ("data", "version", "jit")}
     print(f"data: {facts.get('data')}; torch {facts.get('version', 'not run')}; "
           f"minigrad JIT {'on' if facts.get('jit') else 'off'}")
