@@ -121,14 +121,11 @@ def batches(batch: int, seed: int = 0) -> tuple[list[tuple[np.ndarray, np.ndarra
     n_batches = max(4, POOL_IMAGES // batch)
     n = n_batches * batch
     rng = np.random.default_rng(seed)
-    try:
-        from minigrad.data import MNIST, DatasetNotFoundError
+    from minigrad.data import MNIST, DatasetNotFoundError
 
-        try:
-            ds = MNIST(split="train")
-        except DatasetNotFoundError:
-            ds = None
-    except ImportError:
+    try:
+        ds = MNIST(split="train")
+    except DatasetNotFoundError:
         ds = None
     if ds is not None and len(ds.data) >= n:
         idx = rng.permutation(len(ds.data))[:n]
@@ -318,7 +315,10 @@ def torch_step(weights: list[np.ndarray], impl: str) -> tuple[Step, dict[str, An
 
 # ------------------------------------------------------------------ one process, one row
 def _value(loss: Any) -> float | None:
-    return None if loss is None else float(loss) if isinstance(loss, float) else float(loss.item())
+    """A step's loss as a float: numpy's step returns one, the frameworks a 0-d tensor, gemm None."""
+    if loss is None or isinstance(loss, float):
+        return loss
+    return float(loss.item())
 
 
 def _first_calls(step: Step, pool: list, calls: int, limit_s: int | None = None
