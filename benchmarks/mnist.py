@@ -1,4 +1,4 @@
-"""MNIST training speed, accuracy parity and memory: minigrad vs PyTorch eager, one run.
+"""MNIST training speed, accuracy parity and memory: minigrad (eager and captured) vs PyTorch eager.
 
     python benchmarks/mnist.py                       # 784-128-10, 3 timed epochs, 1 thread
     python benchmarks/mnist.py --arch 784-256-128-10 --threads 2
@@ -9,6 +9,12 @@ Both frameworks train the same architecture from the same initial weights, with 
 batch order, batch size 128, Adam lr 1e-3 and cross-entropy; torch.set_num_threads equals
 minigrad's BLAS threads. Data loading and JIT compilation are excluded from the epoch
 times and reported separately.
+
+minigrad runs twice: a user's plain loop (eager) and the same step under ``mg.capture``
+(what ``minigrad train`` does by default), whose calls 1-2 for each batch shape record and
+later calls replay. The last, smaller batch of an epoch is a second shape, recorded in
+epochs 1 and 2, so the best epoch of 3 or more is all replay. Timed epochs take turns
+(minigrad, captured, PyTorch, then again), so a busy neighbour slows all three alike.
 """
 
 from __future__ import annotations
@@ -71,15 +77,30 @@ class MinigradRun:
     def weights(self) -> list[np.ndarray]:
         return [p.data.copy() for p in self.model.parameters()]
 
-    def step(self, x: np.ndarray, y: np.ndarray) -> None:
-        loss = F.cross_entropy(self.model(mg.from_numpy(x)), mg.from_numpy(y))
+    def train_step(self, x: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
+        loss = F.cross_entropy(self.model(x), y)
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+        return loss
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.train_step(mg.from_numpy(x), mg.from_numpy(y))
 
     @mg.no_grad()
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
         return float((self.model(mg.from_numpy(x)).data.argmax(1) == y).mean())
+
+
+class CapturedRun(MinigradRun):
+    """MinigradRun's step under ``mg.capture``: recorded on its first calls, replayed after."""
+
+    def __init__(self, arch: str) -> None:
+        super().__init__(arch)
+        self.captured = mg.capture(self.train_step)
+
+    def step(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.captured(mg.from_numpy(x), mg.from_numpy(y))
 
 
 class TorchRun:
@@ -130,6 +151,7 @@ def main() -> None:
         ours.step(x[:ARGS.batch_size], y[:ARGS.batch_size])
     warm = time.perf_counter() - start
     ours = MinigradRun(ARGS.arch)
+    captured = CapturedRun(ARGS.arch) if hasattr(mg, "capture") else None
     try:
         theirs = TorchRun(ours.weights(), ARGS.threads)
     except ImportError:
@@ -139,31 +161,48 @@ def main() -> None:
           f"JIT {'on' if mg.kernels.jit_enabled() else 'off'}")
     print(f"data loading {load_seconds:.2f} s; first 3 steps (JIT compile / cache load) {warm:.2f} s")
     if ARGS.epochs:
-        mg_t = [epoch(ours, x, y, orders[e], ARGS.batch_size) for e in range(ARGS.epochs)]
-        line = (f"minigrad: {min(mg_t):.3f} s/epoch (best of {ARGS.epochs}; "
-                f"{min(mg_t) / steps * 1e3:.3f} ms/step)")
-        if theirs is not None:
-            th_t = [epoch(theirs, x, y, orders[e], ARGS.batch_size) for e in range(ARGS.epochs)]
-            line += (f" | pytorch {theirs.torch.__version__}: {min(th_t):.3f} s/epoch "
-                     f"({min(th_t) / steps * 1e3:.3f} ms/step) | ratio minigrad/pytorch "
-                     f"{min(mg_t) / min(th_t):.2f}")
-        print(line)
+        runs = {name: run for name, run in (("minigrad", ours), ("captured", captured), ("pytorch", theirs))
+                if run is not None}
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        for e in range(ARGS.epochs):
+            for name, run in runs.items():
+                times[name].append(epoch(run, x, y, orders[e], ARGS.batch_size))
+        best = {name: min(name_t) for name, name_t in times.items()}
+        labels = {"minigrad": "minigrad eager", "captured": "minigrad captured",
+                  "pytorch": f"pytorch {theirs.torch.__version__}" if theirs else ""}
+        for name, seconds in best.items():
+            print(f"{labels[name] + ':':19s} {seconds:.3f} s/epoch (best of {ARGS.epochs}; "
+                  f"{seconds / steps * 1e3:.3f} ms/step)")
+        if captured is None:
+            print("minigrad captured: skipped (mg.capture is not in this minigrad)")
+        else:
+            print(f"capture stats: {dict(captured.captured.stats)}")
+        pairs = (("minigrad", "pytorch", ""), ("captured", "pytorch", " (target <= 0.5)"),
+                 ("captured", "minigrad", ""))
+        ratios = [f"{a}/{b} {best[a] / best[b]:.2f}{target}"
+                  for a, b, target in pairs if a in best and b in best]
+        if ratios:
+            print("ratios of s/epoch: " + ", ".join(ratios))
     if ARGS.accuracy:
         ours = MinigradRun(ARGS.arch)
+        captured = CapturedRun(ARGS.arch) if captured is not None else None
         theirs = TorchRun(ours.weights(), ARGS.threads) if theirs is not None else None
         xt, yt = splits["test"]
-        print("epoch  minigrad_test_acc  pytorch_test_acc  diff_points")
+        print("epoch  minigrad_test_acc  captured_test_acc  pytorch_test_acc  diff_points")
         worst = 0.0
         for e in range(ARGS.accuracy):
             epoch(ours, x, y, orders[e], ARGS.batch_size)
             a = ours.accuracy(xt, yt)
-            b = float("nan")
+            c = b = float("nan")
+            if captured is not None:
+                epoch(captured, x, y, orders[e], ARGS.batch_size)
+                c = captured.accuracy(xt, yt)
             if theirs is not None:
                 epoch(theirs, x, y, orders[e], ARGS.batch_size)
                 b = theirs.accuracy(xt, yt)
                 worst = max(worst, abs(a - b) * 100)
-            print(f"{e + 1:5d}  {a:17.4f}  {b:16.4f}  {(a - b) * 100:11.2f}")
-        print(f"largest per-epoch difference: {worst:.2f} points")
+            print(f"{e + 1:5d}  {a:17.4f}  {c:17.4f}  {b:16.4f}  {(a - b) * 100:11.2f}")
+        print(f"largest per-epoch difference minigrad - pytorch: {worst:.2f} points")
     if ARGS.memory:
         ours = MinigradRun(ARGS.arch)
         rss = []
