@@ -367,8 +367,6 @@ def prepare(impl: str, batch: int, steps: int | None) -> tuple[dict[str, Any], C
         row["jit"] = mg.kernels.jit_enabled()
         step = minigrad_step(weights)
         if impl == "captured":
-            if not hasattr(mg, "capture"):
-                raise Skipped("mg.capture is not on this branch yet")
             # Compile (or load from Numba's cache) the kernels of eager steps and of a replay on a
             # throwaway copy first, so that calls 1-2 measure recording alone.
             row["kernels_s"] = _first_calls(mg.capture(minigrad_step(weights)), pool, 4)[0]

@@ -151,7 +151,7 @@ def main() -> None:
         ours.step(x[:ARGS.batch_size], y[:ARGS.batch_size])
     warm = time.perf_counter() - start
     ours = MinigradRun(ARGS.arch)
-    captured = CapturedRun(ARGS.arch) if hasattr(mg, "capture") else None
+    captured = CapturedRun(ARGS.arch)
     try:
         theirs = TorchRun(ours.weights(), ARGS.threads)
     except ImportError:
@@ -173,10 +173,7 @@ def main() -> None:
         for name, seconds in best.items():
             print(f"{labels[name] + ':':19s} {seconds:.3f} s/epoch (best of {ARGS.epochs}; "
                   f"{seconds / steps * 1e3:.3f} ms/step)")
-        if captured is None:
-            print("minigrad captured: skipped (mg.capture is not in this minigrad)")
-        else:
-            print(f"capture stats: {dict(captured.captured.stats)}")
+        print(f"capture stats: {dict(captured.captured.stats)}")
         pairs = (("minigrad", "pytorch", ""), ("captured", "pytorch", " (target <= 0.5)"),
                  ("captured", "minigrad", ""))
         ratios = [f"{a}/{b} {best[a] / best[b]:.2f}{target}"
@@ -185,7 +182,7 @@ def main() -> None:
             print("ratios of s/epoch: " + ", ".join(ratios))
     if ARGS.accuracy:
         ours = MinigradRun(ARGS.arch)
-        captured = CapturedRun(ARGS.arch) if captured is not None else None
+        captured = CapturedRun(ARGS.arch)
         theirs = TorchRun(ours.weights(), ARGS.threads) if theirs is not None else None
         xt, yt = splits["test"]
         print("epoch  minigrad_test_acc  captured_test_acc  pytorch_test_acc  diff_points")
@@ -193,10 +190,9 @@ def main() -> None:
         for e in range(ARGS.accuracy):
             epoch(ours, x, y, orders[e], ARGS.batch_size)
             a = ours.accuracy(xt, yt)
-            c = b = float("nan")
-            if captured is not None:
-                epoch(captured, x, y, orders[e], ARGS.batch_size)
-                c = captured.accuracy(xt, yt)
+            b = float("nan")
+            epoch(captured, x, y, orders[e], ARGS.batch_size)
+            c = captured.accuracy(xt, yt)
             if theirs is not None:
                 epoch(theirs, x, y, orders[e], ARGS.batch_size)
                 b = theirs.accuracy(xt, yt)
