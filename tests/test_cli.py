@@ -203,13 +203,13 @@ def test_resume_with_more_epochs_continues_the_schedule_over_the_new_total(tiny_
     more = Trainer(config(tiny_mnist, tmp_path, epochs=4, graph=False, out=str(tmp_path / "run2")))
     more.set_schedule(16)  # 500 training images in batches of 32
     more.resume(tmp_path / "run" / "checkpoint.npz")
-    lrs, real_step = [], more.optimizer.step
+    lrs, real_step = [], more.step
 
-    def record_lr(*a, **k):
+    def record_lr(*a, **k):  # the lr each step's update reads (a replayed step reads it too)
         lrs.append(more.optimizer.param_groups[0]["lr"])
         return real_step(*a, **k)
 
-    more.optimizer.step = record_lr
+    more.step = record_lr
     more.run_epochs(load_data(more.config))
     steps_done, total = 2 * 16, 4 * 16
     assert len(lrs) == total - steps_done and len(more.history.val_loss) == 4
@@ -219,8 +219,9 @@ def test_resume_with_more_epochs_continues_the_schedule_over_the_new_total(tiny_
 
 
 def _interrupt_at_step(trainer, step):
-    """Send a real SIGINT (Ctrl-C) from inside optimizer.step number `step`."""
-    real_step, calls = trainer.optimizer.step, []
+    """Send a real SIGINT (Ctrl-C) from inside training step number `step` (Trainer.step, which
+    runs the step eagerly or replays it: a replay does not call optimizer.step's Python)."""
+    real_step, calls = trainer.step, []
 
     def step_then_ctrl_c(*a, **k):
         calls.append(1)
@@ -228,20 +229,24 @@ def _interrupt_at_step(trainer, step):
             os.kill(os.getpid(), signal.SIGINT)
         return real_step(*a, **k)
 
-    trainer.optimizer.step = step_then_ctrl_c
+    trainer.step = step_then_ctrl_c
 
 
-def test_ctrl_c_mid_epoch_then_resume_equals_the_uninterrupted_run(tiny_mnist, tmp_path):
-    """Ctrl-C inside a step used to replay steps on resume; now the run continues exactly."""
-    straight = Trainer(config(tiny_mnist, tmp_path, graph=False, out=str(tmp_path / "straight"))).fit()
-    first = Trainer(config(tiny_mnist, tmp_path, graph=False))
+@pytest.mark.parametrize("capture", [True, False])
+def test_ctrl_c_mid_epoch_then_resume_equals_the_uninterrupted_run(tiny_mnist, tmp_path, capture):
+    """Ctrl-C inside a step used to replay steps on resume; now the run continues exactly,
+    replayed by mg.capture (the resumed trainer records its plans again) or eager."""
+    straight = Trainer(config(tiny_mnist, tmp_path, graph=False, out=str(tmp_path / "straight"),
+                              capture=capture)).fit()
+    assert straight["capture"]["used"] is capture
+    first = Trainer(config(tiny_mnist, tmp_path, graph=False, capture=capture))
     _interrupt_at_step(first, 16 + 5)  # the 5th step of the 2nd epoch (16 steps per epoch)
     with pytest.raises(SystemExit) as stop:
         first.fit()
     assert stop.value.code == 130
     ckpt = tmp_path / "run" / "interrupted.npz"
     assert json.loads(mg.load(ckpt)["progress"])["steps_done"] == 5
-    resumed = Trainer(config(tiny_mnist, tmp_path, graph=False, resume=str(ckpt))).fit()
+    resumed = Trainer(config(tiny_mnist, tmp_path, graph=False, resume=str(ckpt), capture=capture)).fit()
     got, want = model_arrays(tmp_path / "run" / "checkpoint.npz"), model_arrays(
         tmp_path / "straight" / "checkpoint.npz")
     for name in want:
