@@ -952,8 +952,9 @@ class Trainer:
         result, pred = self.test(data)
         result["capture"] = summary = self.capture_summary()
         if summary["used"]:
-            self.log(f"capture: {summary['replays']} steps replayed, {summary['recordings']} run eagerly to "
-                     f"record {summary['plans_built']} plans ({summary['capture_seconds']:.2f} s)")
+            replays, recordings, plans = summary["replays"], summary["recordings"], summary["plans_built"]
+            self.log(f"capture: {replays} steps replayed, {recordings} run eagerly while recording "
+                     f"({plans} plan{'s' * (plans != 1)} built, {summary['capture_seconds']:.2f} s)")
         if cfg.amp:
             result["amp"] = {"skipped_steps": self.amp_skipped, "steps": self.steps,
                              "final_scale": self.scaler.get_scale()}

@@ -484,3 +484,25 @@ def test_debug_monitor_is_told_the_scheduled_learning_rate(tiny_mnist, tmp_path)
     assert trainer.monitor.peak_lr == pytest.approx(1e-2)
     assert 0 < trainer.monitor.lr < 1e-2 * trainer.monitor.peak_lr  # the last step: the cosine is ending
     assert all("tiny updates" not in layer.flags for layer in trainer.monitor.last.layers.values())
+
+
+@pytest.mark.parametrize("flag, reason", [
+    ([], None),
+    (["--no-capture"], "--no-capture"),
+    (["--amp"], "--amp: amp.autocast cannot be captured"),
+    (["--debug"], "--debug: the gradient monitor reads every step's values through hooks"),
+])
+def test_the_log_and_metrics_json_say_whether_the_step_was_captured(tiny_mnist, tmp_path, capsys, flag,
+                                                                     reason):
+    """Capture is the default; --no-capture, --amp and --debug run eagerly, and say why."""
+    out = tmp_path / "run"
+    assert main([*cli_args(tiny_mnist, out), "--limit", "200", *flag]) == 0
+    summary = json.loads((out / "metrics.json").read_text())["capture"]
+    log = capsys.readouterr().out
+    assert summary["used"] is (reason is None) and summary["reason"] == reason
+    if reason is None:
+        assert "capture: on" in log and summary["replays"] == 7 - 3  # 200 images: 6 batches of 32 + 1 of 8
+        assert "capture: 4 steps replayed, 3 run eagerly while recording (1 plan built" in log
+    else:
+        assert f"capture: off ({reason})" in log and summary["recordings"] == summary["replays"] == 0
+    assert json.loads((out / "metrics.json").read_text())["config"]["capture"] is ("--no-capture" not in flag)
