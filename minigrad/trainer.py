@@ -133,20 +133,31 @@ def build_mlp(arch: str, activation: str = "relu") -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _probs_vs_onehot(name: str) -> Callable:
-    """A regression loss between softmax probabilities and one-hot targets."""
+class ProbsVsOneHot:
+    """A regression loss between softmax probabilities and one-hot targets.
 
-    def fn(logits: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
-        target = mg.from_numpy(np.eye(logits.shape[1], dtype=logits.dtype)[y.data])
-        return getattr(F, name)(logits.softmax(1), target)
+    Called with labels it makes the one-hot target itself (``target``); called with a float
+    target it uses it as is. A captured step is given the target: one made from the labels
+    inside the step would be a constant of the recording, and capture refuses it.
+    """
 
-    return fn
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @staticmethod
+    def target(y: np.ndarray, n_classes: int, dtype: np.dtype) -> np.ndarray:
+        return np.eye(n_classes, dtype=dtype)[y]
+
+    def __call__(self, logits: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
+        if y.dtype.kind != "f":
+            y = mg.from_numpy(self.target(y.data, logits.shape[1], logits.dtype))
+        return getattr(F, self.name)(logits.softmax(1), y)
 
 
 LOSSES: dict[str, Callable[[mg.Tensor, mg.Tensor], mg.Tensor]] = {
     "cross_entropy": lambda logits, y: F.cross_entropy(logits, y),
-    "mse": _probs_vs_onehot("mse_loss"),
-    "l1": _probs_vs_onehot("l1_loss"),
+    "mse": ProbsVsOneHot("mse_loss"),
+    "l1": ProbsVsOneHot("l1_loss"),
     "focal": lambda logits, y: F.focal_loss(logits, y),
     "hinge": lambda logits, y: F.multi_margin_loss(logits, y),
 }
@@ -660,9 +671,10 @@ class Trainer:
             step = TrainStep(model, optimizer, self.loss_fn, self.config.clip_grad_norm)
             if self.eager_reason is None:
                 step = mg.capture(step)
+            target = self._target(mg.from_numpy(y[:2])) if self.eager_reason is None else mg.from_numpy(y[:2])
             try:
                 for _ in range(3 if self.eager_reason is None else 1):
-                    step(mg.from_numpy(x[:2]), mg.from_numpy(y[:2]))
+                    step(mg.from_numpy(x[:2]), target)
             except CaptureError:
                 pass
             if self.config.debug:
@@ -752,16 +764,17 @@ class Trainer:
     def _replayed_step(self, step: Any, xb: mg.Tensor, yb: mg.Tensor) -> tuple[float, mg.Tensor]:
         """One step through ``mg.capture``: the loss can only be read once the update is done,
         so the parameters and optimizer state are copied first (``_Undo``) and put back when
-        it is not finite, leaving the model as the eager loop leaves it. A step capture
-        refuses (``CaptureError``, raised after its eager call completed) switches the rest
-        of the run to the eager loop."""
+        it is not finite, leaving the model as the eager loop leaves it. A one-hot loss is
+        given its target made here (``ProbsVsOneHot``). A step capture refuses
+        (``CaptureError``, raised after its eager call completed) switches the rest of the
+        run to the eager loop."""
         from minigrad.replay import CaptureError
 
         train_step = step.fn
         train_step.last = None
         self.undo.save()
         try:
-            loss, logits = step(xb, yb)
+            loss, logits = step(xb, self._target(yb))
         except CaptureError as err:
             self.eager_reason = f"capture refused the step ({err})"
             self._retire_capture()
@@ -774,6 +787,14 @@ class Trainer:
             self.undo.restore()
             raise self._diverged_at(value)
         return value, logits
+
+    def _target(self, yb: mg.Tensor) -> mg.Tensor:
+        """What a captured step is given to compare the logits with: the labels, or the one-hot
+        target of a ``ProbsVsOneHot`` loss."""
+        if not isinstance(self.loss_fn, ProbsVsOneHot):
+            return yb
+        last = self.model[-1]
+        return mg.from_numpy(self.loss_fn.target(yb.data, last.out_features, last.weight.dtype))
 
     def _diverged_at(self, value: float) -> TrainingDiverged:
         self.history.step_loss.append(value)

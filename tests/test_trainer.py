@@ -161,6 +161,7 @@ def _fit(tiny_mnist, tmp_path, name, **kw):  # noqa: F811
     {},  # Linear+ReLU, cross-entropy, Adam, cosine per step: the planned kernels
     {"optimizer": "sgd", "clip_grad_norm": 0.5},  # the optimizer's own step, clipping called again
     {"activation": "elu", "optimizer": "rmsprop", "weight_decay": 0.01, "scheduler": "onecycle"},  # ops' code
+    {"loss": "mse", "optimizer": "adamw"},  # given its one-hot target as an input
 ])
 def test_captured_training_equals_eager_training_bitwise(tiny_mnist, tmp_path, options):  # noqa: F811
     """The replayed steps make the eager steps' numbers exactly: every step's loss, the final
