@@ -671,10 +671,11 @@ class Trainer:
             step = TrainStep(model, optimizer, self.loss_fn, self.config.clip_grad_norm)
             if self.eager_reason is None:
                 step = mg.capture(step)
-            target = self._target(mg.from_numpy(y[:2])) if self.eager_reason is None else mg.from_numpy(y[:2])
+            xb, yb = mg.from_numpy(x[:2].copy()), mg.from_numpy(y[:2].copy())  # as training's x[idx]
+            target = yb if self.eager_reason is not None else self._target(yb)
             try:
                 for _ in range(3 if self.eager_reason is None else 1):
-                    step(mg.from_numpy(x[:2]), target)
+                    step(xb, target)
             except CaptureError:
                 pass
             if self.config.debug:

@@ -250,3 +250,23 @@ def test_a_step_refused_before_it_ran_runs_eagerly(tiny_mnist, tmp_path):  # noq
         _, got = _fit(tiny_mnist, tmp_path, "captured", epochs=1)
     assert got["history"]["step_loss"] == want["history"]["step_loss"]
     assert "anomaly detection" in got["capture"]["reason"] and got["capture"]["recordings"] == 0
+
+
+def test_warm_kernels_prepares_every_kernel_the_replayed_steps_use(tiny_mnist, tmp_path, monkeypatch):  # noqa: F811
+    """The warm-up used read-only slices of the data, so its replay took the ops' own code
+    and the planned kernels (Linear's activation gradient, the finiteness check) were first
+    loaded or compiled in the middle of the first epoch."""
+    from minigrad import kernels
+    from minigrad.kernels import _jit
+
+    if not kernels.jit_enabled():
+        pytest.skip("Numba kernels are off")
+    for kernel in _jit.KERNELS:  # as in a fresh process: dispatchers not made yet
+        monkeypatch.setattr(kernel, "dispatcher", None)
+    trainer = Trainer(config(tiny_mnist, tmp_path, epochs=1))
+    x, y = load_data(trainer.config).splits["train"]
+    trainer.warm_kernels(x, y)
+    before = kernels.cache_counts()
+    trainer.train_epoch(x, y)
+    assert trainer.capture_summary()["replays"] > 0
+    assert kernels.cache_counts() == before
