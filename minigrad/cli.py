@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--amp", action="store_true",
                    help="mixed precision: float16 matmuls (minigrad.amp.autocast) with a GradScaler; "
                         "reports the skipped steps and the final loss scale")
+    t.add_argument("--no-capture", action="store_true",
+                   help="run every training step eagerly, op by op, instead of replaying the step that "
+                        "mg.capture recorded (same numbers; --amp and --debug always run eagerly)")
     t.add_argument("--tensorboard", default=None, metavar="DIR",
                    help="log loss, accuracy, lr, grad norm and weight/grad histograms each epoch to DIR "
                         "(needs: pip install \"minigrad-edu[tensorboard]\")")
@@ -166,7 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduler=args.scheduler, clip_grad_norm=args.clip_grad_norm, seed=args.seed,
         dataset=args.dataset, data_dir=args.data_dir, out=args.out, overwrite=args.overwrite,
         resume=args.resume, limit=args.limit, normalize=not args.no_normalize, debug=args.debug,
-        progress=not args.no_progress, graph=not args.no_graph, amp=args.amp, tensorboard=args.tensorboard)
+        progress=not args.no_progress, graph=not args.no_graph, amp=args.amp, tensorboard=args.tensorboard,
+        capture=not args.no_capture)
     trainer = None
     try:
         trainer = Trainer(config)

@@ -1,7 +1,12 @@
 """Train a small MLP classifier on MNIST: the loop behind ``minigrad train``.
 
 One epoch is the classic loop: for each batch, forward, loss, ``zero_grad``, ``backward``,
-optional gradient clipping, ``optimizer.step()``, scheduler step. After each epoch the
+optional gradient clipping, ``optimizer.step()``, scheduler step. By default that step runs
+through ``mg.capture`` (``minigrad.replay``): its first calls per batch shape run eagerly and
+are recorded, later ones replay the recorded plan with the same numbers and none of the
+Python work of building a graph. ``--amp`` and ``--debug`` run eagerly (autocast and the
+gradient monitor's hooks cannot be replayed), as does ``--no-capture``; ``metrics.json``
+says which mode ran and why (``"capture"``). After each epoch the
 model is evaluated on the validation split and a checkpoint is written atomically. At the
 end the test split gives the final accuracy, and the run folder receives metrics (JSON,
 CSV), plots (curves, confusion matrix, misclassified images) and the graph of one training
@@ -94,6 +99,7 @@ class TrainConfig:
     graph: bool = True
     amp: bool = False
     tensorboard: str | None = None
+    capture: bool = True
 
 
 @dataclass
@@ -127,20 +133,31 @@ def build_mlp(arch: str, activation: str = "relu") -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _probs_vs_onehot(name: str) -> Callable:
-    """A regression loss between softmax probabilities and one-hot targets."""
+class ProbsVsOneHot:
+    """A regression loss between softmax probabilities and one-hot targets.
 
-    def fn(logits: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
-        target = mg.from_numpy(np.eye(logits.shape[1], dtype=logits.dtype)[y.data])
-        return getattr(F, name)(logits.softmax(1), target)
+    Called with labels it makes the one-hot target itself (``target``); called with a float
+    target it uses it as is. A captured step is given the target: one made from the labels
+    inside the step would be a constant of the recording, and capture refuses it.
+    """
 
-    return fn
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @staticmethod
+    def target(y: np.ndarray, n_classes: int, dtype: np.dtype) -> np.ndarray:
+        return np.eye(n_classes, dtype=dtype)[y]
+
+    def __call__(self, logits: mg.Tensor, y: mg.Tensor) -> mg.Tensor:
+        if y.dtype.kind != "f":
+            y = mg.from_numpy(self.target(y.data, logits.shape[1], logits.dtype))
+        return getattr(F, self.name)(logits.softmax(1), y)
 
 
 LOSSES: dict[str, Callable[[mg.Tensor, mg.Tensor], mg.Tensor]] = {
     "cross_entropy": lambda logits, y: F.cross_entropy(logits, y),
-    "mse": _probs_vs_onehot("mse_loss"),
-    "l1": _probs_vs_onehot("l1_loss"),
+    "mse": ProbsVsOneHot("mse_loss"),
+    "l1": ProbsVsOneHot("l1_loss"),
     "focal": lambda logits, y: F.focal_loss(logits, y),
     "hinge": lambda logits, y: F.multi_margin_loss(logits, y),
 }
@@ -399,6 +416,93 @@ class _EpochProgress:
     seconds: float = 0.0
 
 
+def eager_reason(config: TrainConfig) -> str | None:
+    """Why this run's training step runs eagerly instead of through ``mg.capture`` (None: it
+    is captured). Autocast and the gradient monitor's hooks do Python work at every step,
+    which a replay would skip, so capture refuses them."""
+    if not config.capture:
+        return "--no-capture"
+    if config.amp:
+        return "--amp: amp.autocast cannot be captured"
+    if config.debug:
+        return "--debug: the gradient monitor reads every step's values through hooks"
+    return None
+
+
+class TrainStep:
+    """The step ``mg.capture`` records and replays: ``zero_grad``, forward, loss, ``backward``,
+    gradient clipping (``clip_grad_norm``), ``optimizer.step()``; returns ``(loss, logits)``.
+
+    The loop reads ``loss.item()`` and the accuracy after the call: ``.item()`` inside would
+    hand a value to Python, which a replay cannot repeat. ``last`` keeps the result of an
+    eager call, which ``capture`` does not return when it refuses the step afterwards.
+    """
+
+    __name__ = "train_step"
+
+    def __init__(self, model: nn.Module, optimizer: Any, loss_fn: Callable,
+                 clip_grad_norm: float | None) -> None:
+        self.model, self.optimizer, self.loss_fn = model, optimizer, loss_fn
+        self.clip_grad_norm = clip_grad_norm
+        self.params = list(model.parameters())
+        self.last: tuple[mg.Tensor, mg.Tensor] | None = None
+
+    def __call__(self, x: mg.Tensor, y: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
+        self.optimizer.zero_grad()
+        logits = self.model(x)
+        loss = self.loss_fn(logits, y)
+        loss.backward()
+        if self.clip_grad_norm:
+            nn.utils.clip_grad_norm_(self.params, self.clip_grad_norm)
+        self.optimizer.step()
+        self.last = (loss, logits)
+        return loss, logits
+
+
+class _Undo:
+    """A copy of the parameters and the optimizer state, taken before a captured step and put
+    back if that step's loss is not finite.
+
+    The eager loop reads the loss before ``backward`` and stops with nothing updated; a
+    captured step returns its loss after the update, so undoing it keeps that promise:
+    a diverged run ends with the model and optimizer of its last finite step. The copies are
+    made into arrays kept from step to step (one ``np.copyto`` per array).
+    """
+
+    def __init__(self, model: nn.Module, optimizer: Any) -> None:
+        self.params = list(model.parameters())
+        self.optimizer = optimizer
+        self.copies: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.data: list[np.ndarray] = []
+        self.state: dict[Any, dict[str, Any]] = {}
+
+    def save(self) -> None:
+        self.data = [p.data for p in self.params]
+        self.state = {p: dict(s) for p, s in self.optimizer.state.items()}
+        arrays = self.data + [v for s in self.state.values() for v in s.values() if isinstance(v, np.ndarray)]
+        copies = {}
+        for a in arrays:
+            kept = self.copies.get(id(a))
+            if kept is None or kept[0] is not a:
+                kept = (a, np.empty_like(a))
+            np.copyto(kept[1], a)
+            copies[id(a)] = kept
+        self.copies = copies
+
+    def restore(self) -> None:
+        for a, kept in self.copies.values():
+            np.copyto(a, kept)
+        for p, a in zip(self.params, self.data):
+            p.data = a
+        state = self.optimizer.state
+        for p in [p for p in state if p not in self.state]:  # made by the undone step (Adam's first)
+            del state[p]
+        for p, saved in self.state.items():
+            live = state.setdefault(p, {})
+            live.clear()
+            live.update(saved)
+
+
 class Trainer:
     """Holds the model, optimizer, schedule and history of one run."""
 
@@ -431,6 +535,12 @@ class Trainer:
         self.writer: Any = None
         self._grad_norms: list[float] = []
         self._consistent = True  # state() is exact here (between steps, or after an epoch's bookkeeping)
+        self.eager_reason = eager_reason(config)
+        self._capture: Any = None  # the CapturedStep, built by captured_step()
+        self._capture_owners: tuple[Any, ...] = ()
+        self.capture_stats = {"recordings": 0, "replays": 0, "plans_built": 0, "recaptures": 0,
+                              "capture_seconds": 0.0}
+        self.undo: _Undo | None = None
 
     @property
     def scheduler(self) -> Any:
@@ -541,10 +651,14 @@ class Trainer:
         message first: compiling takes seconds and would otherwise look like a hang at 0/N.
 
         One step on copies of the model and optimizer makes exactly the calls training
-        makes, without touching the real ones or any random state. Returns the number of
-        kernel signatures (compiled, loaded from the cache).
+        makes, without touching the real ones or any random state; with capture, three
+        (two recordings and a replay, whose planned kernels are the replay's own; a step
+        that capture refuses has run its eager calls by then, and the training loop will
+        meet the refusal itself). Returns the number of kernel signatures (compiled, loaded
+        from the cache).
         """
         from minigrad import kernels
+        from minigrad.replay import CaptureError
 
         if not kernels.jit_enabled():
             return 0, 0
@@ -554,9 +668,16 @@ class Trainer:
             model = copy.deepcopy(self.model)
             optimizer = build_optimizer(self.config.optimizer, model.parameters(), self.config.lr,
                                         self.config.weight_decay)
-            loss = self.loss_fn(model(mg.from_numpy(x[:2])), mg.from_numpy(y[:2]))
-            loss.backward()
-            optimizer.step()
+            step = TrainStep(model, optimizer, self.loss_fn, self.config.clip_grad_norm)
+            if self.eager_reason is None:
+                step = mg.capture(step)
+            xb, yb = mg.from_numpy(x[:2].copy()), mg.from_numpy(y[:2].copy())  # as training's x[idx]
+            target = yb if self.eager_reason is not None else self._target(yb)
+            try:
+                for _ in range(3 if self.eager_reason is None else 1):
+                    step(xb, target)
+            except CaptureError:
+                pass
             if self.config.debug:
                 from minigrad.debug import GradientMonitor
 
@@ -574,7 +695,8 @@ class Trainer:
 
         Continues a partly done epoch (``self.progress`` from an interrupted checkpoint)
         with the same shuffle. Raises ``KeyboardInterrupt`` at a step boundary after Ctrl-C
-        and ``TrainingDiverged`` when the loss is not finite (before counting that step).
+        and ``TrainingDiverged`` when the loss is not finite (before counting that step,
+        with the model and optimizer as that step found them).
         """
         cfg, model, opt, sched = self.config, self.model, self.optimizer, self.schedule
         model.train()
@@ -591,22 +713,7 @@ class Trainer:
             self._consistent = False
             idx = order[step_start:step_start + cfg.batch_size]
             xb, yb = mg.from_numpy(x[idx]), mg.from_numpy(y[idx])
-            with autocast(enabled=cfg.amp):
-                logits = model(xb)
-                loss = self.loss_fn(logits, yb)
-            value = loss.item()
-            if not math.isfinite(value):
-                self.history.step_loss.append(value)
-                raise self._diverged(f"the training loss became {value} at step {self.steps + 1} "
-                                     f"(epoch {self.epoch + 1})")
-            opt.zero_grad()
-            self.scaler.scale(loss).backward()
-            if cfg.clip_grad_norm:
-                self.scaler.unscale_(opt)
-                nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
-            self.scaler.step(opt)
-            self.amp_skipped += self.scaler.found_inf(opt)
-            self.scaler.update()
+            value, logits = self.step(xb, yb)
             if self.writer is not None:
                 self._grad_norms.append(global_grad_norm(model.parameters()))
             if self.monitor is not None:
@@ -628,6 +735,106 @@ class Trainer:
         self.progress = None
         self._consistent = False  # until run_epochs has recorded the epoch
         return p.total_loss / max(p.seen, 1), p.correct / max(p.seen, 1), p.seconds
+
+    def step(self, xb: mg.Tensor, yb: mg.Tensor) -> tuple[float, mg.Tensor]:
+        """One training step on a batch, replayed by ``mg.capture`` or eager (``eager_reason``):
+        returns the loss value and the logits; raises ``TrainingDiverged`` on a non-finite loss."""
+        captured = self.captured_step()
+        return self._eager_step(xb, yb) if captured is None else self._replayed_step(captured, xb, yb)
+
+    def _eager_step(self, xb: mg.Tensor, yb: mg.Tensor) -> tuple[float, mg.Tensor]:
+        """One step, op by op, under ``--amp``'s autocast and GradScaler when asked. The loss
+        is checked before ``backward``: a non-finite one raises with nothing updated."""
+        cfg, model, opt = self.config, self.model, self.optimizer
+        with autocast(enabled=cfg.amp):
+            logits = model(xb)
+            loss = self.loss_fn(logits, yb)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise self._diverged_at(value)
+        opt.zero_grad()
+        self.scaler.scale(loss).backward()
+        if cfg.clip_grad_norm:
+            self.scaler.unscale_(opt)
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.clip_grad_norm)
+        self.scaler.step(opt)
+        self.amp_skipped += self.scaler.found_inf(opt)
+        self.scaler.update()
+        return value, logits
+
+    def _replayed_step(self, step: Any, xb: mg.Tensor, yb: mg.Tensor) -> tuple[float, mg.Tensor]:
+        """One step through ``mg.capture``: the loss can only be read once the update is done,
+        so the parameters and optimizer state are copied first (``_Undo``) and put back when
+        it is not finite, leaving the model as the eager loop leaves it. A one-hot loss is
+        given its target made here (``ProbsVsOneHot``). A step capture refuses
+        (``CaptureError``, raised after its eager call completed) switches the rest of the
+        run to the eager loop."""
+        from minigrad.replay import CaptureError
+
+        train_step = step.fn
+        train_step.last = None
+        self.undo.save()
+        try:
+            loss, logits = step(xb, self._target(yb))
+        except CaptureError as err:
+            self.eager_reason = f"capture refused the step ({err})"
+            self._retire_capture()
+            self.log(f"capture: off from step {self.steps + 1}: {err}")
+            if train_step.last is None:  # refused before running it
+                return self._eager_step(xb, yb)
+            loss, logits = train_step.last
+        value = loss.item()
+        if not math.isfinite(value):
+            self.undo.restore()
+            raise self._diverged_at(value)
+        return value, logits
+
+    def _target(self, yb: mg.Tensor) -> mg.Tensor:
+        """What a captured step is given to compare the logits with: the labels, or the one-hot
+        target of a ``ProbsVsOneHot`` loss."""
+        if not isinstance(self.loss_fn, ProbsVsOneHot):
+            return yb
+        last = self.model[-1]
+        return mg.from_numpy(self.loss_fn.target(yb.data, last.out_features, last.weight.dtype))
+
+    def _diverged_at(self, value: float) -> TrainingDiverged:
+        self.history.step_loss.append(value)
+        return self._diverged(f"the training loss became {value} at step {self.steps + 1} "
+                              f"(epoch {self.epoch + 1})")
+
+    def captured_step(self) -> Any:
+        """The ``mg.capture`` of this run's ``TrainStep``, or None when the step runs eagerly
+        (``eager_reason`` says why). Built once, so its plans (one per batch shape: the last
+        batch of an epoch is smaller) serve every epoch; built again if the model, optimizer
+        or loss function was replaced (``resume``), since a plan keeps reading the objects
+        it was recorded with."""
+        if self.eager_reason is not None:
+            return None
+        owners = (self.model, self.optimizer, self.loss_fn)
+        if self._capture is None or any(a is not b for a, b in zip(owners, self._capture_owners)):
+            self._retire_capture()
+            self._capture = mg.capture(TrainStep(*owners, self.config.clip_grad_norm), model=self.model)
+            self._capture_owners = owners
+            self.undo = _Undo(self.model, self.optimizer)
+        return self._capture
+
+    def _retire_capture(self) -> None:
+        """Add the statistics of the current captured step to the run's totals."""
+        if self._capture is not None:
+            for key in self.capture_stats:
+                self.capture_stats[key] += self._capture.stats[key]
+            self._capture = None
+
+    def capture_summary(self) -> dict[str, Any]:
+        """For ``metrics.json`` and the log: ``used`` (steps ran through ``mg.capture``),
+        ``reason`` (why the run, or its rest, ran eagerly; None if it did not) and the counts
+        of ``CapturedStep.stats`` (eager recordings, replays, plans built, re-captures)."""
+        stats = dict(self.capture_stats)
+        if self._capture is not None:
+            for key in stats:
+                stats[key] += self._capture.stats[key]
+        return {"used": self.eager_reason is None or stats["replays"] > 0, "reason": self.eager_reason,
+                **stats}
 
     def _postfix(self, p: _EpochProgress) -> dict[str, str]:
         postfix = {"loss": f"{p.total_loss / p.seen:.4f}", "img/s": f"{p.seen / max(p.seconds, 1e-9):,.0f}"}
@@ -751,10 +958,13 @@ class Trainer:
             self.writer = SummaryWriter(cfg.tensorboard)
             self.log(f"tensorboard: logging each epoch to {self.writer.log_dir} (view: tensorboard --logdir "
                      f"{self.writer.log_dir})")
+        self.log("capture: on (the first calls per batch shape record, later ones replay)"
+                 if self.eager_reason is None else f"capture: off ({self.eager_reason})")
         try:
             self.run_epochs(data)
         except TrainingDiverged:
-            self.write_metrics({"status": "diverged", "history": asdict(self.history), "config": asdict(cfg)})
+            self.write_metrics({"status": "diverged", "history": asdict(self.history), "config": asdict(cfg),
+                                "capture": self.capture_summary()})
             raise
         finally:
             if self.monitor is not None:
@@ -762,6 +972,11 @@ class Trainer:
             if self.writer is not None:
                 self.writer.close()
         result, pred = self.test(data)
+        result["capture"] = summary = self.capture_summary()
+        if summary["used"]:
+            replays, recordings, plans = summary["replays"], summary["recordings"], summary["plans_built"]
+            self.log(f"capture: {replays} steps replayed, {recordings} run eagerly while recording "
+                     f"({plans} plan{'s' * (plans != 1)} built, {summary['capture_seconds']:.2f} s)")
         if cfg.amp:
             result["amp"] = {"skipped_steps": self.amp_skipped, "steps": self.steps,
                              "final_scale": self.scaler.get_scale()}

@@ -203,13 +203,13 @@ def test_resume_with_more_epochs_continues_the_schedule_over_the_new_total(tiny_
     more = Trainer(config(tiny_mnist, tmp_path, epochs=4, graph=False, out=str(tmp_path / "run2")))
     more.set_schedule(16)  # 500 training images in batches of 32
     more.resume(tmp_path / "run" / "checkpoint.npz")
-    lrs, real_step = [], more.optimizer.step
+    lrs, real_step = [], more.step
 
-    def record_lr(*a, **k):
+    def record_lr(*a, **k):  # the lr each step's update reads (a replayed step reads it too)
         lrs.append(more.optimizer.param_groups[0]["lr"])
         return real_step(*a, **k)
 
-    more.optimizer.step = record_lr
+    more.step = record_lr
     more.run_epochs(load_data(more.config))
     steps_done, total = 2 * 16, 4 * 16
     assert len(lrs) == total - steps_done and len(more.history.val_loss) == 4
@@ -219,8 +219,9 @@ def test_resume_with_more_epochs_continues_the_schedule_over_the_new_total(tiny_
 
 
 def _interrupt_at_step(trainer, step):
-    """Send a real SIGINT (Ctrl-C) from inside optimizer.step number `step`."""
-    real_step, calls = trainer.optimizer.step, []
+    """Send a real SIGINT (Ctrl-C) from inside training step number `step` (Trainer.step, which
+    runs the step eagerly or replays it: a replay does not call optimizer.step's Python)."""
+    real_step, calls = trainer.step, []
 
     def step_then_ctrl_c(*a, **k):
         calls.append(1)
@@ -228,20 +229,24 @@ def _interrupt_at_step(trainer, step):
             os.kill(os.getpid(), signal.SIGINT)
         return real_step(*a, **k)
 
-    trainer.optimizer.step = step_then_ctrl_c
+    trainer.step = step_then_ctrl_c
 
 
-def test_ctrl_c_mid_epoch_then_resume_equals_the_uninterrupted_run(tiny_mnist, tmp_path):
-    """Ctrl-C inside a step used to replay steps on resume; now the run continues exactly."""
-    straight = Trainer(config(tiny_mnist, tmp_path, graph=False, out=str(tmp_path / "straight"))).fit()
-    first = Trainer(config(tiny_mnist, tmp_path, graph=False))
+@pytest.mark.parametrize("capture", [True, False])
+def test_ctrl_c_mid_epoch_then_resume_equals_the_uninterrupted_run(tiny_mnist, tmp_path, capture):
+    """Ctrl-C inside a step used to replay steps on resume; now the run continues exactly,
+    replayed by mg.capture (the resumed trainer records its plans again) or eager."""
+    straight = Trainer(config(tiny_mnist, tmp_path, graph=False, out=str(tmp_path / "straight"),
+                              capture=capture)).fit()
+    assert straight["capture"]["used"] is capture
+    first = Trainer(config(tiny_mnist, tmp_path, graph=False, capture=capture))
     _interrupt_at_step(first, 16 + 5)  # the 5th step of the 2nd epoch (16 steps per epoch)
     with pytest.raises(SystemExit) as stop:
         first.fit()
     assert stop.value.code == 130
     ckpt = tmp_path / "run" / "interrupted.npz"
     assert json.loads(mg.load(ckpt)["progress"])["steps_done"] == 5
-    resumed = Trainer(config(tiny_mnist, tmp_path, graph=False, resume=str(ckpt))).fit()
+    resumed = Trainer(config(tiny_mnist, tmp_path, graph=False, resume=str(ckpt), capture=capture)).fit()
     got, want = model_arrays(tmp_path / "run" / "checkpoint.npz"), model_arrays(
         tmp_path / "straight" / "checkpoint.npz")
     for name in want:
@@ -479,3 +484,25 @@ def test_debug_monitor_is_told_the_scheduled_learning_rate(tiny_mnist, tmp_path)
     assert trainer.monitor.peak_lr == pytest.approx(1e-2)
     assert 0 < trainer.monitor.lr < 1e-2 * trainer.monitor.peak_lr  # the last step: the cosine is ending
     assert all("tiny updates" not in layer.flags for layer in trainer.monitor.last.layers.values())
+
+
+@pytest.mark.parametrize("flag, reason", [
+    ([], None),
+    (["--no-capture"], "--no-capture"),
+    (["--amp"], "--amp: amp.autocast cannot be captured"),
+    (["--debug"], "--debug: the gradient monitor reads every step's values through hooks"),
+])
+def test_the_log_and_metrics_json_say_whether_the_step_was_captured(tiny_mnist, tmp_path, capsys, flag,
+                                                                     reason):
+    """Capture is the default; --no-capture, --amp and --debug run eagerly, and say why."""
+    out = tmp_path / "run"
+    assert main([*cli_args(tiny_mnist, out), "--limit", "200", *flag]) == 0
+    summary = json.loads((out / "metrics.json").read_text())["capture"]
+    log = capsys.readouterr().out
+    assert summary["used"] is (reason is None) and summary["reason"] == reason
+    if reason is None:
+        assert "capture: on" in log and summary["replays"] == 7 - 3  # 200 images: 6 batches of 32 + 1 of 8
+        assert "capture: 4 steps replayed, 3 run eagerly while recording (1 plan built" in log
+    else:
+        assert f"capture: off ({reason})" in log and summary["recordings"] == summary["replays"] == 0
+    assert json.loads((out / "metrics.json").read_text())["config"]["capture"] is ("--no-capture" not in flag)

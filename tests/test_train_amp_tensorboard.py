@@ -106,3 +106,21 @@ def test_resume_continues_the_loss_scale_and_the_skip_count(tiny_mnist, tmp_path
     result = second.fit()["amp"]
     assert result["skipped_steps"] >= skipped
     assert result["final_scale"] == 2.0 ** (24 - result["skipped_steps"])
+
+
+def test_tensorboard_grad_norms_of_a_captured_run_equal_the_eager_ones(tiny_mnist, tmp_path):
+    """A replay binds each parameter's .grad to its plan buffer, so the loop reads the step's
+    gradients after the call as it does after an eager step."""
+    pytest.importorskip("tensorboardX")
+    ea = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    norms = {}
+    for mode in ([], ["--no-capture"]):
+        logdir = tmp_path / f"tb{len(mode)}"
+        assert main(args(tiny_mnist, tmp_path / f"run{len(mode)}", "--tensorboard", str(logdir), *mode)) == 0
+        acc = ea.EventAccumulator(str(logdir), size_guidance={"scalars": 0, "histograms": 0})
+        acc.Reload()
+        norms[bool(mode)] = [e.value for e in acc.Scalars("grad_norm")]
+        assert [e.step for e in acc.Histograms("grad/0.weight")] == [1, 2]
+    captured = json.loads((tmp_path / "run0" / "metrics.json").read_text())["capture"]
+    assert captured["used"] and captured["replays"] > 0
+    assert len(norms[False]) == 2 and norms[False] == norms[True]
