@@ -1,10 +1,9 @@
-"""`minigrad train` epochs with the step captured (default), eager (`--no-capture`), and
-captured without the copy that lets a diverging step be undone.
+"""`minigrad train` epochs with the step captured (default) and eager (`--no-capture`).
 
     python benchmarks/train_capture.py                 # MNIST, 3 epochs per run, 3 rounds
     python benchmarks/train_capture.py --rounds 5 --limit 20000
 
-The three modes run in turns in one process (784-128-10, batch 128, Adam, cosine, 1 BLAS
+The two modes run in turns in one process (784-128-10, batch 128, Adam, cosine, 1 BLAS
 thread), so a busy neighbour slows them alike; each prints the median and the fastest of
 its epoch times (``history.epoch_seconds``: the training steps only, no validation).
 """
@@ -27,18 +26,14 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="training images (default: all 50,000)")
     args = parser.parse_args()
     set_threads(1)
-    save = T._Undo.save
-    modes = {"eager (--no-capture)": (False, save), "captured (default)": (True, save),
-             "captured, without the copy for divergence": (True, lambda self: None)}
+    modes = {"eager (--no-capture)": False, "captured (default)": True}
     seconds: dict[str, list[float]] = {mode: [] for mode in modes}
     with tempfile.TemporaryDirectory() as out:
         for _ in range(args.rounds):
-            for mode, (capture, undo) in modes.items():
-                T._Undo.save = undo
+            for mode, capture in modes.items():
                 config = T.TrainConfig(out=out, overwrite=True, epochs=args.epochs, limit=args.limit,
                                        progress=False, graph=False, capture=capture)
                 seconds[mode] += T.Trainer(config, log=lambda line: None).fit()["history"]["epoch_seconds"]
-    T._Undo.save = save
     print("| step | s/epoch (median) | fastest |\n| --- | --- | --- |")
     for mode, values in seconds.items():
         print(f"| {mode} | {statistics.median(values):.3f} | {min(values):.3f} |")

@@ -51,7 +51,7 @@ import minigrad as mg
 from minigrad import nn
 from minigrad.amp import GradScaler, autocast
 from minigrad.atomic import atomic_write
-from minigrad.debug import global_grad_norm
+from minigrad.debug import NonFiniteError, check_finite, global_grad_norm
 from minigrad.nn import functional as F
 
 ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid, "gelu": nn.GELU,
@@ -434,8 +434,10 @@ class TrainStep:
     gradient clipping (``clip_grad_norm``), ``optimizer.step()``; returns ``(loss, logits)``.
 
     The loop reads ``loss.item()`` and the accuracy after the call: ``.item()`` inside would
-    hand a value to Python, which a replay cannot repeat. ``last`` keeps the result of an
-    eager call, which ``capture`` does not return when it refuses the step afterwards.
+    hand a value to Python, which a replay cannot repeat. A non-finite loss stops the step at
+    ``check_finite`` (an op, so replays keep it), before ``backward`` and the optimizer change
+    anything, as the eager loop's check does. ``last`` keeps the result of an eager call,
+    which ``capture`` does not return when it refuses the step afterwards.
     """
 
     __name__ = "train_step"
@@ -450,57 +452,13 @@ class TrainStep:
     def __call__(self, x: mg.Tensor, y: mg.Tensor) -> tuple[mg.Tensor, mg.Tensor]:
         self.optimizer.zero_grad()
         logits = self.model(x)
-        loss = self.loss_fn(logits, y)
+        loss = check_finite(self.loss_fn(logits, y), "the training loss")
         loss.backward()
         if self.clip_grad_norm:
             nn.utils.clip_grad_norm_(self.params, self.clip_grad_norm)
         self.optimizer.step()
         self.last = (loss, logits)
         return loss, logits
-
-
-class _Undo:
-    """A copy of the parameters and the optimizer state, taken before a captured step and put
-    back if that step's loss is not finite.
-
-    The eager loop reads the loss before ``backward`` and stops with nothing updated; a
-    captured step returns its loss after the update, so undoing it keeps that promise:
-    a diverged run ends with the model and optimizer of its last finite step. The copies are
-    made into arrays kept from step to step (one ``np.copyto`` per array).
-    """
-
-    def __init__(self, model: nn.Module, optimizer: Any) -> None:
-        self.params = list(model.parameters())
-        self.optimizer = optimizer
-        self.copies: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        self.data: list[np.ndarray] = []
-        self.state: dict[Any, dict[str, Any]] = {}
-
-    def save(self) -> None:
-        self.data = [p.data for p in self.params]
-        self.state = {p: dict(s) for p, s in self.optimizer.state.items()}
-        arrays = self.data + [v for s in self.state.values() for v in s.values() if isinstance(v, np.ndarray)]
-        copies = {}
-        for a in arrays:
-            kept = self.copies.get(id(a))
-            if kept is None or kept[0] is not a:
-                kept = (a, np.empty_like(a))
-            np.copyto(kept[1], a)
-            copies[id(a)] = kept
-        self.copies = copies
-
-    def restore(self) -> None:
-        for a, kept in self.copies.values():
-            np.copyto(a, kept)
-        for p, a in zip(self.params, self.data):
-            p.data = a
-        state = self.optimizer.state
-        for p in [p for p in state if p not in self.state]:  # made by the undone step (Adam's first)
-            del state[p]
-        for p, saved in self.state.items():
-            live = state.setdefault(p, {})
-            live.clear()
-            live.update(saved)
 
 
 class Trainer:
@@ -540,7 +498,6 @@ class Trainer:
         self._capture_owners: tuple[Any, ...] = ()
         self.capture_stats = {"recordings": 0, "replays": 0, "plans_built": 0, "recaptures": 0,
                               "capture_seconds": 0.0}
-        self.undo: _Undo | None = None
 
     @property
     def scheduler(self) -> Any:
@@ -676,7 +633,7 @@ class Trainer:
             try:
                 for _ in range(3 if self.eager_reason is None else 1):
                     step(xb, target)
-            except CaptureError:
+            except (CaptureError, NonFiniteError):  # training meets these itself
                 pass
             if self.config.debug:
                 from minigrad.debug import GradientMonitor
@@ -763,19 +720,19 @@ class Trainer:
         return value, logits
 
     def _replayed_step(self, step: Any, xb: mg.Tensor, yb: mg.Tensor) -> tuple[float, mg.Tensor]:
-        """One step through ``mg.capture``: the loss can only be read once the update is done,
-        so the parameters and optimizer state are copied first (``_Undo``) and put back when
-        it is not finite, leaving the model as the eager loop leaves it. A one-hot loss is
-        given its target made here (``ProbsVsOneHot``). A step capture refuses
-        (``CaptureError``, raised after its eager call completed) switches the rest of the
-        run to the eager loop."""
+        """One step through ``mg.capture``. A non-finite loss stops it at ``check_finite``
+        (``NonFiniteError``) before anything is updated, leaving the model as the eager loop
+        leaves it. A one-hot loss is given its target made here (``ProbsVsOneHot``). A step
+        capture refuses (``CaptureError``, raised after its eager call completed) switches the
+        rest of the run to the eager loop."""
         from minigrad.replay import CaptureError
 
         train_step = step.fn
         train_step.last = None
-        self.undo.save()
         try:
             loss, logits = step(xb, self._target(yb))
+        except NonFiniteError as err:
+            raise self._diverged_at(err.value) from None
         except CaptureError as err:
             self.eager_reason = f"capture refused the step ({err})"
             self._retire_capture()
@@ -783,11 +740,7 @@ class Trainer:
             if train_step.last is None:  # refused before running it
                 return self._eager_step(xb, yb)
             loss, logits = train_step.last
-        value = loss.item()
-        if not math.isfinite(value):
-            self.undo.restore()
-            raise self._diverged_at(value)
-        return value, logits
+        return loss.item(), logits
 
     def _target(self, yb: mg.Tensor) -> mg.Tensor:
         """What a captured step is given to compare the logits with: the labels, or the one-hot
@@ -815,7 +768,6 @@ class Trainer:
             self._retire_capture()
             self._capture = mg.capture(TrainStep(*owners, self.config.clip_grad_norm), model=self.model)
             self._capture_owners = owners
-            self.undo = _Undo(self.model, self.optimizer)
         return self._capture
 
     def _retire_capture(self) -> None:

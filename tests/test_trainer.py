@@ -208,8 +208,8 @@ def test_the_captured_step_is_built_once_so_its_plans_serve_every_epoch(tiny_mni
 @pytest.mark.parametrize("capture", [True, False])
 def test_a_diverging_step_leaves_the_model_and_optimizer_as_it_found_them(tiny_mnist, tmp_path, capture):  # noqa: F811
     """NaN images in epoch 2: its first step's loss is NaN. The eager loop reads the loss
-    before the update; a replayed step has updated by then and must be undone, so both end
-    with the weights and Adam state after epoch 1 (finite), not NaN."""
+    before the update; a replayed step stops at its check_finite op, before backward and the
+    optimizer, so both end with the weights and Adam state after epoch 1 (finite), not NaN."""
     trainer = Trainer(config(tiny_mnist, tmp_path, capture=capture))
     x, y = load_data(trainer.config).splits["train"]
     trainer.train_epoch(x, y)

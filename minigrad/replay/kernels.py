@@ -3,7 +3,9 @@
 Each lowering here takes a recorded event and, when its conditions hold (JIT on, float32 or
 float64, the layouts the kernel needs), adds a call that runs the *same* kernels as the eager
 op, in the same order, but writes into planned buffers with ``out=`` instead of allocating,
-so a replay gives the eager step's numbers bit for bit:
+so a replay gives the eager step's numbers bit for bit (with ReLU; a tanh or sigmoid fused
+into the Linear kernel uses Numba's ``tanh``/``exp`` where the eager op used numpy's, and
+agrees to float32 rounding):
 
     LinearAct forward    z = x W^T (BLAS, into z), then bias + activation in place on z
     LinearAct backward   dz = g act'(y) and db in one pass, dx = dz W, dW = dz^T x (BLAS)
@@ -42,7 +44,7 @@ from .record import Event
 
 
 def _contiguous_all(*arrays: np.ndarray | None) -> bool:
-    return all(a is None or (a.flags.c_contiguous and a.flags.writeable) for a in arrays)
+    return all(a is None or a.flags.c_contiguous for a in arrays)
 
 
 # ---------------------------------------------------------------------- Linear
