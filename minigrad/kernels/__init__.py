@@ -70,6 +70,7 @@ def _exercise(dtype: np.dtype) -> None:
     optim.rmsprop([p], [g], [s1], [s2], [s3], lr=0.1, alpha=0.99, eps=1e-8, momentum=0.9, centered=True)
     optim.adagrad([p], [g], [s1], step=1, lr=0.1)
     stats.update_norms(p, s1, g)
+    stats.all_finite(x)
 
 
 __all__ = [

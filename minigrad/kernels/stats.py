@@ -51,3 +51,19 @@ def update_norms(weight: np.ndarray, before: np.ndarray,
         return update_norms_reference(weight, before, grad)
     empty = np.zeros(0, weight.dtype)
     return _update_norms_kernel(_flat(weight), _flat(before), empty if grad is None else _flat(grad))
+
+
+@lazy_njit()
+def _all_finite_kernel(x):  # noqa: ANN001, ANN202
+    for i in range(x.size):
+        if not np.isfinite(x[i]):
+            return False
+    return True
+
+
+def all_finite(x: np.ndarray) -> bool:
+    """``np.isfinite(x).all()`` in one pass that stops at the first NaN/Inf and makes no
+    temporary array (a replayed step checks its logits with it every step)."""
+    if not (use_kernel(x.dtype) and x.flags.c_contiguous and x.flags.writeable):
+        return bool(np.isfinite(x).all())
+    return _all_finite_kernel(x.reshape(-1))

@@ -114,8 +114,8 @@ class Builder:
         return b
 
     def plan(self, b: Buffer) -> Buffer:
-        """Mark ``b`` as written by a kernel into plan-owned memory."""
-        b.planned = True
+        """Mark ``b`` as written by a kernel into plan-owned memory of its own (not a view)."""
+        b.planned, b.base = True, None
         return b
 
     def scratch(self, shape: tuple[int, ...], dtype: np.dtype, name: str) -> Buffer:

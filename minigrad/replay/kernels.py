@@ -30,9 +30,9 @@ from ..autograd.function import Function
 from ..kernels import cross_entropy as ce_kernels
 from ..kernels import linear as linear_kernels
 from ..kernels import optim as optim_kernels
-from ..kernels._common import empty_like_dtype
-from ..kernels._jit import lazy_njit
+from ..kernels._common import contiguous, empty_like_dtype
 from ..kernels.config import jit_enabled, use_kernel
+from ..kernels.stats import all_finite
 from ..nn.losses.cross_entropy import CrossEntropy, _index_target
 from ..ops.activation import Relu, Sigmoid, Tanh
 from ..ops.linear import LinearAct
@@ -147,15 +147,6 @@ def linear_backward(b: Builder, event: Event, forward: Event) -> None:
 
 
 # ---------------------------------------------------------------------- cross-entropy
-@lazy_njit()
-def _all_finite(x):  # noqa: ANN001
-    """True when no element of ``x`` is NaN or infinite (one pass, no temporary array)."""
-    for v in x.flat:
-        if not math.isfinite(v):
-            return False
-    return True
-
-
 def cross_entropy_forward(b: Builder, event: Event) -> bool:
     x, target = event.reads
     ctx: Function = event.ctx
@@ -181,7 +172,7 @@ def cross_entropy_forward(b: Builder, event: Event) -> bool:
     xs, ts, ls, gs = xb.index, tb.index, loss.index, grad.index
 
     def run(env: list[Any]) -> None:
-        t = env[ts]
+        t = contiguous(env[ts], np.int64)  # a copy only if read-only, as the eager op makes
         if t.min() < 0 or t.max() >= c:
             _index_target("cross_entropy", env[xs], t, p["weight"], ignore)  # raises on a bad index
         total, denominator = kernel(env[xs], t, weight, ignore, smoothing, mean, rows, env[gs])
@@ -209,7 +200,7 @@ def cross_entropy_backward(b: Builder, event: Event, forward: Event) -> None:
     def run(env: list[Any]) -> None:
         if not seed:
             np.multiply(env[fs], env[gs], out=env[os_])
-        if not _all_finite(env[xs]):
+        if not all_finite(env[xs]):
             nan_rows(env[xs], env[os_])
 
     note = "the fused gradient itself (g is backward's seed 1)" if seed else "the fused gradient times g"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from minigrad.kernels import set_jit_enabled
+from minigrad.kernels import set_jit_enabled, stats
 from minigrad.kernels.stats import update_norms, update_norms_reference
 
 
@@ -34,3 +34,16 @@ def test_float32_sums_do_not_overflow(rng):  # noqa: ANN001
     before = np.full(10, 1e30, np.float32)
     g2, b2, d2 = update_norms(before * 2, before, before)
     assert np.isfinite([g2, b2, d2]).all() and b2 == pytest.approx(10 * 1e60, rel=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf, -np.inf])
+def test_all_finite_agrees_with_numpy(dtype, bad):
+    x = np.random.default_rng(0).standard_normal((5, 7)).astype(dtype)
+    if bad is not None:
+        x[3, 4] = bad
+    expected = bool(np.isfinite(x).all())
+    assert stats.all_finite(x) == expected
+    assert stats.all_finite(x[:, ::2]) == bool(np.isfinite(x[:, ::2]).all())  # the numpy path
+    with set_jit_enabled(False):
+        assert stats.all_finite(x) == expected
