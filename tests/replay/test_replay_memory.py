@@ -7,38 +7,14 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import minigrad as mg
-import minigrad.nn.functional as F
-from minigrad import nn, optim
 from minigrad.replay.plan import Buffer, assign_offsets
+from tests.captured_mlp import captured_mlp
 
 NUMPY_DOMAIN = np.lib.tracemalloc_domain  # numpy reports every array's data under this domain
 
 
-def _captured_mlp(sizes=(784, 128, 10), batch: int = 64, dtype=np.float32):
-    mg.manual_seed(0)
-    layers = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        layers += [nn.Linear(a, b, dtype=dtype), nn.ReLU()]
-    model = nn.Sequential(*layers[:-1])
-    opt = optim.Adam(model.parameters(), lr=1e-3)
-
-    def step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    rng = np.random.default_rng(0)
-    batches = [
-        (
-            mg.from_numpy(rng.random((batch, sizes[0])).astype(dtype)),
-            mg.from_numpy(rng.integers(0, sizes[-1], batch)),
-        )
-        for _ in range(4)
-    ]
-    return mg.capture(step, model=model), batches
+def _captured_mlp(sizes=(784, 128, 10), batch: int = 64):
+    return captured_mlp(sizes, batch)
 
 
 def _numpy_allocations(fn) -> list[tracemalloc.Trace]:

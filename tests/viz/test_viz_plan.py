@@ -9,34 +9,20 @@ import itertools
 import numpy as np
 import pytest
 
-import minigrad as mg
-import minigrad.nn.functional as F
-from minigrad import nn, optim, viz
+from minigrad import viz
 from minigrad.replay import Buffer, Call, Plan
 from minigrad.replay.plan import assign_offsets
 from minigrad.viz.plan import HALF
+from tests.captured_mlp import captured_mlp
 
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
     """The plan of a tiny 4-layer MLP's Adam step: deep enough that backward frees buffers
     whose bytes later ones reuse."""
-    mg.manual_seed(0)
-    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 16),
-                          nn.ReLU(), nn.Linear(16, 4))
-    opt = optim.Adam(model.parameters(), lr=1e-2)
-
-    def train_step(x, y):
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-
-    step = mg.capture(train_step, model=model)
-    rng = np.random.default_rng(0)
-    for _ in range(2):
-        step(mg.tensor(rng.standard_normal((6, 8)).astype(np.float32)), mg.tensor(rng.integers(0, 4, 6)))
+    step, batches = captured_mlp((8, 16, 16, 16, 4), batch=6, batches=2)
+    for x, y in batches:
+        step(x, y)
     assert step.stats["plans_built"] == 1
     return step.plan
 
