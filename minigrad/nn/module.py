@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..tensor import RemovableHandle, Tensor
-from ..trace import refuse
+from ..trace import TRACE
 from .parameter import Parameter
 
 
@@ -145,8 +145,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if self._forward_pre_hooks or self._forward_hooks:
-            refuse(f"a forward hook on {type(self).__name__}: its Python code")
+        if TRACE.recorder is not None:
+            TRACE.recorder.module(self)
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks):
                 result = hook(self, args)

@@ -163,12 +163,23 @@ class Builder:
         for b in self.buffers:
             if b.planned and b.base is not None:
                 self.env[b.index] = self.env[_root(b).index]
-        externals = self.externals
+        externals = [(t, a, t.requires_grad) for t, a in self.externals]
+        modes = [(m, m.training) for m in self.recording.modules.values()]
 
         def parameters_kept() -> str | None:
-            for t, a in externals:
+            """What changed since the recording in the Python state the plan baked in."""
+            for t, a, requires_grad in externals:
                 if t.data is not a:
                     return f"the data of a parameter of shape {t.shape} was replaced"
+                if t.requires_grad != requires_grad:
+                    return f"requires_grad of a parameter of shape {t.shape} changed"
+                if t._hooks:
+                    return f"a hook was registered on a tensor of shape {t.shape}"
+            for m, training in modes:
+                if m.training != training:
+                    return f"{type(m).__name__} was switched to {'train' if m.training else 'eval'} mode"
+                if m._forward_hooks or m._forward_pre_hooks:
+                    return f"a forward hook was registered on {type(m).__name__}"
             return None
 
         return Plan(

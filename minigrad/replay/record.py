@@ -61,10 +61,17 @@ class Recorder:
         self.problems: list[str] = []
         self.owners: dict[int, Tensor] = {}  # id(array) -> the Tensor holding it when first read
         self.leaf_grads: set[int] = set()  # id of each .grad array this recording made
+        self.modules: dict[int, Any] = {}  # the Modules called, by id (their mode is Python state)
 
     def refuse(self, what: str, hint: str = "") -> None:
         if self.depth == 0 and len(self.problems) < 8:
             self.problems.append(what + (f" ({hint})" if hint else ""))
+
+    def module(self, module: Any) -> None:
+        """A Module was called: its ``training`` flag chose its path (dropout, batch norm)."""
+        if module._forward_pre_hooks or module._forward_hooks:
+            self.refuse(f"a forward hook on {type(module).__name__}: its Python code")
+        self.modules.setdefault(id(module), module)
 
     def _add(self, event: Event) -> None:
         self.events.append(event)

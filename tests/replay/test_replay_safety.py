@@ -297,3 +297,46 @@ def test_values_handed_to_python_and_writes_outside_ops(read, name):
         return logits
 
     _refused(extra, name)
+
+
+def _dropout_setup():
+    mg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+    return model, optim.Adam(model.parameters(), lr=1e-2)
+
+
+@pytest.mark.parametrize("change", ["eval", "freeze"])
+def test_python_state_the_plan_baked_in_is_guarded(change):
+    """Switching a module to eval mode or freezing a parameter between calls re-captures."""
+    results = []
+    for captured in (True, False):
+        model, opt = _dropout_setup()
+        step = _step(model, opt)
+        run = mg.capture(step) if captured else step
+        mg.manual_seed(3)
+        losses = []
+        for i, (x, y) in enumerate(_batches(8)):
+            if i == 4:
+                if change == "eval":
+                    model.eval()
+                else:
+                    model[0].weight.requires_grad_(False)
+            losses.append(run(x, y).item())
+        results.append((losses, [p.data.copy() for p in model.parameters()], run))
+    (losses, params, run), (eager_losses, eager_params, _) = results
+    assert losses == eager_losses
+    for p, q in zip(params, eager_params):
+        np.testing.assert_array_equal(p, q)
+    assert run.stats["recaptures"] == 1
+    assert ("eval mode" if change == "eval" else "requires_grad") in run.stats["last_stale"]
+
+
+def test_a_hook_registered_after_capture_is_refused_at_the_next_call():
+    model, opt = _setup()
+    step = mg.capture(_step(model, opt))
+    for x, y in _batches(3):
+        step(x, y)
+    model[0].bias.register_hook(lambda g: g * 0)
+    with pytest.raises(CaptureError, match="register_hook"):
+        step(*_batches(1, seed=4)[0])
+    assert "hook was registered" in step.stats["last_stale"]
