@@ -100,7 +100,7 @@ class Function:
         if anomaly.STATE.enabled:
             anomaly.check_forward(cls.__name__, out.grad_fn, inputs, out)
         if TRACE.recorder is not None:
-            TRACE.recorder.forward(cls, ctx, inputs, params, data)
+            TRACE.recorder.forward(cls, ctx, inputs, params, out.data)
         return out
 
     def save_for_backward(self, *values: Any) -> None:

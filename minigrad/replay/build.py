@@ -214,7 +214,13 @@ class Builder:
             if value is None:
                 return None
             if isinstance(value, Tensor):
-                b = self.by_id.get(id(value.data)) or self.source(value.data)
+                b = self.by_id.get(id(value.data))
+                if b is None:
+                    raise CaptureError(
+                        f"capture: the captured function returned a tensor of shape {value.shape} that no "
+                        "op of the step made (computed in Python, or made before the call); a replay "
+                        "would return its recorded value. Return tensors the step's ops compute"
+                    )
                 b.pinned = True
                 t = Tensor.make(value.data)
                 slots.append((t, b.index))
@@ -269,6 +275,8 @@ def lower_forward_op(b: Builder, event: Event) -> None:
             w.data = a
         ctx.inputs = wrappers
         data = op.forward(ctx, *arrays, **params)
+        if type(data) is not np.ndarray:  # a numpy scalar, as Tensor.make wraps it
+            data = np.asarray(data)
         ctx.out_data = data
         ctx._out_ref = _nothing
         env[out_slot] = data
@@ -302,7 +310,7 @@ def lower_backward_op(b: Builder, event: Event) -> None:
             )
         for slot, g in zip(out_slots, grads):
             if slot >= 0:
-                env[slot] = g
+                env[slot] = g if type(g) is np.ndarray else np.asarray(g)
 
     # the forward's ctx saved its inputs and output: they must live until this call
     saved = [b.by_id[id(a)] for a in forward.reads + forward.writes if id(a) in b.by_id]
