@@ -90,7 +90,8 @@ def first_difference(
                 return (
                     f"{where}: input {j} is an array of shape {v[1].shape} made outside any op (by "
                     "Python code on .data, or a library function that is not an op); a replay would "
-                    "bake its values in"
+                    "bake its values in. Pass data as arguments, and make constant tensors once, "
+                    "outside the function"
                 )
             if u[0] == "outside" and not _same(u[1], v[1]):
                 return (
