@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
+from ..trace import refuse
 
 
 class OptState(enum.Enum):
@@ -91,6 +92,8 @@ class GradScaler:
         """
         if not self._enabled:
             return outputs
+        refuse("an enabled amp.GradScaler (its scale and skipped steps follow the gradients' values)",
+               "run mixed precision without capture")
         self._lazy_init()
         if isinstance(outputs, Tensor):
             return outputs * float(self._scale)

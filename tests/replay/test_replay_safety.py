@@ -340,3 +340,17 @@ def test_a_hook_registered_after_capture_is_refused_at_the_next_call():
     with pytest.raises(CaptureError, match="register_hook"):
         step(*_batches(1, seed=4)[0])
     assert "hook was registered" in step.stats["last_stale"]
+
+
+def test_an_enabled_grad_scaler_is_refused():
+    model, opt = _setup()
+    scaler = amp.GradScaler()
+
+    def scaled(x, y):
+        opt.zero_grad()
+        scaler.scale(F.cross_entropy(model(x), y)).backward()
+        scaler.step(opt)
+        scaler.update()
+
+    with pytest.raises(CaptureError, match="GradScaler"):
+        mg.capture(scaled)(*_batches()[0])
