@@ -756,6 +756,7 @@ class RemovableHandle:
 def _check_inplace(t: Tensor, op: str) -> None:
     from .autograd.grad_mode import STATE
 
+    refuse(f"{op}, an in-place write outside any op", "use the out-of-place op")
     if STATE.grad_enabled and t.requires_grad:
         kind = "a leaf Variable that requires grad" if t.grad_fn is None else "a graph tensor"
         raise RuntimeError(

@@ -290,6 +290,8 @@ def test_returned_tensors_are_the_plans_buffers_and_grads_are_bound():
     (lambda logits: float(logits.sum()), r"float\(tensor\)"),
     (lambda logits: logits.detach().zero_(), r"Tensor.zero_\(\)"),
     (lambda logits: logits.detach().fill_(1.0), r"Tensor.fill_\(\)"),
+    (lambda logits: logits.detach().add_(1.0), r"add_, an in-place write"),
+    (lambda logits: logits.detach().__setitem__(0, 1.0), r"__setitem__, an in-place write"),
 ])
 def test_values_handed_to_python_and_writes_outside_ops(read, name):
     def extra(logits, x, y):
