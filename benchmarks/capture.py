@@ -76,6 +76,8 @@ RUN_SECONDS = 0.2
 ROWS = {
     "eager": "minigrad, a user's plain loop",
     "captured": "minigrad, captured",
+    "captured-unfused": "minigrad, captured, fuse=False (Linear and ReLU apart)",
+    "captured-unplanned": "minigrad, captured, kernels=False (every call through the op's own code)",
     "torch": "PyTorch eager (Adam foreach)",
     "torch-fused": "PyTorch, fused Adam",
     "torch-compile": "torch.compile + fused Adam",
@@ -83,12 +85,15 @@ ROWS = {
     "gemm": "GEMM time alone (5 matmuls)",
 }
 TORCH_IMPLS = ("torch", "torch-fused", "torch-compile")
+CAPTURED = {"captured": {}, "captured-unfused": {"fuse": False}, "captured-unplanned": {"kernels": False}}
 # (numerator, denominator, {batch: target}): issue 17's targets for captured minigrad, then context.
 RATIOS = (
     ("captured", "numpy", {32: 0.9, 128: 0.9, 512: 1.0}),
     ("captured", "torch", {128: 0.5}),
     ("captured", "torch-compile", {128: 0.6}),
     ("captured", "gemm", {}),
+    ("captured", "captured-unfused", {}),
+    ("captured", "captured-unplanned", {}),
     ("captured", "eager", {}),
     ("eager", "numpy", {}),
     ("eager", "torch", {}),
@@ -360,17 +365,18 @@ def prepare(impl: str, batch: int, steps: int | None) -> tuple[dict[str, Any], C
         step: Step = mlp.step
     elif impl == "gemm":
         step = gemm_only(weights, batch)
-    elif impl in ("eager", "captured"):
+    elif impl in ("eager", *CAPTURED):
         import minigrad as mg
 
         pool = [(mg.from_numpy(x), mg.from_numpy(y)) for x, y in pool]
         row["jit"] = mg.kernels.jit_enabled()
         step = minigrad_step(weights)
-        if impl == "captured":
+        if impl in CAPTURED:
             # Compile (or load from Numba's cache) the kernels of eager steps and of a replay on a
             # throwaway copy first, so that calls 1-2 measure recording alone.
-            row["kernels_s"] = _first_calls(mg.capture(minigrad_step(weights)), pool, 4)[0]
-            step = mg.capture(step)
+            options = CAPTURED[impl]
+            row["kernels_s"] = _first_calls(mg.capture(minigrad_step(weights), **options), pool, 4)[0]
+            step = mg.capture(step, **options)
             first_calls = 2
     elif impl in TORCH_IMPLS:
         step, facts = torch_step(weights, impl)  # raises Skipped where torch is absent
@@ -391,7 +397,7 @@ def prepare(impl: str, batch: int, steps: int | None) -> tuple[dict[str, Any], C
             raise
         first_line = (str(exc).splitlines() or [""])[0][:120]
         raise Skipped(f"torch.compile failed: {type(exc).__name__}: {first_line}") from exc
-    if impl == "captured":
+    if impl in CAPTURED:
         row["capture_ms"] = seconds * 1e3
     elif impl == "torch-compile":
         row["compile_s"] = seconds
@@ -414,7 +420,7 @@ def prepare(impl: str, batch: int, steps: int | None) -> tuple[dict[str, Any], C
 
     def finish() -> dict[str, Any]:
         end = {"loss_last": _value(last[0])}
-        if impl == "captured":
+        if impl in CAPTURED:
             end["capture_stats"] = {k: v for k, v in dict(step.stats).items() if isinstance(v, int | float)}
         if impl == "numpy":
             after = mlp.loss(*pool[0])

@@ -61,7 +61,8 @@ def test_quick_run_prints_every_row_and_one_first_loss(bench):
         row = f"{label} (`{impl}`)"
         assert row in times, (row, list(times))
         (cell,) = times[row]
-        if impl in ("eager", "captured", "numpy", "gemm") or (impl in ("torch", "torch-fused") and has_torch):
+        timed = ("eager", *bench.CAPTURED, "numpy", "gemm") + (("torch", "torch-fused") if has_torch else ())
+        if impl in timed:
             assert re.fullmatch(r"[\d.]+ \[[\d.]+\]", cell) and float(cell.split()[0]) > 0, (impl, cell)
         elif not has_torch:
             assert cell == "skipped: torch is not installed", (impl, cell)
