@@ -23,6 +23,7 @@ step-time array checks, and assigns nothing unless all of it is valid.
 from __future__ import annotations
 
 import copy
+import functools
 import numbers
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -157,6 +158,25 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} must implement _update()")
 
     _counts_steps = True  # whether the state holds a 'step' counter
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass's own ``step`` (a learner's optimizer) reports to capture as the base
+        class's does, so a captured training step replays it instead of skipping it."""
+        super().__init_subclass__(**kwargs)
+        own = cls.__dict__.get("step")
+        if own is None:
+            return
+
+        @functools.wraps(own)
+        def step(self: Optimizer, closure: Callable[[], Any] | None = None) -> Any:
+            def run(c: Callable[[], Any] | None) -> Any:
+                return own(self) if c is None else own(self, c)
+
+            if TRACE.recorder is not None:
+                return TRACE.recorder.optimizer_step(self, closure, run)
+            return run(closure)
+
+        cls.step = step
 
     # ------------------------------------------------------------------ groups
     def add_param_group(self, param_group: dict[str, Any]) -> None:

@@ -360,14 +360,13 @@ def lower_grad(b: Builder, event: Event) -> None:
 
 
 def lower_optimizer_step(b: Builder, event: Event) -> None:
-    """Replay ``optimizer.step()`` as it is (reading the gradients the replay bound)."""
-    optimizer = event.target
+    """Replay the optimizer's step as it ran (reading the gradients the replay bound)."""
     grads = [b.source(a) for a in event.reads]
     params = [b.source(p.data) for p in event.params["params"]]
-    step = type(optimizer)._step
+    step = event.ctx
 
     def run(env: list[Any]) -> None:
-        step(optimizer, None)
+        step(None)
 
     b.add(Call(f"{event.name}.step", grads, params, run, "the optimizer's own step", "own"))
 

@@ -37,7 +37,7 @@ from ..nn.losses.cross_entropy import CrossEntropy, _index_target
 from ..ops.activation import Relu, Sigmoid, Tanh
 from ..ops.linear import LinearAct
 from ..optim.adam import Adam
-from ..optim.optimizer import _advance_step
+from ..optim.optimizer import Optimizer, _advance_step
 from .build import Builder
 from .plan import Call
 from .record import Event
@@ -220,7 +220,7 @@ def _nan_rows(x: np.ndarray, grad: np.ndarray) -> None:
 def adam_step(b: Builder, event: Event) -> bool:
     opt: Adam = event.target
     params = event.params["params"]
-    if not jit_enabled() or not isinstance(opt, Adam):
+    if not jit_enabled() or not isinstance(opt, Adam) or type(opt).step is not Optimizer.step:
         return False
     grads = {id(p): g for p, g in zip(params, event.reads)}
     entries = []

@@ -38,8 +38,9 @@ class Event:
 
     ``reads`` and ``writes`` are the arrays (``writes`` may hold None: an input that got no
     gradient); ``op`` is the Function class (forward, backward), ``ctx`` the call's ctx (a
-    backward finds its forward by it), ``params`` the op's keyword settings, and ``target``
-    the leaf (grad), optimizer or function (call) the event is about.
+    backward finds its forward by it; for an optimizer, the step it ran), ``params`` the op's
+    keyword settings, and ``target`` the leaf (grad), optimizer or function (call) the event
+    is about.
     """
 
     kind: str
@@ -62,6 +63,7 @@ class Recorder:
         self.owners: dict[int, Tensor] = {}  # id(array) -> the Tensor holding it when first read
         self.leaf_grads: set[int] = set()  # id of each .grad array this recording made
         self.modules: dict[int, Any] = {}  # the Modules called, by id (their mode is Python state)
+        self.snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id -> (array, its last known values)
 
     def refuse(self, what: str, hint: str = "") -> None:
         if self.depth == 0 and len(self.problems) < 8:
@@ -74,7 +76,37 @@ class Recorder:
         self.modules.setdefault(id(module), module)
 
     def _add(self, event: Event) -> None:
+        """Append ``event`` after checking that no array it reads changed since an event last
+        made or wrote it (or first read it): a change made by code no event saw, such as
+        ``p.data -= lr * p.grad.data``, is one a replay would skip."""
+        written = {id(a) for a in event.writes if a is not None}
+        for a in event.reads:
+            if id(a) not in written:
+                self._check_unchanged(a)
         self.events.append(event)
+        for w in event.writes:
+            if w is None:
+                continue
+            self.snapshots[id(w)] = (w, w.copy())
+            for key, (a, _) in list(self.snapshots.items()):  # views of what it wrote changed too
+                if a is not w and np.may_share_memory(a, w):
+                    self.snapshots[key] = (a, a.copy())
+
+    def _check_unchanged(self, a: np.ndarray) -> None:
+        seen = self.snapshots.get(id(a))
+        if seen is None:
+            self.snapshots[id(a)] = (a, a.copy())
+        elif not np.array_equal(a, seen[1], equal_nan=a.dtype.kind in "fc"):
+            self.refuse(f"an array of shape {a.shape} changed outside any op (numpy on .data or "
+                        ".grad.data, e.g. p.data -= lr * p.grad.data)",
+                        "use an optimizer, Tensor ops or clip_grad_norm_, which a replay repeats")
+            self.snapshots[id(a)] = (a, a.copy())
+
+    def finish(self) -> None:
+        """At the end of the call: the arrays the step touched must still hold what its events
+        left in them."""
+        for a, _ in list(self.snapshots.values()):
+            self._check_unchanged(a)
 
     def forward(
         self, op: type, ctx: Any, inputs: tuple[Tensor, ...], params: dict[str, Any], out: np.ndarray
@@ -161,6 +193,7 @@ class Recorder:
                 type(optimizer).__name__,
                 grads,
                 writes,
+                ctx=run,
                 target=optimizer,
                 params={"params": params},
             )

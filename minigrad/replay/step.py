@@ -184,6 +184,7 @@ class CapturedStep:
             TRACE.recorder = None
             self.stats["capture_seconds"] += time.perf_counter() - start
             self.stats["recordings"] += 1
+        recorder.finish()
         if recorder.problems:
             self._first.pop(key, None)
             raise CaptureError(

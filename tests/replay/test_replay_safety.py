@@ -356,3 +356,47 @@ def test_an_enabled_grad_scaler_is_refused():
 
     with pytest.raises(CaptureError, match="GradScaler"):
         mg.capture(scaled)(*_batches()[0])
+
+
+@pytest.mark.parametrize("where", ["parameter", "gradient"])
+def test_numpy_writes_that_no_op_made_are_refused(where):
+    """A hand-written update on .data (or a gradient scaled on .grad.data) is work no event
+    saw: the recording notices the values changed and refuses."""
+    model, _ = _setup()
+    params = list(model.parameters())
+
+    def manual(x, y):
+        for p in params:
+            p.grad = None
+        F.cross_entropy(model(x), y).backward()
+        for p in params:
+            if where == "gradient":
+                p.grad.data *= 0.5
+            else:
+                p.data -= 0.1 * p.grad.data
+
+    with pytest.raises(CaptureError, match="changed outside any op"):
+        mg.capture(manual)(*_batches()[0])
+
+
+def test_a_custom_optimizer_overriding_step_is_recorded():
+    """An Optimizer subclass with its own step() (as a learner writes one) is replayed too."""
+
+    class PlainSGD(optim.Optimizer):
+        def __init__(self, params, lr):
+            super().__init__(params, {"lr": lr})
+
+        def step(self, closure=None):
+            with mg.no_grad():
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        if p.grad is not None:
+                            p.data -= group["lr"] * p.grad.data
+
+    runs = []
+    for captured in (True, False):
+        mg.manual_seed(0)
+        model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+        step = _step(model, PlainSGD(model.parameters(), lr=0.1))
+        runs.append(_train(mg.capture(step) if captured else step, _batches(6)))
+    assert runs[0] == runs[1]
