@@ -28,6 +28,13 @@ import numpy as np
 from ..tensor import Tensor
 
 
+def _root(a: np.ndarray) -> np.ndarray:
+    """The array that owns ``a``'s memory (``a`` itself unless it is a view)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
 class CaptureError(RuntimeError):
     """The step does something a replay cannot repeat; the message says what and what to do."""
 
@@ -64,6 +71,7 @@ class Recorder:
         self.leaf_grads: set[int] = set()  # id of each .grad array this recording made
         self.modules: dict[int, Any] = {}  # the Modules called, by id (their mode is Python state)
         self.snapshots: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id -> (array, its last known values)
+        self.views: dict[int, list[np.ndarray]] = {}  # id of a base array -> the snapshotted arrays on it
 
     def refuse(self, what: str, hint: str = "") -> None:
         if self.depth == 0 and len(self.problems) < 8:
@@ -85,22 +93,26 @@ class Recorder:
                 self._check_unchanged(a)
         self.events.append(event)
         for w in event.writes:
-            if w is None:
-                continue
-            self.snapshots[id(w)] = (w, w.copy())
-            for key, (a, _) in list(self.snapshots.items()):  # views of what it wrote changed too
-                if a is not w and np.may_share_memory(a, w):
-                    self.snapshots[key] = (a, a.copy())
+            if w is not None:
+                self._snapshot(w)
+                for a in self.views[id(_root(w))]:  # views of the memory it wrote changed too
+                    if a is not w:
+                        self._snapshot(a)
+
+    def _snapshot(self, a: np.ndarray) -> None:
+        if id(a) not in self.snapshots:
+            self.views.setdefault(id(_root(a)), []).append(a)
+        self.snapshots[id(a)] = (a, a.copy())
 
     def _check_unchanged(self, a: np.ndarray) -> None:
         seen = self.snapshots.get(id(a))
         if seen is None:
-            self.snapshots[id(a)] = (a, a.copy())
+            self._snapshot(a)
         elif not np.array_equal(a, seen[1], equal_nan=a.dtype.kind in "fc"):
             self.refuse(f"an array of shape {a.shape} changed outside any op (numpy on .data or "
                         ".grad.data, e.g. p.data -= lr * p.grad.data)",
                         "use an optimizer, Tensor ops or clip_grad_norm_, which a replay repeats")
-            self.snapshots[id(a)] = (a, a.copy())
+            self._snapshot(a)
 
     def finish(self) -> None:
         """At the end of the call: the arrays the step touched must still hold what its events
