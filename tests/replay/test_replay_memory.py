@@ -39,17 +39,22 @@ def test_a_replay_allocates_no_array():
     held: list[float] = []
     assert _numpy_allocations(replay_and_hold) == []
 
+    peaks = []
     tracemalloc.start()
     try:
-        tracemalloc.reset_peak()
-        before, _ = tracemalloc.get_traced_memory()
-        for _ in range(20):
-            step(*batches[1])
-        after, peak = tracemalloc.get_traced_memory()
+        start, _ = tracemalloc.get_traced_memory()
+        for i in range(20):
+            tracemalloc.reset_peak()
+            before, _ = tracemalloc.get_traced_memory()
+            step(*batches[i % 2])
+            peaks.append(tracemalloc.get_traced_memory()[1] - before)
+        after, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert after - before < 4096, after - before  # nothing kept per step
-    assert peak - before < 16384, peak - before  # no array of the step's size made, even briefly
+    assert after - start < 4096, after - start  # nothing kept per step
+    # Python objects (views, floats) peak at about 1.5 KiB a call; any batch-sized array made
+    # even briefly (the smallest, the logits, is 64 x 10 x 4 = 2.5 KiB) would go past the bound
+    assert max(peaks) < 2048, peaks
 
 
 def test_the_check_sees_allocations():
