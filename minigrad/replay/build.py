@@ -56,7 +56,7 @@ class Builder:
         self.names = names
         self.ctx_slot: dict[int, int] = {}
         self.forward_of: dict[int, int] = {}  # id(ctx) -> index of its forward event
-        self.lowered: dict[int, str] = {}  # forward event index -> "kernel" or "op"
+        self.kernel_forwards: set[int] = set()  # forward events lowered to a planned kernel
         self.readers: dict[int, list[int]] = {}  # id(array) -> events reading it
         self.externals: list[tuple[Tensor, np.ndarray]] = []
         self.skip: set[int] = set()  # events a fused kernel already does
@@ -283,7 +283,6 @@ def lower_forward_op(b: Builder, event: Event) -> None:
         if ctx_slot >= 0:
             env[ctx_slot] = ctx
 
-    b.lowered[b.event_index] = "op"
     b.add(Call(f"{event.name}.forward", reads, [out], run, "op's own forward: allocates its result", "own"))
 
 

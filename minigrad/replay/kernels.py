@@ -114,7 +114,7 @@ def linear_forward(b: Builder, event: Event) -> bool:
 
 
 def linear_backward(b: Builder, event: Event, forward: Event) -> None:
-    x, w, *bias = (b.source(a) for a in forward.reads)
+    x, w = b.source(forward.reads[0]), b.source(forward.reads[1])
     act, out, backward = b.fused_activation.get(
         b.forward_of[id(event.ctx)], (forward.params.get("activation", "none"), forward.writes[0], -1)
     )

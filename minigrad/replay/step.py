@@ -43,12 +43,12 @@ def lower(b: build.Builder, event: Event) -> None:
     if event.kind == "forward":
         kernel = kernels.FORWARD.get(event.op) if b.kernels else None
         if kernel is not None and kernel(b, event):
-            b.lowered[b.event_index] = "kernel"
+            b.kernel_forwards.add(b.event_index)
         else:
             build.lower_forward_op(b, event)
     elif event.kind == "backward":
         index = b.forward_of[id(event.ctx)]
-        if b.lowered.get(index) == "kernel":
+        if index in b.kernel_forwards:
             kernels.BACKWARD[event.op](b, event, b.events[index])
         else:
             build.lower_backward_op(b, event)
